@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as initial from './20261124000000_initial_schema';
+
+/**
+ * Migrations are listed here rather than discovered on disk so the same list works from TypeScript
+ * (tests, tsx) and from the compiled dist/ build. Add new ones at the end, never edit an applied one.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '20261124000000_initial_schema': initial,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

@@ -1,0 +1,18 @@
+/** Roles, from most to least powerful. */
+export const ROLES = ['admin', 'box_office', 'user'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The acting user as the services see it: taken from a verified JWT, never from the request body. */
+export interface AuthUser {
+  id: number;
+  role: Role;
+  email: string;
+  name: string;
+  /** Token expiry, ms since epoch: a socket stops accepting commands after it. */
+  expiresAt: number;
+}
+
+/** Box office and admin may act on anyone's holds and bookings. */
+export function isStaff(user: Pick<AuthUser, 'role'>): boolean {
+  return user.role === 'admin' || user.role === 'box_office';
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { ROLES } from './auth-user';
+
+const email = z.string().trim().toLowerCase().email('must be an email address').max(254);
+// bcrypt only reads the first 72 bytes of a password; reject longer ones instead of silently truncating.
+const password = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'must be at most 72 bytes');
+
+export const registerBody = z
+  .object({ email, password, name: z.string().trim().min(1).max(120) })
+  .strict();
+
+export const loginBody = z.object({ email, password: z.string().min(1).max(200) }).strict();
+
+export const userView = z.object({
+  id: z.number().int(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  createdAt: z.string(),
+});
+export type UserView = z.infer<typeof userView>;
+
+export const authReply = z.object({ user: userView, token: z.string() });

@@ -1,0 +1,13 @@
+import { Model } from 'objection';
+import type { Role } from './auth-user';
+
+/** Row of `users`. Always queried with an explicit knex/trx (`UserModel.query(db)`), never a global one. */
+export class UserModel extends Model {
+  static override tableName = 'users';
+  id!: number;
+  email!: string;
+  name!: string;
+  password_hash!: string;
+  role!: Role;
+  created_at!: number;
+}

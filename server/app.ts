@@ -1,0 +1,92 @@
+import express, { type Express, type Request } from 'express';
+import helmet from 'helmet';
+import { randomUUID } from 'node:crypto';
+import swaggerUi from 'swagger-ui-express';
+import { registerAccountsRoutes } from './accounts/routes';
+import type { AuthUser } from './accounts/auth-user';
+import { registerBookingsRoutes } from './bookings/routes';
+import type { Config } from './config';
+import type { Db } from './db/knex';
+import { buildOpenApi } from './docs/openapi';
+import { registerEventsRoutes } from './events/routes';
+import { mountHealth, type ReadinessProbe } from './health/routes';
+import { mountClientDemo } from './http/client-demo';
+import { errorHandler, notFoundHandler } from './http/error-handler';
+import { ApiRouter } from './http/route';
+import { registerSeatsRoutes } from './seats/routes';
+import type { Services } from './services';
+import type { Logger } from './shared/logger';
+import { UnauthorizedError } from './shared/errors';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  services: Services;
+  probes?: ReadinessProbe[];
+  isShuttingDown?: () => boolean;
+}
+
+/** Request body limit: the largest legitimate body is a venue layout import. */
+const BODY_LIMIT = '2mb';
+
+/**
+ * Builds the Express application. It never listens: node.ts attaches it to an HTTP server, and tests can
+ * build several in one process.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { services, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.trustProxy);
+  app.set('query parser', 'simple');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'img-src': ["'self'", 'data:'], 'connect-src': ["'self'", 'ws:', 'wss:'] },
+      },
+    }),
+  );
+  app.use((req, res, next) => {
+    const id = (req.get('x-request-id') ?? '').slice(0, 64) || randomUUID();
+    res.set('x-request-id', id);
+    const log = logger.child({ reqId: id });
+    (req as Request & { log: Logger }).log = log;
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    next();
+  });
+
+  mountHealth(app, { db: deps.db, probes: deps.probes, isShuttingDown: deps.isShuttingDown });
+
+  const authenticate = (req: Request): AuthUser | undefined => {
+    const header = req.get('authorization');
+    if (!header) return undefined;
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    if (!match) throw new UnauthorizedError('Authorization header must be "Bearer <token>"', 'INVALID_TOKEN');
+    return services.tokens.verify(match[1]!);
+  };
+
+  const router = express.Router();
+  router.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  const api = new ApiRouter(router, authenticate);
+  registerAccountsRoutes(api, services.accounts);
+  registerEventsRoutes(api, services.events);
+  registerSeatsRoutes(api, services.seats);
+  registerBookingsRoutes(api, services.bookings);
+  router.use(notFoundHandler);
+  app.use('/api', router);
+
+  const openapi = buildOpenApi(api.specs, { version: '0.1.0' });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Evently API' }));
+
+  mountClientDemo(app);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

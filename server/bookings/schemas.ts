@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { pageQuery } from '../shared/validation';
+import { holdToken } from '../seats/schemas';
+
+/** Client-chosen idempotency key: printable, bounded. */
+export const idempotencyKey = z.string().min(8, 'must be at least 8 characters').max(100).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
+
+export const confirmBody = z.object({ holdToken }).strict();
+export const socketConfirmPayload = z.object({ holdToken, idempotencyKey }).strict();
+
+export const listBookingsQuery = z
+  .object({
+    ...pageQuery,
+    eventId: z.coerce.number().int().positive().optional(),
+    status: z.enum(['confirmed', 'cancelled']).optional(),
+    sort: z.enum(['createdAt', '-createdAt']).default('-createdAt'),
+  })
+  .strict();
+export type ListBookingsQuery = z.infer<typeof listBookingsQuery>;
+
+export const bookingSeatView = z.object({
+  seatId: z.number(),
+  label: z.string(),
+  section: z.string(),
+  row: z.string(),
+  number: z.number(),
+  category: z.string(),
+  priceCents: z.number(),
+});
+
+export const bookingView = z.object({
+  id: z.number(),
+  reference: z.string(),
+  eventId: z.number(),
+  status: z.enum(['confirmed', 'cancelled']),
+  totalCents: z.number(),
+  currency: z.string(),
+  seats: z.array(bookingSeatView),
+  customer: z.object({ name: z.string(), email: z.string().nullable() }).optional(),
+  createdAt: z.string(),
+  cancelledAt: z.string().optional(),
+});
+
+export const bookingPage = z.object({ items: z.array(bookingView), page: z.number(), limit: z.number(), total: z.number() });

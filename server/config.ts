@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration, read from the environment once at start-up. A bad value stops the process with
+ * one line that names the variable and says how to fix it (see main.ts).
+ */
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    DATABASE_URL: z
+      .string()
+      .regex(/^(mysql:\/\/.+|sqlite:.+)$/, 'must be mysql://user:pass@host:port/db or sqlite:<path>')
+      .default('sqlite:./data/evently.sqlite'),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),
+    REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('evently'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -base64 48)').optional(),
+    JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(12 * 3600),
+    SEED_DEMO: boolish.optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    CORS_ORIGINS: z.string().optional(),
+    SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60000).default(250),
+    BROADCAST_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
+    TRUST_PROXY: boolish.default(false),
+  })
+  .passthrough();
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  database: { client: 'mysql2'; url: string } | { client: 'better-sqlite3'; filename: string };
+  dbPoolMax: number;
+  redisUrl?: string;
+  /** Prefix of every Redis key and channel, so several deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
+  jwt: { secret: string; ttlSeconds: number; issuer: string; audience: string };
+  /** Seed the demo venue, event and accounts when the database has no users. */
+  seedDemo: boolean;
+  logLevel: string;
+  /** Origins allowed for CORS and the Socket.IO handshake; empty means same-origin only. */
+  corsOrigins: string[];
+  sweepIntervalMs: number;
+  broadcastBatchMs: number;
+  trustProxy: boolean;
+  /** bcrypt cost; at least 10. */
+  bcryptCost: number;
+}
+
+/** Thrown for a bad environment; `message` is the one line printed before exiting. */
+export class ConfigError extends Error {}
+
+/** Fixed dev-only secret for the embedded SQLite default, so `npm start` needs no setup. */
+const EMBEDDED_DEV_SECRET = 'evently-embedded-development-secret-not-for-production';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
+  }
+  const e = parsed.data;
+  const isSqlite = e.DATABASE_URL.startsWith('sqlite:');
+  const embedded = isSqlite && !e.REDIS_URL && e.NODE_ENV !== 'production';
+  if (!e.JWT_SECRET && !embedded) {
+    throw new ConfigError(
+      'Invalid configuration: JWT_SECRET is required with MySQL, Redis or NODE_ENV=production; set it to 32+ random characters (openssl rand -base64 48)',
+    );
+  }
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    database: isSqlite
+      ? { client: 'better-sqlite3', filename: e.DATABASE_URL.slice('sqlite:'.length) }
+      : { client: 'mysql2', url: e.DATABASE_URL },
+    dbPoolMax: e.DB_POOL_MAX,
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    jwt: { secret: e.JWT_SECRET ?? EMBEDDED_DEV_SECRET, ttlSeconds: e.JWT_TTL_SECONDS, issuer: 'evently', audience: 'evently-api' },
+    seedDemo: e.SEED_DEMO ?? isSqlite,
+    logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    broadcastBatchMs: e.BROADCAST_BATCH_MS,
+    trustProxy: e.TRUST_PROXY,
+    bcryptCost: 10,
+  };
+}

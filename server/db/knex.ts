@@ -1,0 +1,75 @@
+import knexFactory, { type Knex } from 'knex';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Config } from '../config';
+import { migrationSource } from '../../migrations';
+
+export type Db = Knex;
+
+/**
+ * Builds the knex instance for the configured database.
+ *
+ * MySQL/MariaDB: sessions run READ COMMITTED (every write is a compare-and-set, so we rely on predicates, not
+ * on snapshot isolation, and READ COMMITTED takes no gap locks on the `hold_id` index), and the connection
+ * drops the FOUND_ROWS flag that mysql2 sets by default so `affectedRows` counts rows actually *changed*,
+ * not rows matched. Every seat write also bumps `version`, so the two agree anyway; we still read the
+ * stricter one on purpose.
+ *
+ * SQLite: one connection (better-sqlite3 is synchronous, SQLite has one writer), WAL, foreign keys on.
+ */
+export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>): Db {
+  if (config.database.client === 'mysql2') {
+    const url = new URL(config.database.url);
+    return knexFactory({
+      client: 'mysql2',
+      connection: {
+        host: url.hostname,
+        port: url.port ? Number(url.port) : 3306,
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: url.pathname.replace(/^\//, ''),
+        charset: 'utf8mb4',
+        flags: ['-FOUND_ROWS'],
+        supportBigNumbers: true,
+        bigNumberStrings: false,
+      },
+      pool: {
+        min: 0,
+        max: config.dbPoolMax,
+        afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
+          conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => done(err, conn));
+        },
+      },
+      acquireConnectionTimeout: 30000,
+    });
+  }
+  const filename = config.database.filename;
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: { pragma: (s: string) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('busy_timeout = 5000');
+        conn.pragma('synchronous = NORMAL');
+        done(null, conn);
+      },
+    },
+    acquireConnectionTimeout: 30000,
+  });
+}
+
+export function isMysql(db: Db): boolean {
+  return db.client.config.client === 'mysql2';
+}
+
+/** Applies pending migrations; returns the names applied. */
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}

@@ -1,0 +1,140 @@
+import type { Db } from '../db/knex';
+import { withTransaction } from '../db/transaction';
+import type { Clock } from '../shared/clock';
+import { NotFoundError, UnprocessableError } from '../shared/errors';
+import type { Page } from '../shared/validation';
+import type { VenuesService } from '../venues/service';
+import { EventModel } from './event-model';
+import type { CreateEventInput, EventDetailView, EventView, ListEventsQuery } from './schemas';
+
+export interface EventsDeps {
+  db: Db;
+  clock: Clock;
+  venues: VenuesService;
+}
+
+/** Prices are integer cents in this one currency. */
+export const CURRENCY = 'EUR';
+
+const SORTS: Record<ListEventsQuery['sort'], [string, 'asc' | 'desc']> = {
+  startsAt: ['starts_at', 'asc'],
+  '-startsAt': ['starts_at', 'desc'],
+  name: ['name', 'asc'],
+  '-name': ['name', 'desc'],
+  id: ['id', 'asc'],
+  '-id': ['id', 'desc'],
+};
+
+const iso = (ms: number | null): string | null => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
+
+/** Events: listing and reading for everyone, creation for admins (and the seed). */
+export class EventsService {
+  constructor(private readonly deps: EventsDeps) {}
+
+  /** Buyers see every event but drafts; staff see drafts too. */
+  async list(query: ListEventsQuery, opts: { includeDrafts: boolean }): Promise<Page<EventView>> {
+    const base = EventModel.query(this.deps.db).modify((q) => {
+      if (query.status) q.where('status', query.status);
+      else if (!opts.includeDrafts) q.whereNot('status', 'draft');
+      if (query.status === 'draft' && !opts.includeDrafts) q.whereRaw('1 = 0');
+      if (query.venueId) q.where('venue_id', query.venueId);
+      if (query.q) q.where('name', 'like', `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      if (query.from) q.where('starts_at', '>=', Date.parse(query.from));
+      if (query.to) q.where('starts_at', '<=', Date.parse(query.to));
+    });
+    const [col, dir] = SORTS[query.sort];
+    const [rows, total] = await Promise.all([
+      base.clone().orderBy(col, dir).orderBy('id', 'asc').offset((query.page - 1) * query.limit).limit(query.limit),
+      base.clone().resultSize(),
+    ]);
+    const prices = await this.pricesOf(rows.map((r) => r.id));
+    return { items: rows.map((r) => this.toView(r, prices.get(r.id) ?? [])), page: query.page, limit: query.limit, total };
+  }
+
+  async get(eventId: number, opts: { includeDrafts: boolean }): Promise<EventView> {
+    const row = await EventModel.query(this.deps.db).findById(eventId);
+    if (!row || (row.status === 'draft' && !opts.includeDrafts)) throw new NotFoundError('Event', 'EVENT_NOT_FOUND');
+    const prices = await this.pricesOf([row.id]);
+    return this.toView(row, prices.get(row.id) ?? []);
+  }
+
+  /** The event with its venue and full seat layout (the static part of a seat map). */
+  async detail(eventId: number, opts: { includeDrafts: boolean }): Promise<EventDetailView> {
+    const event = await this.get(eventId, opts);
+    const [venue, layout] = await Promise.all([this.deps.venues.get(event.venueId), this.deps.venues.layout(event.venueId)]);
+    return { ...event, venue: { ...venue, layout } };
+  }
+
+  /** True if the event exists and is not a draft (used by the socket handshake). */
+  async isWatchable(eventId: number): Promise<boolean> {
+    const row = await this.deps.db('events').where({ id: eventId }).first('status');
+    return !!row && row.status !== 'draft';
+  }
+
+  /**
+   * Creates an event and one event_seats row per seat of its venue, priced by category. Every category
+   * the venue uses must have a price.
+   */
+  async create(input: CreateEventInput): Promise<EventView> {
+    const now = this.deps.clock.now();
+    const id = await withTransaction(this.deps.db, async (trx) => {
+      const venue = await trx('venues').where({ id: input.venueId }).first('id');
+      if (!venue) throw new NotFoundError('Venue', 'VENUE_NOT_FOUND');
+      const priceOf = new Map(input.prices.map((p) => [p.category, p.priceCents]));
+      const seats = (await trx('seats').where({ venue_id: input.venueId }).select('id', 'category')) as { id: number; category: string }[];
+      const unpriced = [...new Set(seats.map((s) => s.category).filter((c) => !priceOf.has(c)))];
+      if (unpriced.length) throw new UnprocessableError('MISSING_PRICES', 'Every seat category needs a price', { categories: unpriced });
+      const [eventId] = await trx('events').insert({
+        venue_id: input.venueId,
+        name: input.name,
+        description: input.description ?? null,
+        starts_at: Date.parse(input.startsAt),
+        ends_at: input.endsAt ? Date.parse(input.endsAt) : null,
+        status: input.status,
+        hold_ttl_seconds: input.holdTtlSeconds,
+        max_hold_life_seconds: Math.max(input.maxHoldLifeSeconds, input.holdTtlSeconds),
+        max_seats_per_order: input.maxSeatsPerOrder,
+        max_seats_per_user: input.maxSeatsPerUser,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+      });
+      await trx('event_prices').insert(input.prices.map((p) => ({ event_id: eventId, category: p.category, price_cents: p.priceCents })));
+      const rows = seats.map((s) => ({ event_id: eventId, seat_id: s.id, status: 'available', version: 1, price_cents: priceOf.get(s.category)! }));
+      for (let i = 0; i < rows.length; i += 500) await trx('event_seats').insert(rows.slice(i, i + 500));
+      return Number(eventId);
+    });
+    return this.get(id, { includeDrafts: true });
+  }
+
+  private async pricesOf(eventIds: number[]): Promise<Map<number, { category: string; priceCents: number }[]>> {
+    const map = new Map<number, { category: string; priceCents: number }[]>();
+    if (eventIds.length === 0) return map;
+    const rows = await this.deps.db('event_prices').whereIn('event_id', eventIds).orderBy(['event_id', 'category']);
+    for (const r of rows) {
+      const list = map.get(r.event_id) ?? [];
+      list.push({ category: r.category, priceCents: r.price_cents });
+      map.set(r.event_id, list);
+    }
+    return map;
+  }
+
+  private toView(r: EventModel, prices: { category: string; priceCents: number }[]): EventView {
+    return {
+      id: r.id,
+      venueId: r.venue_id,
+      name: r.name,
+      description: r.description ?? null,
+      startsAt: iso(r.starts_at)!,
+      endsAt: iso(r.ends_at),
+      status: r.status,
+      holdTtlSeconds: r.hold_ttl_seconds,
+      maxHoldLifeSeconds: r.max_hold_life_seconds,
+      maxSeatsPerOrder: r.max_seats_per_order,
+      maxSeatsPerUser: r.max_seats_per_user,
+      currency: CURRENCY,
+      prices,
+      version: r.version,
+    };
+  }
+}

@@ -1,0 +1,152 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { z } from 'zod';
+import { isStaff } from '../accounts/auth-user';
+import { registerBookingHandlers } from '../bookings/socket-handlers';
+import { registerSeatHandlers } from '../seats/socket-handlers';
+import { syncPayload } from '../seats/schemas';
+import type { Services } from '../services';
+import type { Clock } from '../shared/clock';
+import { AppError, toErrorBody } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { Broadcaster } from './broadcaster';
+import { command, type CommandContext } from './commands';
+import { eventNamespace, type SeatsSnapshot } from './protocol';
+import { SnapshotLoader } from './snapshot-loader';
+import { STAFF_ROOM, userRoom, type EventNamespace, type EventSocket, type IoServer } from './types';
+
+export interface RealtimeDeps {
+  services: Services;
+  clock: Clock;
+  logger: Logger;
+  broadcaster: Broadcaster;
+  corsOrigins: string[];
+  /** Socket.IO adapter factory (the Redis adapter with several nodes); in-memory when absent. */
+  adapter?: Parameters<Server['adapter']>[0];
+  commandHooks?: Pick<CommandContext, 'beforeCommand' | 'afterCommand'>;
+}
+
+const NAMESPACE = /^\/events\/([1-9][0-9]{0,9})$/;
+
+const handshakeAuth = z
+  .object({ token: z.string().min(1).max(4096).optional(), cursor: z.number().int().min(0).optional() })
+  .strict();
+
+/** An Error Socket.IO passes to the client as `connect_error`, with `data` carrying our error code. */
+function connectError(err: unknown): Error & { data: unknown } {
+  const { body } = toErrorBody(err);
+  return Object.assign(new Error(body.message), { data: body });
+}
+
+/**
+ * Creates the Socket.IO server: one namespace per event (`/events/<id>`), handshake auth, the initial
+ * snapshot or catch-up, and the seat and booking commands. Returns the server and a way to reach an event's
+ * namespace (created on demand, so a node with no watchers of an event can still broadcast through Redis).
+ */
+export function createRealtime(
+  httpServer: HttpServer,
+  deps: RealtimeDeps,
+): { io: IoServer; namespaceOf: (eventId: number) => EventNamespace; eventNamespaces: () => EventNamespace[] } {
+  const { services, clock, logger } = deps;
+  const io: IoServer = new Server(httpServer, {
+    // WebSocket first; long-polling stays as the fallback (needs sticky sessions behind a balancer).
+    transports: ['websocket', 'polling'],
+    serveClient: false,
+    maxHttpBufferSize: 64 * 1024,
+    pingInterval: 20000,
+    pingTimeout: 20000,
+    connectionStateRecovery: undefined,
+    cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: false } : undefined,
+    allowRequest: (req, callback) => {
+      // Browsers always send Origin: refuse foreign ones (no CORS means same-origin only).
+      const origin = req.headers.origin;
+      if (!origin) return callback(null, true);
+      const host = req.headers.host;
+      const sameOrigin = !!host && (origin === `http://${host}` || origin === `https://${host}`);
+      callback(null, sameOrigin || deps.corsOrigins.includes(origin));
+    },
+  });
+  if (deps.adapter) io.adapter(deps.adapter);
+
+  const parent = io.of(NAMESPACE);
+  const nsps = (io as unknown as { _nsps: Map<string, EventNamespace> })._nsps;
+  const namespaceOf = (eventId: number): EventNamespace => {
+    const name = eventNamespace(eventId);
+    return nsps.get(name) ?? (parent as unknown as { createChild(n: string): EventNamespace }).createChild(name);
+  };
+  /** Undo the child Socket.IO created for a rejected name, so probing random ids cannot grow memory. */
+  const dropIfEmpty = (nsp: EventNamespace) => {
+    setImmediate(() => {
+      if (nsp.sockets.size > 0 || nsps.get(nsp.name) !== nsp) return;
+      nsps.delete(nsp.name);
+      (parent as unknown as { children: Set<EventNamespace> }).children.delete(nsp);
+      void nsp.adapter.close();
+    });
+  };
+
+  const snapshots = new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.seats.snapshot(eventId));
+  const ctx: CommandContext = { clock, logger, ...deps.commandHooks };
+
+  parent.use(async (socket, next) => {
+    try {
+      const eventId = Number(NAMESPACE.exec(socket.nsp.name)![1]);
+      const auth = handshakeAuth.safeParse(socket.handshake.auth ?? {});
+      if (!auth.success) throw new AppError(400, 'VALIDATION_FAILED', 'Invalid handshake auth: send {token?, cursor?}');
+      if (auth.data.token) socket.data.user = services.tokens.verify(auth.data.token);
+      if (!(await services.events.isWatchable(eventId))) {
+        dropIfEmpty(socket.nsp);
+        throw new AppError(404, 'EVENT_NOT_FOUND', 'Event not found');
+      }
+      socket.data.eventId = eventId;
+      next();
+    } catch (err) {
+      next(connectError(err));
+    }
+  });
+
+  const sync = async (socket: EventSocket, cursor: number | undefined): Promise<'changes' | 'snapshot'> => {
+    const eventId = socket.data.eventId;
+    if (cursor !== undefined) {
+      const changes = await services.seats.changesSince(eventId, cursor);
+      if (changes) {
+        socket.emit('seats:changed', changes);
+        return 'changes';
+      }
+    }
+    socket.emit('seats:snapshot', await snapshots.get(eventId));
+    return 'snapshot';
+  };
+
+  parent.on('connection', (socket: EventSocket) => {
+    const user = socket.data.user;
+    // The socket is already in the namespace's broadcast set here, before its snapshot is read.
+    if (user) void socket.join(userRoom(user.id));
+    if (user && isStaff(user)) void socket.join(STAFF_ROOM);
+    registerSeatHandlers(socket, ctx, services.seats);
+    registerBookingHandlers(socket, ctx, services.bookings);
+    command(socket, ctx, 'seats:sync', syncPayload, async (input) => ({ mode: await sync(socket, input.cursor) }), { public: true });
+    command(
+      socket,
+      ctx,
+      'auth:refresh',
+      z.object({ token: z.string().min(1).max(4096) }).strict(),
+      async (input) => {
+        const next = services.tokens.verify(input.token);
+        if (socket.data.user && socket.data.user.id !== next.id) throw new AppError(403, 'FORBIDDEN', 'A socket cannot switch to another user');
+        if (!socket.data.user) void socket.join(userRoom(next.id));
+        if (isStaff(next)) void socket.join(STAFF_ROOM);
+        socket.data.user = next;
+        return { expiresAt: new Date(next.expiresAt).toISOString() };
+      },
+      { public: true },
+    );
+    const cursor = (socket.handshake.auth as { cursor?: number } | undefined)?.cursor;
+    sync(socket, cursor).catch((err) => {
+      logger.error({ err, eventId: socket.data.eventId }, 'initial sync failed');
+      socket.disconnect(true);
+    });
+  });
+
+  deps.broadcaster.attach(namespaceOf);
+  return { io, namespaceOf, eventNamespaces: () => [...(parent as unknown as { children: Set<EventNamespace> }).children] };
+}

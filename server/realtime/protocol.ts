@@ -1,0 +1,135 @@
+/**
+ * The Socket.IO protocol: event names and payload types, shared by the server, client-demo and load/.
+ * This file must stay dependency-free (types and constants only) so the browser bundle can import it.
+ *
+ * Namespace: `/events/<eventId>`. Handshake `auth: { token?, cursor? }`: watching needs no token, acting
+ * needs one; `cursor` (from a previous snapshot or change batch) asks for catch-up instead of a snapshot.
+ */
+
+export type SeatStatus = 'available' | 'held' | 'booked' | 'blocked';
+
+/** One seat's state as broadcast. Clients keep, per seat, the state with the highest `version`. */
+export interface SeatState {
+  id: number;
+  status: SeatStatus;
+  version: number;
+  /** ISO time the hold lapses; only for `held`. */
+  expiresAt?: string;
+  /** Box-office namespaces only: who holds or booked the seat. Never sent to buyers. */
+  holder?: { userId: number; name: string; email: string };
+}
+
+export interface SeatsSnapshot {
+  eventId: number;
+  /** Pass back as `auth.cursor` on reconnect (or to `seats:sync`) to receive only what changed. */
+  cursor: number;
+  seats: SeatState[];
+}
+
+export interface SeatsChanged {
+  eventId: number;
+  /** Highest seat_changes id in this batch; keep the highest seen as your cursor. */
+  cursor: number;
+  seats: SeatState[];
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+export type AckFn<T> = (reply: Ack<T>) => void;
+
+export interface HoldView {
+  holdToken: string;
+  eventId: number;
+  expiresAt: string;
+  /** Latest time extensions can reach. */
+  maxExpiresAt: string;
+  seats: SeatState[];
+}
+
+export interface BookingSeatView {
+  seatId: number;
+  label: string;
+  section: string;
+  row: string;
+  number: number;
+  category: string;
+  priceCents: number;
+}
+
+export interface BookingView {
+  id: number;
+  reference: string;
+  eventId: number;
+  status: 'confirmed' | 'cancelled';
+  totalCents: number;
+  currency: string;
+  seats: BookingSeatView[];
+  customer?: { name: string; email: string | null };
+  createdAt: string;
+  cancelledAt?: string;
+}
+
+export interface HoldExpiredNotice {
+  eventId: number;
+  holdToken: string;
+  seatIds: number[];
+}
+
+/** Payloads clients send. Every field is validated server-side with zod `.strict()`. */
+export interface SeatHoldPayload {
+  seatIds: number[];
+  /** Add the seats to this existing hold instead of starting a new one. */
+  holdToken?: string;
+}
+export interface SeatReleasePayload {
+  holdToken: string;
+  /** Release only these seats; all of the hold when omitted. */
+  seatIds?: number[];
+}
+export interface HoldExtendPayload {
+  holdToken: string;
+}
+export interface BookingConfirmPayload {
+  holdToken: string;
+  /** Client-chosen; a repeat with the same key returns the same booking. */
+  idempotencyKey: string;
+}
+export interface SeatsSyncPayload {
+  cursor?: number;
+}
+export interface AuthRefreshPayload {
+  token: string;
+}
+
+export interface ServerToClientEvents {
+  'seats:snapshot': (snapshot: SeatsSnapshot) => void;
+  'seats:changed': (batch: SeatsChanged) => void;
+  /** Sent to the holder's own sockets when their hold lapsed. */
+  'hold:expired': (notice: HoldExpiredNotice) => void;
+  /** The server is shutting down or asks clients to reconnect (they then catch up from their cursor). */
+  'server:reconnect': (info: { reason: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  'seat:hold': (payload: SeatHoldPayload, ack: AckFn<HoldView>) => void;
+  'seat:release': (payload: SeatReleasePayload, ack: AckFn<HoldView | { released: number[] }>) => void;
+  'hold:extend': (payload: HoldExtendPayload, ack: AckFn<HoldView>) => void;
+  'booking:confirm': (payload: BookingConfirmPayload, ack: AckFn<BookingView>) => void;
+  /** Ask for catch-up from `cursor` (or a fresh snapshot without one); the answer arrives as events. */
+  'seats:sync': (payload: SeatsSyncPayload, ack: AckFn<{ mode: 'changes' | 'snapshot' }>) => void;
+  /** Swap the socket's access token (e.g. before it expires). */
+  'auth:refresh': (payload: AuthRefreshPayload, ack: AckFn<{ expiresAt: string }>) => void;
+}
+
+/** Handshake `auth` object. */
+export interface HandshakeAuth {
+  token?: string;
+  cursor?: number;
+}
+
+export const eventNamespace = (eventId: number): string => `/events/${eventId}`;

@@ -1,0 +1,103 @@
+import type { Trx } from '../db/transaction';
+import { RetryableConflict } from '../db/transaction';
+import type { SeatState, SeatStatus } from '../realtime/protocol';
+
+/** A seat as read inside a transaction, before it is changed. */
+export interface SeatRow {
+  seat_id: number;
+  status: SeatStatus;
+  version: number;
+  hold_id: number | null;
+  hold_expires_at: number | null;
+  booking_id: number | null;
+  price_cents: number;
+}
+
+export interface TransitionInput {
+  eventId: number;
+  /** The seats as read, with the version each must still have. */
+  seats: Pick<SeatRow, 'seat_id' | 'status' | 'version'>[];
+  to: SeatStatus;
+  holdId?: number | null;
+  holdExpiresAt?: number | null;
+  bookingId?: number | null;
+  actorId: number | null;
+  reason: string;
+  now: number;
+}
+
+/** What one committed transition produced: the new seat states and the highest seat_changes id. */
+export interface TransitionResult {
+  seats: SeatState[];
+  cursor: number;
+}
+
+const SEAT_COLUMNS = ['seat_id', 'status', 'version', 'hold_id', 'hold_expires_at', 'booking_id', 'price_cents'] as const;
+
+/** Reads seats of one event by id (a plain read; the write that follows re-checks the version). */
+export async function readSeats(trx: Trx, eventId: number, seatIds: number[]): Promise<SeatRow[]> {
+  return trx('event_seats').where('event_id', eventId).whereIn('seat_id', seatIds).select(SEAT_COLUMNS) as Promise<SeatRow[]>;
+}
+
+export async function readSeatsOfHold(trx: Trx, holdId: number): Promise<(SeatRow & { event_id: number })[]> {
+  return trx('event_seats').where({ hold_id: holdId, status: 'held' }).select(['event_id', ...SEAT_COLUMNS]) as Promise<
+    (SeatRow & { event_id: number })[]
+  >;
+}
+
+/**
+ * The one place a seat changes state. A single compare-and-set UPDATE over all the seats, each guarded by
+ * the version it was read at; if fewer rows change than were asked for, somebody else got there first and
+ * the whole transaction is rolled back and retried (the retry's fresh read then reports the seats as taken,
+ * or succeeds if they were merely re-versioned). One seat_changes row per seat is written in the same
+ * transaction, so the log and the seats cannot disagree.
+ */
+export async function transitionSeats(trx: Trx, input: TransitionInput): Promise<TransitionResult> {
+  const { seats } = input;
+  if (seats.length === 0) return { seats: [], cursor: 0 };
+  const sorted = [...seats].sort((a, b) => a.seat_id - b.seat_id);
+  const changed = await trx('event_seats')
+    .where('event_id', input.eventId)
+    .andWhere((q) => {
+      for (const s of sorted) q.orWhere((w) => w.where('seat_id', s.seat_id).andWhere('version', s.version));
+    })
+    .update({
+      status: input.to,
+      version: trx.raw('version + 1'),
+      hold_id: input.holdId ?? null,
+      hold_expires_at: input.holdExpiresAt ?? null,
+      booking_id: input.bookingId ?? null,
+    });
+  if (changed !== sorted.length) {
+    throw new RetryableConflict(`seat version moved: changed ${changed} of ${sorted.length}`);
+  }
+  const rows = sorted.map((s) => ({
+    event_id: input.eventId,
+    seat_id: s.seat_id,
+    from_status: s.status,
+    to_status: input.to,
+    version: s.version + 1,
+    actor_id: input.actorId,
+    reason: input.reason,
+    hold_id: input.holdId ?? null,
+    booking_id: input.bookingId ?? null,
+    hold_expires_at: input.holdExpiresAt ?? null,
+    created_at: input.now,
+  }));
+  const cursor = await insertChanges(trx, rows);
+  const expiresAt = input.to === 'held' && input.holdExpiresAt ? new Date(input.holdExpiresAt).toISOString() : undefined;
+  return {
+    seats: sorted.map((s) => (expiresAt ? { id: s.seat_id, status: input.to, version: s.version + 1, expiresAt } : { id: s.seat_id, status: input.to, version: s.version + 1 })),
+    cursor,
+  };
+}
+
+/**
+ * Inserts change rows in one statement and returns the highest id. MySQL reports the *first* id of a
+ * multi-row insert (InnoDB gives a simple multi-row insert consecutive ids); SQLite reports the last.
+ */
+async function insertChanges(trx: Trx, rows: Record<string, unknown>[]): Promise<number> {
+  const [id] = await trx('seat_changes').insert(rows);
+  const first = Number(id);
+  return trx.client.config.client === 'mysql2' ? first + rows.length - 1 : first;
+}

@@ -1,0 +1,330 @@
+import type { AuthUser } from '../accounts/auth-user';
+import { isStaff } from '../accounts/auth-user';
+import { isMysql, type Db } from '../db/knex';
+import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
+import type { HoldView, SeatState, SeatsChanged, SeatsSnapshot } from '../realtime/protocol';
+import type { Notifier } from '../realtime/notifier';
+import type { Clock } from '../shared/clock';
+import { ConflictError, NotFoundError, SeatUnavailableError, UnprocessableError } from '../shared/errors';
+import { newToken } from '../shared/ids';
+import { assertOnSale, loadEventRules, loadHoldForActor, type HoldRow } from './hold-rules';
+import { readSeats, readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from './seat-store';
+
+export interface SeatsDeps {
+  db: Db;
+  clock: Clock;
+  notifier: Notifier;
+  retry?: RetryOptions;
+  /** Called after a hold lapses or is released, so freed seats can be offered (waitlist). */
+  onSeatsFreed?: (eventId: number, seatIds: number[]) => void;
+}
+
+/** How many changes catch-up replays before it sends a fresh snapshot instead. */
+const MAX_CATCH_UP = 2000;
+/**
+ * Auto-increment ids are assigned at insert, not at commit, so a change with a lower id can commit after
+ * a higher one was read as a cursor. Catch-up therefore also replays changes written within this window
+ * before the cursor's own; replays are harmless because clients keep the highest version per seat.
+ * Transactions here are far shorter (lock waits are capped at a few seconds).
+ */
+const CATCH_UP_GRACE_MS = 10_000;
+
+export interface WalkInCustomer {
+  name: string;
+  email?: string | null;
+}
+
+/**
+ * The seat core: holds (create, add to, release, extend), expiry, snapshots and catch-up. Every state change
+ * is a version-checked transaction (see seat-store.ts); the notifier is told only after commit.
+ */
+export class SeatsService {
+  constructor(private readonly deps: SeatsDeps) {}
+
+  private tx<T>(body: (trx: Trx) => Promise<T>): Promise<T> {
+    return withTransaction(this.deps.db, body, this.deps.retry);
+  }
+
+  private publish(eventId: number, result: TransitionResult): void {
+    if (result.seats.length) this.deps.notifier.seatsChanged(eventId, result.seats, result.cursor);
+  }
+
+  /**
+   * Holds seats for `actor`, all or nothing. With `holdToken`, adds them to that live hold (its expiry
+   * stays). A seat whose hold has lapsed counts as free even before the sweeper has released it.
+   * Throws SEAT_UNAVAILABLE naming the seats that were taken.
+   */
+  async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }): Promise<HoldView> {
+    const seatIds = [...new Set(input.seatIds)];
+    const { hold, result } = await this.tx(async (trx) => {
+      const now = this.deps.clock.now();
+      const event = await loadEventRules(trx, eventId);
+      assertOnSale(event);
+      let hold: HoldRow | undefined;
+      if (input.holdToken) {
+        hold = await loadHoldForActor(trx, input.holdToken, actor, now, { live: true });
+        if (hold.event_id !== eventId) throw new UnprocessableError('HOLD_OTHER_EVENT', 'That hold belongs to another event');
+      }
+      const holderId = hold?.user_id ?? actor.id;
+      // Serialise one user's concurrent hold requests so the per-user limit cannot be overrun by a race.
+      // It locks that user's row only: no per-event hot row on the hold path.
+      if (isMysql(this.deps.db)) await trx('users').where({ id: holderId }).forUpdate().first('id');
+
+      const inThisHold = hold ? await countSeats(trx, { holdId: hold.id }) : 0;
+      if (inThisHold + seatIds.length > event.max_seats_per_order) {
+        throw new UnprocessableError('TOO_MANY_SEATS', `At most ${event.max_seats_per_order} seats per order`, { max: event.max_seats_per_order });
+      }
+      if (!isStaff(actor)) {
+        const heldByUser = await countSeats(trx, { eventId, userId: holderId, now });
+        if (heldByUser + seatIds.length > event.max_seats_per_user) {
+          throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${event.max_seats_per_user} seats for this event`, {
+            max: event.max_seats_per_user,
+            held: heldByUser,
+          });
+        }
+      }
+
+      const rows = await readSeats(trx, eventId, seatIds);
+      if (rows.length !== seatIds.length) {
+        const found = new Set(rows.map((r) => r.seat_id));
+        throw new NotFoundError('Seat', 'SEAT_NOT_FOUND', { seatIds: seatIds.filter((id) => !found.has(id)) });
+      }
+      const taken = rows.filter((r) => !isFree(r, now)).map((r) => r.seat_id);
+      if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
+
+      if (!hold) {
+        const expiresAt = now + event.hold_ttl_seconds * 1000;
+        const fresh = {
+          token: newToken(),
+          event_id: eventId,
+          user_id: actor.id,
+          customer_name: input.customer?.name ?? null,
+          customer_email: input.customer?.email ?? null,
+          status: 'active' as const,
+          source: input.customer ? 'box_office' : 'user',
+          expires_at: expiresAt,
+          max_expires_at: now + event.max_hold_life_seconds * 1000,
+          created_at: now,
+        };
+        const [id] = await trx('holds').insert(fresh);
+        hold = { ...fresh, id: Number(id) };
+      }
+      const result = await transitionSeats(trx, {
+        eventId,
+        seats: rows,
+        to: 'held',
+        holdId: hold.id,
+        holdExpiresAt: Number(hold.expires_at),
+        actorId: actor.id,
+        reason: input.customer ? 'box_office_hold' : 'hold',
+        now,
+      });
+      return { hold, result };
+    });
+    this.publish(eventId, result);
+    return this.holdView(hold);
+  }
+
+  /** Releases some or all seats of a live hold. Seats not in the hold are an error; nothing changes then. */
+  async release(actor: AuthUser, holdToken: string, seatIds?: number[]): Promise<{ released: number[]; hold: HoldView | null }> {
+    const { hold, result, remaining } = await this.tx(async (trx) => {
+      const now = this.deps.clock.now();
+      const hold = await loadHoldForActor(trx, holdToken, actor, now, { live: true });
+      const seats = await readSeatsOfHold(trx, hold.id);
+      let toFree: SeatRow[] = seats;
+      if (seatIds) {
+        const inHold = new Set(seats.map((s) => s.seat_id));
+        const foreign = seatIds.filter((id) => !inHold.has(id));
+        if (foreign.length) throw new ConflictError('SEAT_NOT_IN_HOLD', 'Some of these seats are not in this hold', { seatIds: foreign });
+        const wanted = new Set(seatIds);
+        toFree = seats.filter((s) => wanted.has(s.seat_id));
+      }
+      const remaining = seats.length - toFree.length;
+      if (remaining === 0) {
+        const claimed = await trx('holds').where({ id: hold.id, status: 'active' }).update({ status: 'released' });
+        if (claimed !== 1) throw new RetryableConflict('hold changed');
+      }
+      const result = await transitionSeats(trx, {
+        eventId: hold.event_id,
+        seats: toFree,
+        to: 'available',
+        actorId: actor.id,
+        reason: hold.user_id === actor.id ? 'release' : 'force_release',
+        now,
+      });
+      return { hold, result, remaining };
+    });
+    this.publish(hold.event_id, result);
+    this.deps.onSeatsFreed?.(hold.event_id, result.seats.map((s) => s.id));
+    return { released: result.seats.map((s) => s.id), hold: remaining > 0 ? await this.holdView(hold) : null };
+  }
+
+  /** Extends a live hold by the event's hold time, never past its maximum life. */
+  async extend(actor: AuthUser, holdToken: string): Promise<HoldView> {
+    const { hold, result } = await this.tx(async (trx) => {
+      const now = this.deps.clock.now();
+      const hold = await loadHoldForActor(trx, holdToken, actor, now, { live: true });
+      const event = await loadEventRules(trx, hold.event_id);
+      assertOnSale(event);
+      const expiresAt = Math.min(now + event.hold_ttl_seconds * 1000, Number(hold.max_expires_at));
+      if (expiresAt <= Number(hold.expires_at)) {
+        throw new ConflictError('HOLD_MAX_LIFE', 'This hold cannot be extended any further', { maxExpiresAt: new Date(Number(hold.max_expires_at)).toISOString() });
+      }
+      const claimed = await trx('holds')
+        .where({ id: hold.id, status: 'active' })
+        .andWhere('expires_at', '>', now)
+        .update({ expires_at: expiresAt });
+      if (claimed !== 1) throw new RetryableConflict('hold changed');
+      const seats = await readSeatsOfHold(trx, hold.id);
+      const result = await transitionSeats(trx, {
+        eventId: hold.event_id,
+        seats,
+        to: 'held',
+        holdId: hold.id,
+        holdExpiresAt: expiresAt,
+        actorId: actor.id,
+        reason: 'extend',
+        now,
+      });
+      return { hold: { ...hold, expires_at: expiresAt }, result };
+    });
+    this.publish(hold.event_id, result);
+    return this.holdView(hold);
+  }
+
+  /** The hold as its owner (or staff) sees it. */
+  async getHold(actor: AuthUser, holdToken: string): Promise<HoldView> {
+    const hold = await loadHoldForActor(this.deps.db, holdToken, actor, this.deps.clock.now(), { live: false });
+    return this.holdView(hold);
+  }
+
+  private async holdView(hold: HoldRow): Promise<HoldView> {
+    const seats = (await this.deps.db('event_seats')
+      .where({ hold_id: hold.id, status: 'held' })
+      .orderBy('seat_id')
+      .select('seat_id', 'status', 'version', 'hold_expires_at')) as SeatRow[];
+    return {
+      holdToken: hold.token,
+      eventId: hold.event_id,
+      expiresAt: new Date(Number(hold.expires_at)).toISOString(),
+      maxExpiresAt: new Date(Number(hold.max_expires_at)).toISOString(),
+      seats: seats.map(toSeatState),
+    };
+  }
+
+  /**
+   * Releases lapsed holds. Runs on every node: each hold is claimed with a compare-and-set on its status,
+   * so exactly one node releases and broadcasts it, however many sweep at once. Returns holds released.
+   */
+  async sweepExpired(limit = 200): Promise<number> {
+    const now = this.deps.clock.now();
+    const due = (await this.deps.db('holds')
+      .where('status', 'active')
+      .andWhere('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(limit)
+      .select('id', 'token', 'event_id', 'user_id')) as Pick<HoldRow, 'id' | 'token' | 'event_id' | 'user_id'>[];
+    let released = 0;
+    for (const hold of due) {
+      const result = await this.tx(async (trx) => {
+        const claimed = await trx('holds').where({ id: hold.id, status: 'active' }).andWhere('expires_at', '<=', now).update({ status: 'expired' });
+        if (claimed !== 1) return null; // another node got it first, or it was extended/booked meanwhile
+        const seats = await readSeatsOfHold(trx, hold.id);
+        return transitionSeats(trx, { eventId: hold.event_id, seats, to: 'available', actorId: null, reason: 'expire', now });
+      });
+      if (!result) continue;
+      released++;
+      this.publish(hold.event_id, result);
+      this.deps.notifier.holdExpired(hold.user_id, { eventId: hold.event_id, holdToken: hold.token, seatIds: result.seats.map((s) => s.id) });
+      if (result.seats.length) this.deps.onSeatsFreed?.(hold.event_id, result.seats.map((s) => s.id));
+    }
+    return released;
+  }
+
+  /**
+   * Every seat of the event with its status and version. The cursor is read *before* the seats, so any
+   * change that lands in between is both in the seats and replayed after the cursor (clients keep the
+   * highest version), never lost.
+   */
+  async snapshot(eventId: number): Promise<SeatsSnapshot> {
+    const db = this.deps.db;
+    const event = await db('events').where({ id: eventId }).first('status');
+    if (!event || event.status === 'draft') throw new NotFoundError('Event', 'EVENT_NOT_FOUND');
+    const cursor = await this.currentCursor(eventId);
+    const rows = (await db('event_seats').where({ event_id: eventId }).select('seat_id', 'status', 'version', 'hold_expires_at')) as SeatRow[];
+    return { eventId, cursor, seats: rows.map(toSeatState) };
+  }
+
+  async currentCursor(eventId: number): Promise<number> {
+    const row = (await this.deps.db('seat_changes').where({ event_id: eventId }).max({ m: 'id' }).first()) as { m: number | string | null } | undefined;
+    return Number(row?.m ?? 0);
+  }
+
+  /**
+   * The changes since `cursor` folded to the latest state per seat, or null when the client should take a
+   * fresh snapshot instead (unknown cursor, or more changes than a snapshot costs).
+   */
+  async changesSince(eventId: number, cursor: number): Promise<SeatsChanged | null> {
+    const db = this.deps.db;
+    let since = cursor;
+    if (cursor > 0) {
+      const at = await db('seat_changes').where({ id: cursor, event_id: eventId }).first('created_at');
+      if (!at) return null;
+      // Find the lowest id written within the grace window before the cursor (see CATCH_UP_GRACE_MS).
+      const early = (await db('seat_changes')
+        .where('event_id', eventId)
+        .andWhere('created_at', '>=', Number(at.created_at) - CATCH_UP_GRACE_MS)
+        .andWhere('id', '<=', cursor)
+        .min({ m: 'id' })
+        .first()) as { m: number | null } | undefined;
+      since = Math.min(cursor, Number(early?.m ?? cursor + 1) - 1);
+    }
+    const rows = (await db('seat_changes')
+      .where('event_id', eventId)
+      .andWhere('id', '>', since)
+      .orderBy('id')
+      .limit(MAX_CATCH_UP + 1)
+      .select('id', 'seat_id', 'to_status', 'version', 'hold_expires_at')) as {
+      id: number;
+      seat_id: number;
+      to_status: SeatState['status'];
+      version: number;
+      hold_expires_at: number | null;
+    }[];
+    if (rows.length > MAX_CATCH_UP) return null;
+    const latest = new Map<number, SeatState>();
+    let max = cursor;
+    for (const r of rows) {
+      max = Math.max(max, Number(r.id));
+      const prev = latest.get(r.seat_id);
+      if (!prev || prev.version < r.version) {
+        latest.set(r.seat_id, toSeatState({ seat_id: r.seat_id, status: r.to_status, version: r.version, hold_expires_at: r.hold_expires_at }));
+      }
+    }
+    return { eventId, cursor: max, seats: [...latest.values()] };
+  }
+}
+
+function isFree(r: SeatRow, now: number): boolean {
+  return r.status === 'available' || (r.status === 'held' && r.hold_expires_at !== null && Number(r.hold_expires_at) <= now);
+}
+
+/** Seats currently held: in one hold, or by one user in one event (lapsed holds do not count). */
+async function countSeats(trx: Trx, by: { holdId: number } | { eventId: number; userId: number; now: number }): Promise<number> {
+  const q = trx('event_seats as es').where('es.status', 'held');
+  if ('holdId' in by) q.where('es.hold_id', by.holdId);
+  else
+    q.join('holds as h', 'h.id', 'es.hold_id')
+      .where('es.event_id', by.eventId)
+      .where('h.user_id', by.userId)
+      .where('h.status', 'active')
+      .where('es.hold_expires_at', '>', by.now);
+  const [{ n }] = (await q.count({ n: '*' })) as [{ n: number | string }];
+  return Number(n);
+}
+
+export function toSeatState(r: Pick<SeatRow, 'seat_id' | 'status' | 'version' | 'hold_expires_at'>): SeatState {
+  return r.status === 'held' && r.hold_expires_at
+    ? { id: r.seat_id, status: r.status, version: r.version, expiresAt: new Date(Number(r.hold_expires_at)).toISOString() }
+    : { id: r.seat_id, status: r.status, version: r.version };
+}

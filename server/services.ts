@@ -1,0 +1,40 @@
+import { AccountsService } from './accounts/service';
+import { TokenService } from './accounts/tokens';
+import { BookingsService } from './bookings/service';
+import type { Config } from './config';
+import type { Db } from './db/knex';
+import type { RetryOptions } from './db/transaction';
+import { EventsService } from './events/service';
+import type { Notifier } from './realtime/notifier';
+import { SeatsService } from './seats/service';
+import type { Clock } from './shared/clock';
+import { VenuesService } from './venues/service';
+
+/** Everything a service may depend on. Built once per node in main.ts/node.ts; no module singletons. */
+export interface CoreDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  notifier: Notifier;
+  retry?: RetryOptions;
+}
+
+export interface Services {
+  tokens: TokenService;
+  accounts: AccountsService;
+  venues: VenuesService;
+  events: EventsService;
+  seats: SeatsService;
+  bookings: BookingsService;
+}
+
+export function createServices(core: CoreDeps): Services {
+  const { config, db, clock, notifier, retry } = core;
+  const tokens = new TokenService(config.jwt, clock);
+  const accounts = new AccountsService({ db, clock, tokens, bcryptCost: config.bcryptCost });
+  const venues = new VenuesService({ db, clock });
+  const events = new EventsService({ db, clock, venues });
+  const seats = new SeatsService({ db, clock, notifier, retry });
+  const bookings = new BookingsService({ db, clock, notifier, retry });
+  return { tokens, accounts, venues, events, seats, bookings };
+}

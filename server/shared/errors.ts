@@ -1,0 +1,86 @@
+/**
+ * Typed application errors. Every failure a client can see is one of these; the REST error middleware
+ * and the socket ack wrapper turn them into `{error: {code, message, details}}` with the matching status.
+ * Anything that is not an AppError is reported as `INTERNAL` without its message (no SQL, no stack).
+ */
+export class AppError extends Error {
+  constructor(
+    /** HTTP status that REST replies with. */
+    readonly status: number,
+    /** Stable UPPER_SNAKE code clients switch on. */
+    readonly code: string,
+    message: string,
+    /** Machine-readable extras (field errors, the seats that were taken, …). */
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  toJSON(): { code: string; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(400, 'VALIDATION_FAILED', message, details);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Authentication required', code = 'UNAUTHORIZED') {
+    super(401, code, message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'You are not allowed to do that') {
+    super(403, 'FORBIDDEN', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string, code = 'NOT_FOUND', details?: unknown) {
+    super(404, code, `${what} not found`, details);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, message: string, details?: unknown) {
+    super(409, code, message, details);
+  }
+}
+
+export class PreconditionFailedError extends AppError {
+  constructor(message = 'The resource changed since you read it', details?: unknown) {
+    super(412, 'PRECONDITION_FAILED', message, details);
+  }
+}
+
+export class UnprocessableError extends AppError {
+  constructor(code: string, message: string, details?: unknown) {
+    super(422, code, message, details);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, 'RATE_LIMITED', 'Too many requests, slow down', { retryAfterSeconds });
+  }
+}
+
+/** Seats asked for are held or booked by someone else (or blocked). `details.seatIds` lists them. */
+export class SeatUnavailableError extends ConflictError {
+  constructor(seatIds: number[]) {
+    super('SEAT_UNAVAILABLE', 'Someone else has already taken one or more of these seats', { seatIds });
+  }
+}
+
+/** Shapes any thrown value into the public error body; unknown errors become INTERNAL. */
+export function toErrorBody(err: unknown): { status: number; body: { code: string; message: string; details?: unknown } } {
+  if (err instanceof AppError) return { status: err.status, body: err.toJSON() };
+  return { status: 500, body: { code: 'INTERNAL', message: 'Something went wrong on our side' } };
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+
+/** Server the tests use; override with TEST_MYSQL_URL (root access to create databases). */
+export const TEST_MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+
+export async function mysqlAvailability(): Promise<{ ok: boolean; url: string; reason?: string }> {
+  try {
+    const conn = await mysql.createConnection({ uri: TEST_MYSQL_URL, connectTimeout: 3000 });
+    await conn.query('select 1');
+    await conn.end();
+    return { ok: true, url: TEST_MYSQL_URL };
+  } catch (err) {
+    return { ok: false, url: TEST_MYSQL_URL, reason: (err as Error).message };
+  }
+}
+
+/** Creates an empty database of its own for one test file; returns its URL and a drop function. */
+export async function createMysqlDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `evently_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const conn = await mysql.createConnection({ uri: TEST_MYSQL_URL });
+  await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await conn.end();
+  return {
+    name,
+    url: `${TEST_MYSQL_URL.replace(/\/$/, '')}/${name}`,
+    drop: async () => {
+      const c = await mysql.createConnection({ uri: TEST_MYSQL_URL });
+      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await c.end();
+    },
+  };
+}

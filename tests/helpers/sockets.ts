@@ -1,0 +1,63 @@
+import { io as ioc, type Socket } from 'socket.io-client';
+import type { Ack, ClientToServerEvents, SeatsSnapshot, ServerToClientEvents } from '../../server/realtime/protocol';
+import { SeatMap } from '../../server/realtime/seat-map';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Watcher {
+  socket: ClientSocket;
+  map: SeatMap;
+  /** Resolves when the first snapshot (or catch-up) has been applied. */
+  ready: Promise<void>;
+  close(): void;
+}
+
+/** Connects a socket.io-client to an event namespace (WebSocket only, no auto-reconnect unless asked). */
+export function connect(baseUrl: string, eventId: number, auth: { token?: string; cursor?: number } = {}, opts: { reconnection?: boolean } = {}): ClientSocket {
+  return ioc(`${baseUrl}/events/${eventId}`, {
+    auth,
+    transports: ['websocket'],
+    reconnection: opts.reconnection ?? false,
+    forceNew: true,
+  }) as ClientSocket;
+}
+
+/** Connects and keeps a SeatMap up to date from snapshots and change batches. */
+export function watch(baseUrl: string, eventId: number, auth: { token?: string; cursor?: number } = {}): Watcher {
+  const socket = connect(baseUrl, eventId, auth);
+  const map = new SeatMap();
+  const ready = new Promise<void>((resolve, reject) => {
+    socket.on('seats:snapshot', (s: SeatsSnapshot) => {
+      map.applySnapshot(s);
+      resolve();
+    });
+    socket.on('connect_error', (err) => reject(err));
+  });
+  socket.on('seats:changed', (b) => map.applyChanges(b));
+  return { socket, map, ready, close: () => socket.close() };
+}
+
+/** Emits a command and resolves with its ack. */
+export function send<E extends keyof ClientToServerEvents>(
+  socket: ClientSocket,
+  event: E,
+  payload: Parameters<ClientToServerEvents[E]>[0],
+  timeoutMs = 30000,
+): Promise<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0]> {
+  return (socket as any).timeout(timeoutMs).emitWithAck(event, payload);
+}
+
+/** Resolves when `predicate` holds, polling every 20 ms; rejects after `timeoutMs`. */
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function connectError(socket: ClientSocket): Promise<Error & { data?: any }> {
+  return new Promise((resolve) => socket.on('connect_error', (err) => resolve(err as Error & { data?: any })));
+}
+
+export type { Ack };
