@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+import { testDialects } from '../helpers/dialects';
+import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
+import { http } from '../helpers/http';
+import { connect, connectError, send, until, watch, type Watcher } from '../helpers/sockets';
+
+/** Everything about seats that must hold on both databases: the commands, ownership, bad input, sync. */
+describe.each(testDialects())('seats on %s', (dialect) => {
+  let env: TestEnv;
+  let url: string;
+  let ev: SeededEvent;
+  let alice: { id: number; token: string };
+  let bob: { id: number; token: string };
+  let staff: { id: number; token: string };
+  const watchers: Watcher[] = [];
+
+  beforeAll(async () => {
+    env = await startTestEnv({ dialect });
+    url = env.nodes[0]!.url;
+    ev = await seedEvent(env, { rows: 4, seatsPerRow: 10, maxSeatsPerUser: 6, maxSeatsPerOrder: 4 });
+    [alice, bob] = await createUsers(env, 2);
+    [staff] = await createUsers(env, 1, 'box_office');
+  });
+  afterEach(() => watchers.splice(0).forEach((w) => w.close()));
+  afterAll(() => env.stop());
+
+  const seatRow = (seatId: number) => env.db('event_seats').where({ event_id: ev.eventId, seat_id: seatId }).first();
+  const dbState = async () => ({
+    seats: await env.db('event_seats').where({ event_id: ev.eventId }).orderBy('seat_id').select('seat_id', 'status', 'version', 'hold_id', 'booking_id'),
+    holds: await env.db('holds').count({ n: '*' }),
+    bookings: await env.db('bookings').count({ n: '*' }),
+    changes: await env.db('seat_changes').count({ n: '*' }),
+  });
+  const hold = (token: string, seatIds: number[], extra: object = {}) =>
+    http(url, 'POST', `/api/events/${ev.eventId}/holds`, { token, body: { seatIds, ...extra } });
+
+  it('holds, extends, books and shows the booking over REST', async () => {
+    const [s1, s2] = ev.seatIds;
+    const held = await hold(alice.token, [s1!, s2!]);
+    expect(held.status).toBe(201);
+    expect(held.body.seats.map((s: { id: number }) => s.id)).toEqual([s1, s2]);
+    expect((await seatRow(s1!)).status).toBe('held');
+    const changesBefore = await env.db('seat_changes').where({ event_id: ev.eventId, seat_id: s1 }).count({ n: '*' });
+    expect(Number(changesBefore[0]!.n)).toBe(1);
+
+    env.clock.advance(60_000);
+    const extended = await http(url, 'POST', `/api/holds/${held.body.holdToken}/extend`, { token: alice.token });
+    expect(extended.status).toBe(200);
+    expect(Date.parse(extended.body.expiresAt)).toBeGreaterThan(Date.parse(held.body.expiresAt));
+
+    const key = randomUUID();
+    const booked = await http(url, 'POST', '/api/bookings', { token: alice.token, body: { holdToken: held.body.holdToken }, headers: { 'Idempotency-Key': key } });
+    expect(booked.status).toBe(201);
+    expect(booked.body).toMatchObject({ status: 'confirmed', eventId: ev.eventId, totalCents: 10000, currency: 'EUR' });
+    expect(booked.body.reference).toMatch(/^EV-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    expect(booked.body.seats).toHaveLength(2);
+    expect(booked.body.seats[0]).toMatchObject({ seatId: s1, section: 'Main', row: 'A', number: 1, label: 'Main A-1', priceCents: 5000 });
+    expect((await seatRow(s1!)).status).toBe('booked');
+
+    const again = await http(url, 'POST', '/api/bookings', { token: alice.token, body: { holdToken: held.body.holdToken }, headers: { 'Idempotency-Key': key } });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(booked.body.id);
+    const otherKey = await http(url, 'POST', '/api/bookings', { token: alice.token, body: { holdToken: held.body.holdToken }, headers: { 'Idempotency-Key': randomUUID() } });
+    expect(otherKey.status).toBe(409);
+    expect(otherKey.body.error.code).toBe('HOLD_ALREADY_BOOKED');
+
+    const mine = await http(url, 'GET', '/api/bookings', { token: alice.token });
+    expect(mine.body.items.map((b: { id: number }) => b.id)).toContain(booked.body.id);
+    expect((await http(url, 'GET', '/api/bookings', { token: bob.token })).body.items).toHaveLength(0);
+
+    const cancelled = await http(url, 'DELETE', `/api/bookings/${booked.body.id}`, { token: alice.token });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect((await seatRow(s1!)).status).toBe('available');
+    const active = await env.db('booking_seats').where({ booking_id: booked.body.id }).whereNotNull('active');
+    expect(active).toHaveLength(0);
+  });
+
+  it('answers SEAT_UNAVAILABLE with the taken seats and holds nothing (all or nothing)', async () => {
+    const [, , a, b, c] = ev.seatIds;
+    expect((await hold(alice.token, [a!])).status).toBe(201);
+    const before = await dbState();
+    const res = await hold(bob.token, [b!, a!, c!]);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'SEAT_UNAVAILABLE', details: { seatIds: [a] } });
+    expect(await dbState()).toEqual(before);
+  });
+
+  it('enforces max seats per order and per user', async () => {
+    const ids = ev.seatIds.slice(10, 20);
+    const tooMany = await hold(bob.token, ids.slice(0, 5));
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.error.code).toBe('TOO_MANY_SEATS');
+    const first = await hold(bob.token, ids.slice(0, 4));
+    expect(first.status).toBe(201);
+    const second = await hold(bob.token, ids.slice(4, 7));
+    expect(second.status).toBe(422);
+    expect(second.body.error.code).toBe('HOLD_LIMIT_REACHED');
+    const addTooMany = await hold(bob.token, ids.slice(4, 5), { holdToken: first.body.holdToken });
+    expect(addTooMany.body.error.code).toBe('TOO_MANY_SEATS');
+    await http(url, 'DELETE', `/api/holds/${first.body.holdToken}`, { token: bob.token });
+  });
+
+  it('adds seats to an existing hold and releases some of them', async () => {
+    const [a, b, c] = ev.seatIds.slice(20, 23);
+    const first = await hold(alice.token, [a!]);
+    const more = await hold(alice.token, [b!, c!], { holdToken: first.body.holdToken });
+    expect(more.status).toBe(201);
+    expect(more.body.holdToken).toBe(first.body.holdToken);
+    expect(more.body.expiresAt).toBe(first.body.expiresAt);
+    expect(more.body.seats.map((s: { id: number }) => s.id)).toEqual([a, b, c]);
+    const partial = await http(url, 'DELETE', `/api/holds/${first.body.holdToken}`, { token: alice.token, body: { seatIds: [b] } });
+    expect(partial.status).toBe(200);
+    expect(partial.body.released).toEqual([b]);
+    expect(partial.body.hold.seats.map((s: { id: number }) => s.id)).toEqual([a, c]);
+    const notMine = await http(url, 'DELETE', `/api/holds/${first.body.holdToken}`, { token: alice.token, body: { seatIds: [ev.seatIds[30]] } });
+    expect(notMine.status).toBe(409);
+    expect(notMine.body.error.code).toBe('SEAT_NOT_IN_HOLD');
+    const rest = await http(url, 'DELETE', `/api/holds/${first.body.holdToken}`, { token: alice.token });
+    expect(rest.body.released).toEqual([a, c]);
+    expect(rest.body.hold).toBeNull();
+    expect((await env.db('holds').where({ token: first.body.holdToken }).first()).status).toBe('released');
+  });
+
+  describe('only the holder (or box office) acts on a hold', () => {
+    it('refuses another user over REST and socket, and lets box office force-release', async () => {
+      const [a] = ev.seatIds.slice(24, 25);
+      const held = await hold(alice.token, [a!]);
+      const token = held.body.holdToken;
+      const before = await dbState();
+      expect((await http(url, 'DELETE', `/api/holds/${token}`, { token: bob.token })).status).toBe(403);
+      expect((await http(url, 'POST', `/api/holds/${token}/extend`, { token: bob.token })).status).toBe(403);
+      const book = await http(url, 'POST', '/api/bookings', { token: bob.token, body: { holdToken: token }, headers: { 'Idempotency-Key': randomUUID() } });
+      expect(book.status).toBe(403);
+      const bobSocket = watch(url, ev.eventId, { token: bob.token });
+      watchers.push(bobSocket);
+      await bobSocket.ready;
+      for (const [event, payload] of [
+        ['seat:release', { holdToken: token }],
+        ['hold:extend', { holdToken: token }],
+        ['booking:confirm', { holdToken: token, idempotencyKey: randomUUID() }],
+      ] as const) {
+        const ack = await send(bobSocket.socket, event as 'seat:release', payload as { holdToken: string });
+        expect(ack).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      }
+      expect(await dbState()).toEqual(before);
+      const forced = await http(url, 'DELETE', `/api/holds/${token}`, { token: staff.token });
+      expect(forced.status).toBe(200);
+      const log = await env.db('seat_changes').where({ seat_id: a, reason: 'force_release' }).first();
+      expect(log.actor_id).toBe(staff.id);
+    });
+  });
+
+  describe('bad input changes nothing', () => {
+    it('rejects bad REST bodies with 4xx', async () => {
+      const before = await dbState();
+      const cases: [unknown, number][] = [
+        [{ seatIds: 'x' }, 400],
+        [{ seatIds: [] }, 400],
+        [{ seatIds: [1.5] }, 400],
+        [{ seatIds: [ev.seatIds[0], ev.seatIds[0]] }, 400],
+        [{ seatIds: Array.from({ length: 101 }, (_, i) => i + 1) }, 400],
+        [{ seatIds: [ev.seatIds[0]], extra: true }, 400],
+        [{ seatIds: [ev.seatIds[0]], holdToken: 'short' }, 400],
+        [{ seatIds: [999999] }, 404],
+      ];
+      for (const [body, status] of cases) {
+        const res = await http(url, 'POST', `/api/events/${ev.eventId}/holds`, { token: alice.token, body });
+        expect([JSON.stringify(body).slice(0, 60), res.status]).toEqual([JSON.stringify(body).slice(0, 60), status]);
+        expect(res.body.error.code).toEqual(expect.any(String));
+      }
+      expect((await http(url, 'POST', `/api/events/999999/holds`, { token: alice.token, body: { seatIds: [ev.seatIds[0]] } })).status).toBe(404);
+      expect((await http(url, 'POST', `/api/events/abc/holds`, { token: alice.token, body: { seatIds: [1] } })).status).toBe(400);
+      expect((await http(url, 'POST', `/api/events/${ev.eventId}/holds`, { body: { seatIds: [ev.seatIds[0]] } })).status).toBe(401);
+      expect((await http(url, 'POST', '/api/bookings', { token: alice.token, body: { holdToken: 'a'.repeat(32) } })).status).toBe(400);
+      expect(await dbState()).toEqual(before);
+    });
+
+    it('rejects seats of another event', async () => {
+      const other = await seedEvent(env, { rows: 1, seatsPerRow: 3 });
+      const before = await dbState();
+      const res = await hold(alice.token, [other.seatIds[0]!]);
+      expect(res.status).toBe(404);
+      expect(res.body.error).toMatchObject({ code: 'SEAT_NOT_FOUND', details: { seatIds: [other.seatIds[0]] } });
+      expect(await dbState()).toEqual(before);
+    });
+
+    it('answers bad socket payloads with an error ack', async () => {
+      const w = watch(url, ev.eventId, { token: alice.token });
+      watchers.push(w);
+      await w.ready;
+      const before = await dbState();
+      const payloads: unknown[] = [
+        undefined,
+        null,
+        42,
+        'seat',
+        { seatIds: 'x' },
+        { seatIds: [] },
+        { seatIds: [1], unknown: 1 },
+        { seatIds: Array.from({ length: 5000 }, (_, i) => i + 1) },
+        { seatIds: [999999] },
+      ];
+      for (const p of payloads) {
+        const ack = await (w.socket as any).timeout(5000).emitWithAck('seat:hold', p);
+        expect(ack.ok).toBe(false);
+        expect(ack.error.code).toMatch(/^(VALIDATION_FAILED|SEAT_NOT_FOUND)$/);
+      }
+      expect(await dbState()).toEqual(before);
+      expect(w.socket.connected).toBe(true);
+    });
+
+    it('refuses commands from a watcher without a token, and from an expired token', async () => {
+      const anon = watch(url, ev.eventId);
+      watchers.push(anon);
+      await anon.ready;
+      expect(await send(anon.socket, 'seat:hold', { seatIds: [ev.seatIds[35]!] })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+      const w = watch(url, ev.eventId, { token: alice.token });
+      watchers.push(w);
+      await w.ready;
+      env.clock.advance(13 * 3600 * 1000);
+      try {
+        expect(await send(w.socket, 'seat:hold', { seatIds: [ev.seatIds[35]!] })).toMatchObject({ ok: false, error: { code: 'TOKEN_EXPIRED' } });
+      } finally {
+        env.clock.advance(-13 * 3600 * 1000);
+      }
+      expect((await seatRow(ev.seatIds[35]!)).status).toBe('available');
+    });
+  });
+
+  describe('handshake', () => {
+    it('refuses an unknown event and a bad token with a coded connect_error', async () => {
+      const unknown = connect(url, 999999);
+      const err1 = await connectError(unknown);
+      unknown.close();
+      expect(err1.data).toMatchObject({ code: 'EVENT_NOT_FOUND' });
+      const bad = connect(url, ev.eventId, { token: 'not.a.jwt' });
+      const err2 = await connectError(bad);
+      bad.close();
+      expect(err2.data).toMatchObject({ code: 'INVALID_TOKEN' });
+    });
+
+    it('refuses a draft event to watchers', async () => {
+      const draft = await seedEvent(env, { rows: 1, seatsPerRow: 2, status: 'draft' });
+      const s = connect(url, draft.eventId);
+      const err = await connectError(s);
+      s.close();
+      expect(err.data.code).toBe('EVENT_NOT_FOUND');
+    });
+  });
+
+  describe('live map', () => {
+    it('sends a snapshot on join and changes after commits; socket hold and book', async () => {
+      const viewer = watch(url, ev.eventId);
+      const buyer = watch(url, ev.eventId, { token: bob.token });
+      watchers.push(viewer, buyer);
+      await Promise.all([viewer.ready, buyer.ready]);
+      expect(viewer.map.seats.size).toBe(ev.seatIds.length);
+      const seat = ev.seatIds[36]!;
+      const ack = await send(buyer.socket, 'seat:hold', { seatIds: [seat] });
+      expect(ack.ok).toBe(true);
+      if (!ack.ok) return;
+      await until(() => viewer.map.seats.get(seat)?.status === 'held', 3000, 'viewer sees hold');
+      const seen = viewer.map.seats.get(seat)!;
+      expect(seen.expiresAt).toBe(ack.data.expiresAt);
+      expect(Object.keys(seen).sort()).toEqual(['expiresAt', 'id', 'status', 'version']); // no identity to buyers
+      const booked = await send(buyer.socket, 'booking:confirm', { holdToken: ack.data.holdToken, idempotencyKey: randomUUID() });
+      expect(booked).toMatchObject({ ok: true, data: { status: 'confirmed' } });
+      await until(() => viewer.map.seats.get(seat)?.status === 'booked', 3000, 'viewer sees booking');
+      expect(viewer.map.seats.get(seat)!.version).toBe((await seatRow(seat)).version);
+    });
+
+    it('catches up after a disconnect: the map equals the database', async () => {
+      const w = watch(url, ev.eventId);
+      watchers.push(w);
+      await w.ready;
+      const cursor = w.map.cursor;
+      w.socket.disconnect();
+      // Changes while away: holds, a release and a booking.
+      const h1 = await hold(alice.token, [ev.seatIds[37]!, ev.seatIds[38]!]);
+      await hold(bob.token, [ev.seatIds[39]!]);
+      await http(url, 'DELETE', `/api/holds/${h1.body.holdToken}`, { token: alice.token, body: { seatIds: [ev.seatIds[38]] } });
+      const back = watch(url, ev.eventId, { cursor });
+      watchers.push(back);
+      // Reconnected with a cursor: the client gets only the changes, applied onto its old map.
+      back.map.applySnapshot({ eventId: ev.eventId, cursor, seats: [...w.map.seats.values()] });
+      let gotChanges = false;
+      back.socket.on('seats:changed', () => (gotChanges = true));
+      await until(() => gotChanges, 3000, 'catch-up batch');
+      const rows = await env.db('event_seats').where({ event_id: ev.eventId }).select('seat_id', 'status', 'version');
+      for (const r of rows) expect([r.seat_id, back.map.seats.get(r.seat_id)?.status, back.map.seats.get(r.seat_id)?.version]).toEqual([r.seat_id, r.status, r.version]);
+    });
+
+    it('sends a fresh snapshot for an unknown cursor', async () => {
+      const w = watch(url, ev.eventId, { cursor: 987654321 });
+      watchers.push(w);
+      await w.ready;
+      expect(w.map.seats.size).toBe(ev.seatIds.length);
+    });
+
+    it('expires a hold by time: swept, broadcast, and the holder told', async () => {
+      const short = await seedEvent(env, { rows: 1, seatsPerRow: 4, holdTtlSeconds: 30 });
+      const holder = watch(url, short.eventId, { token: alice.token });
+      const viewer = watch(url, short.eventId);
+      watchers.push(holder, viewer);
+      await Promise.all([holder.ready, viewer.ready]);
+      const expired: unknown[] = [];
+      holder.socket.on('hold:expired', (n) => expired.push(n));
+      let viewerExpired = 0;
+      viewer.socket.on('hold:expired', () => viewerExpired++);
+      const ack = await send(holder.socket, 'seat:hold', { seatIds: [short.seatIds[0]!] });
+      expect(ack.ok).toBe(true);
+      if (!ack.ok) return;
+      await until(() => viewer.map.seats.get(short.seatIds[0]!)?.status === 'held', 3000, 'held');
+      env.clock.advance(31_000);
+      await until(() => viewer.map.seats.get(short.seatIds[0]!)?.status === 'available', 3000, 'expiry broadcast');
+      await until(() => expired.length === 1, 3000, 'hold:expired');
+      expect(expired[0]).toEqual({ eventId: short.eventId, holdToken: ack.data.holdToken, seatIds: [short.seatIds[0]] });
+      expect(viewerExpired).toBe(0);
+      const book = await send(holder.socket, 'booking:confirm', { holdToken: ack.data.holdToken, idempotencyKey: randomUUID() });
+      expect(book).toMatchObject({ ok: false, error: { code: 'HOLD_EXPIRED' } });
+      const changes = await env.db('seat_changes').where({ event_id: short.eventId, reason: 'expire' });
+      expect(changes).toHaveLength(1);
+    });
+
+    it('treats a lapsed hold as free before the sweeper runs', async () => {
+      const short = await seedEvent(env, { rows: 1, seatsPerRow: 2, holdTtlSeconds: 30 });
+      // Sweepers stopped would be ideal; instead take the seat in the same tick the clock moves.
+      const first = await http(url, 'POST', `/api/events/${short.eventId}/holds`, { token: alice.token, body: { seatIds: [short.seatIds[0]] } });
+      expect(first.status).toBe(201);
+      env.clock.advance(31_000);
+      const second = await http(url, 'POST', `/api/events/${short.eventId}/holds`, { token: bob.token, body: { seatIds: [short.seatIds[0]] } });
+      expect(second.status).toBe(201);
+      const row = await env.db('event_seats').where({ event_id: short.eventId, seat_id: short.seatIds[0] }).first();
+      expect(row.hold_id).toBe((await env.db('holds').where({ token: second.body.holdToken }).first()).id);
+      await until(async () => (await env.db('holds').where({ token: first.body.holdToken }).first()).status === 'expired', 3000, 'old hold swept');
+      const after = await env.db('event_seats').where({ event_id: short.eventId, seat_id: short.seatIds[0] }).first();
+      expect(after.status).toBe('held'); // the sweep of the old hold did not free the new holder's seat
+      expect(after.hold_id).toBe(row.hold_id);
+    });
+  });
+});
