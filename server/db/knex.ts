@@ -37,7 +37,13 @@ export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>): Db {
         min: 0,
         max: config.dbPoolMax,
         afterCreate: (conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
-          conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => done(err, conn));
+          // Lock waits are capped at 5 s (default 50): a stuck transaction fails fast and is retried whole,
+          // and catch-up's grace window (seats/service.ts) can rely on transactions being short.
+          // Two statements: the isolation variable is named differently in MariaDB and MySQL 8.
+          conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => {
+            if (err) return done(err, conn);
+            conn.query('SET SESSION innodb_lock_wait_timeout = 5', (err2) => done(err2, conn));
+          });
         },
       },
       acquireConnectionTimeout: 30000,

@@ -63,4 +63,14 @@ describe.each(mysqlDialects())('withTransaction on %s', () => {
     ).rejects.toMatchObject({ errno: 1062 });
     expect(attempts).toBe(1);
   });
+
+  it('counts rows changed, not rows matched, and runs READ COMMITTED', async () => {
+    // An UPDATE that matches a row but sets the same value changes nothing: mysql2 would report 1 with its
+    // default FOUND_ROWS flag; the pool drops that flag on purpose.
+    const current = (await db('t').where({ id: 1 }).first()).v;
+    expect(await db('t').where({ id: 1 }).update({ v: current })).toBe(0);
+    expect(await db('t').where({ id: 1 }).update({ v: current + 1 })).toBe(1);
+    const [[row]] = (await db.raw('select @@tx_isolation as iso, @@innodb_lock_wait_timeout as lw')) as [[{ iso: string; lw: number }]];
+    expect(row).toEqual({ iso: 'READ-COMMITTED', lw: 5 });
+  });
 });

@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../server/config';
+
+describe('configuration', () => {
+  it('defaults to the embedded SQLite setup with demo seeding', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.database).toEqual({ client: 'better-sqlite3', filename: './data/evently.sqlite' });
+    expect(c.seedDemo).toBe(true);
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.jwt.secret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('never seeds MySQL unless SEED_DEMO=true', () => {
+    const env = { DATABASE_URL: 'mysql://root@127.0.0.1:3306/x', JWT_SECRET: 'x'.repeat(32) };
+    expect(loadConfig(env).seedDemo).toBe(false);
+    expect(loadConfig({ ...env, SEED_DEMO: 'true' }).seedDemo).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ DATABASE_URL: 'postgres://x' }, /DATABASE_URL must be mysql:\/\//],
+    [{ DATABASE_URL: 'mysql://root@h/db' }, /JWT_SECRET is required/],
+    [{ DATABASE_URL: 'mysql://root@h/db', JWT_SECRET: 'short' }, /JWT_SECRET must be at least 32/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be redis:\/\//],
+    [{ NODE_ENV: 'production' }, /JWT_SECRET is required/],
+    [{ SEED_DEMO: 'maybe' }, /SEED_DEMO/],
+  ])('rejects %j with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
+    expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);
+  });
+
+  it('exits non-zero with that one line when the process starts with bad configuration', () => {
+    const root = join(__dirname, '..', '..');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'server', 'main.ts')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, DATABASE_URL: 'mysql://root@127.0.0.1/x', PORT: '1' },
+      encoding: 'utf8',
+      timeout: 30000,
+    });
+    expect(run.status).toBe(1);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Invalid configuration: JWT_SECRET is required/);
+  });
+});
