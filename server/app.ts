@@ -13,6 +13,8 @@ import { mountHealth, type ReadinessProbe } from './health/routes';
 import { mountClientDemo } from './http/client-demo';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { ApiRouter } from './http/route';
+import type { Metrics } from './metrics/metrics';
+import type { RateLimits } from './ratelimit/limits';
 import { registerSeatsRoutes } from './seats/routes';
 import type { Services } from './services';
 import type { Logger } from './shared/logger';
@@ -25,6 +27,10 @@ export interface AppDeps {
   services: Services;
   probes?: ReadinessProbe[];
   isShuttingDown?: () => boolean;
+  /** Prometheus instruments; GET /metrics when present. */
+  metrics?: Metrics;
+  /** REST and sign-in rate limits when present. */
+  rateLimits?: RateLimits;
 }
 
 /** Request body limit: the largest legitimate body is a venue layout import. */
@@ -58,6 +64,12 @@ export function createApp(deps: AppDeps): Express {
     });
     next();
   });
+  if (deps.metrics) app.use(deps.metrics.httpMiddleware());
+  app.use((_req, res, next) => {
+    // Draining: finish this request, then close its connection so the client's next one goes elsewhere.
+    if (deps.isShuttingDown?.()) res.set('connection', 'close');
+    next();
+  });
 
   mountHealth(app, { db: deps.db, probes: deps.probes, isShuttingDown: deps.isShuttingDown });
 
@@ -70,7 +82,10 @@ export function createApp(deps: AppDeps): Express {
   };
 
   const router = express.Router();
+  if (deps.metrics) router.use(deps.metrics.routerMarker());
+  if (deps.rateLimits) router.use(deps.rateLimits.restMiddleware(authenticate));
   router.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  if (deps.rateLimits) router.post('/auth/login', deps.rateLimits.loginMiddleware());
   const api = new ApiRouter(router, authenticate);
   registerAccountsRoutes(api, services.accounts);
   registerEventsRoutes(api, services.events);
@@ -85,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Evently API' }));
 
+  deps.metrics?.mount(app);
   mountClientDemo(app);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

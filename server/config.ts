@@ -28,6 +28,14 @@ const envSchema = z
     SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60000).default(250),
     BROADCAST_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
     TRUST_PROXY: boolish.default(false),
+    // Rate limits (0 turns one off). Defaults are generous: they stop abuse, not a busy on-sale.
+    RATE_LIMIT_LOGIN_FAILURES: z.coerce.number().int().min(0).max(100000).default(10),
+    RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(900),
+    RATE_LIMIT_REST_PER_MINUTE: z.coerce.number().int().min(0).max(10000000).default(3000),
+    RATE_LIMIT_SOCKET_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(100),
+    RATE_LIMIT_HOLD_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(20),
+    /** After SIGTERM, keep serving (readyz 503) this long so the balancer stops routing here first. */
+    SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60000).default(0),
   })
   .passthrough();
 
@@ -51,6 +59,14 @@ export interface Config {
   trustProxy: boolean;
   /** bcrypt cost; at least 10. */
   bcryptCost: number;
+  /** Shared across nodes through Redis when REDIS_URL is set (server/ratelimit). */
+  rateLimits: {
+    login: { points: number; durationSeconds: number };
+    rest: { points: number; durationSeconds: number };
+    socket: { points: number; durationSeconds: number };
+    hold: { points: number; durationSeconds: number };
+  };
+  shutdownDrainMs: number;
 }
 
 /** Thrown for a bad environment; `message` is the one line printed before exiting. */
@@ -91,5 +107,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     broadcastBatchMs: e.BROADCAST_BATCH_MS,
     trustProxy: e.TRUST_PROXY,
     bcryptCost: 10,
+    rateLimits: {
+      login: { points: e.RATE_LIMIT_LOGIN_FAILURES, durationSeconds: e.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
+      rest: { points: e.RATE_LIMIT_REST_PER_MINUTE, durationSeconds: 60 },
+      socket: { points: e.RATE_LIMIT_SOCKET_PER_SECOND, durationSeconds: 1 },
+      hold: { points: e.RATE_LIMIT_HOLD_PER_SECOND, durationSeconds: 1 },
+    },
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
   };
 }

@@ -5,6 +5,8 @@ import type { Config } from './config';
 import { createDb, migrateLatest, type Db } from './db/knex';
 import type { RetryOptions } from './db/transaction';
 import type { ReadinessProbe } from './health/routes';
+import { Metrics } from './metrics/metrics';
+import { RateLimits } from './ratelimit/limits';
 import { Broadcaster } from './realtime/broadcaster';
 import { createRealtime } from './realtime/io';
 import { createRedisAdapter } from './realtime/redis';
@@ -12,6 +14,7 @@ import type { IoServer } from './realtime/types';
 import { startSweeper } from './seats/sweeper';
 import { createServices, type Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
+import { AppError } from './shared/errors';
 import { createLogger, type Logger } from './shared/logger';
 
 export interface NodeOptions {
@@ -35,6 +38,9 @@ export interface EventlyNode {
   clock: Clock;
   logger: Logger;
   broadcaster: Broadcaster;
+  /** This node's Prometheus registry and instruments (GET /metrics). */
+  metrics: Metrics;
+  rateLimits: RateLimits;
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   port: number;
@@ -55,15 +61,25 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   const db = opts.db ?? createDb(config);
   if (!opts.skipMigrations) await migrateLatest(db);
 
-  const broadcaster = new Broadcaster(config.broadcastBatchMs, logger);
-  const services = createServices({ config, db, clock, notifier: broadcaster, retry: opts.retry });
+  const metrics = new Metrics({ db, clock });
+  const broadcaster = new Broadcaster(config.broadcastBatchMs, logger, metrics.onFlush);
+  const retry = {
+    ...opts.retry,
+    onRetry: (err: unknown, attempt: number) => {
+      metrics.txRetries.inc();
+      opts.retry?.onRetry?.(err, attempt);
+    },
+  };
+  const services = createServices({ config, db, clock, notifier: broadcaster, retry });
 
   const probes: ReadinessProbe[] = [];
   const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
   if (redis) probes.push(redis.probe);
+  // Shared by all nodes through Redis, so N nodes do not give a client N times the budget.
+  const rateLimits = new RateLimits(config.rateLimits, logger, { redis: redis?.redis, keyPrefix: config.redisKeyPrefix });
 
   let shuttingDown = false;
-  const app = createApp({ config, db, logger, services, probes, isShuttingDown: () => shuttingDown });
+  const app = createApp({ config, db, logger, services, probes, isShuttingDown: () => shuttingDown, metrics, rateLimits });
   const http = createServer(app);
   http.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
   const { io, eventNamespaces } = createRealtime(http, {
@@ -73,7 +89,17 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     broadcaster,
     corsOrigins: config.corsOrigins,
     adapter: redis?.adapter,
+    isShuttingDown: () => shuttingDown,
+    commandHooks: {
+      beforeCommand: async (socket, name) => {
+        // Draining: the client reconnects (to another node) and retries there.
+        if (shuttingDown) throw new AppError(503, 'SHUTTING_DOWN', 'This server is restarting; reconnect and retry');
+        await rateLimits.beforeCommand(socket, name);
+      },
+      afterCommand: metrics.afterCommand,
+    },
   });
+  metrics.bindIo(io);
   const sweeper = opts.sweeper === false ? undefined : startSweeper(services.seats, config.sweepIntervalMs, logger);
 
   await new Promise<void>((resolve, reject) => {
@@ -82,6 +108,33 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   });
   const port = (http.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  let closing: Promise<void> | undefined;
+  /**
+   * Graceful stop, in order: (1) refuse new work: /readyz answers 503, new sockets and new socket commands
+   * are refused (SHUTTING_DOWN), HTTP responses carry `Connection: close`; optionally keep serving for
+   * SHUTDOWN_DRAIN_MS so the balancer notices; (2) stop listening, let in-flight HTTP requests and their
+   * transactions finish; (3) stop the sweeper, flush pending broadcasts, tell every socket to reconnect
+   * (`server:reconnect`; clients catch up from their cursor on another node); (4) wait for in-flight socket
+   * commands to leave the database, close the sockets; (5) close Redis and the database pool.
+   */
+  const shutdown = async (): Promise<void> => {
+    shuttingDown = true;
+    if (config.shutdownDrainMs > 0) await sleep(config.shutdownDrainMs);
+    const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeIdleConnections();
+    await sweeper?.stop();
+    broadcaster.flushAll();
+    for (const nsp of eventNamespaces()) nsp.local.emit('server:reconnect', { reason: 'server shutting down' });
+    await waitForIdlePool(db, 10_000);
+    for (const nsp of eventNamespaces()) nsp.local.disconnectSockets(true);
+    io.disconnectSockets(true);
+    await io.close().catch(() => undefined);
+    await closed;
+    await waitForIdlePool(db, 5_000);
+    await redis?.close();
+    if (ownsDb) await db.destroy();
+  };
 
   return {
     config,
@@ -92,23 +145,28 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     clock,
     logger,
     broadcaster,
+    metrics,
+    rateLimits,
     url: `http://${host}:${port}`,
     port,
     sweep: () => services.seats.sweepExpired(),
-    close: async () => {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      await sweeper?.stop();
-      broadcaster.flushAll();
-      for (const nsp of eventNamespaces()) nsp.local.emit('server:reconnect', { reason: 'server shutting down' });
-      // Stop accepting connections; let in-flight HTTP requests (and their transactions) finish.
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeIdleConnections();
-      io.disconnectSockets(true);
-      await io.close().catch(() => undefined);
-      await closed;
-      await redis?.close();
-      if (ownsDb) await db.destroy();
-    },
+    close: () => (closing ??= shutdown()),
   };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Resolves once no connection of the pool is in use or awaited (twice in a row, so a command between two
+ * queries is not mistaken for idle), or after `timeoutMs`. Transactions in flight commit before we close.
+ */
+async function waitForIdlePool(db: Db, timeoutMs: number): Promise<void> {
+  const pool = (db.client as { pool?: { numUsed(): number; numPendingAcquires(): number } }).pool;
+  if (!pool) return;
+  const deadline = Date.now() + timeoutMs;
+  let quiet = 0;
+  while (quiet < 2 && Date.now() < deadline) {
+    quiet = pool.numUsed() === 0 && pool.numPendingAcquires() === 0 ? quiet + 1 : 0;
+    if (quiet < 2) await sleep(20);
+  }
 }

@@ -24,6 +24,8 @@ export interface RealtimeDeps {
   /** Socket.IO adapter factory (the Redis adapter with several nodes); in-memory when absent. */
   adapter?: Parameters<Server['adapter']>[0];
   commandHooks?: Pick<CommandContext, 'beforeCommand' | 'afterCommand'>;
+  /** True while the node drains (SIGTERM): new connections are refused so clients go to another node. */
+  isShuttingDown?: () => boolean;
 }
 
 const NAMESPACE = /^\/events\/([1-9][0-9]{0,9})$/;
@@ -58,6 +60,7 @@ export function createRealtime(
     connectionStateRecovery: undefined,
     cors: deps.corsOrigins.length ? { origin: deps.corsOrigins, credentials: false } : undefined,
     allowRequest: (req, callback) => {
+      if (deps.isShuttingDown?.()) return callback('server shutting down', false);
       // Browsers always send Origin: refuse foreign ones (no CORS means same-origin only).
       const origin = req.headers.origin;
       if (!origin) return callback(null, true);
@@ -104,16 +107,18 @@ export function createRealtime(
     }
   });
 
+  const staffSocket = (socket: EventSocket): boolean => !!socket.data.user && isStaff(socket.data.user);
   const sync = async (socket: EventSocket, cursor: number | undefined): Promise<'changes' | 'snapshot'> => {
     const eventId = socket.data.eventId;
     if (cursor !== undefined) {
       const changes = await services.seats.changesSince(eventId, cursor);
       if (changes) {
-        socket.emit('seats:changed', changes);
+        // Box office and admin sockets see who holds each seat (admin module); buyers never do.
+        socket.emit('seats:changed', staffSocket(socket) ? { ...changes, seats: await services.boxOffice.withHolders(eventId, changes.seats) } : changes);
         return 'changes';
       }
     }
-    socket.emit('seats:snapshot', await snapshots.get(eventId));
+    socket.emit('seats:snapshot', staffSocket(socket) ? await services.boxOffice.staffSnapshot(eventId) : await snapshots.get(eventId));
     return 'snapshot';
   };
 

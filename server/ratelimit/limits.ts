@@ -1,0 +1,129 @@
+import type { Request, RequestHandler } from 'express';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { AuthUser } from '../accounts/auth-user';
+import { RateLimitedError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import type { EventSocket } from '../realtime/types';
+
+/** One limit: `points` per `durationSeconds`; 0 points turns it off. */
+export interface LimitSpec {
+  points: number;
+  durationSeconds: number;
+}
+
+export interface RateLimitConfig {
+  /** Failed sign-ins per email+IP. */
+  login: LimitSpec;
+  /** REST requests per client (the signed-in user, else the IP). */
+  rest: LimitSpec;
+  /** Socket commands per user (or per IP for anonymous watchers). */
+  socket: LimitSpec;
+  /** `seat:hold` attempts per user. */
+  hold: LimitSpec;
+}
+
+/** Why a limiter refused: the key was over its budget. Anything else (store down) is not a refusal. */
+function retryAfter(res: unknown): number | undefined {
+  if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  return undefined;
+}
+
+/**
+ * The node's rate limits. With Redis every node counts against the same keys (RateLimiterRedis on the node's
+ * ioredis client, one key prefix per deployment), so N nodes do not give a client N times the budget. While
+ * Redis is not ready the limiters fall back to a per-node memory limiter instead of blocking requests.
+ * Without Redis (embedded default) they are in-memory.
+ */
+export class RateLimits {
+  private readonly login?: RateLimiterAbstract;
+  private readonly rest?: RateLimiterAbstract;
+  private readonly socket?: RateLimiterAbstract;
+  private readonly hold?: RateLimiterAbstract;
+
+  constructor(
+    cfg: RateLimitConfig,
+    private readonly logger: Logger,
+    opts: { redis?: Redis; keyPrefix?: string } = {},
+  ) {
+    const make = (name: string, spec: LimitSpec): RateLimiterAbstract | undefined => {
+      if (spec.points <= 0) return undefined;
+      const base = { points: spec.points, duration: spec.durationSeconds, keyPrefix: `${opts.keyPrefix ?? 'evently'}:rl:${name}` };
+      if (!opts.redis) return new RateLimiterMemory(base);
+      return new RateLimiterRedis({
+        ...base,
+        storeClient: opts.redis,
+        // Never queue a limiter call behind a Redis outage (ioredis' offline queue would hold the request).
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(base),
+      });
+    };
+    this.login = make('login', cfg.login);
+    this.rest = make('rest', cfg.rest);
+    this.socket = make('socket', cfg.socket);
+    this.hold = make('hold', cfg.hold);
+  }
+
+  /** Consumes one point; throws RateLimitedError when over budget. A broken store lets the call through. */
+  private async take(limiter: RateLimiterAbstract | undefined, key: string, points = 1): Promise<void> {
+    if (!limiter) return;
+    try {
+      await limiter.consume(key, points);
+    } catch (err) {
+      const after = retryAfter(err);
+      if (after !== undefined) throw new RateLimitedError(after);
+      this.logger.warn({ err }, 'rate limiter unavailable; allowing request');
+    }
+  }
+
+  /**
+   * REST limit per client: the signed-in user when the bearer token verifies, else the client IP
+   * (behind a proxy set TRUST_PROXY so req.ip is the client's).
+   */
+  restMiddleware(identify: (req: Request) => AuthUser | undefined): RequestHandler {
+    return (req, _res, next) => {
+      let key = `ip:${req.ip ?? 'unknown'}`;
+      try {
+        const user = identify(req);
+        if (user) key = `u:${user.id}`;
+      } catch {
+        // A bad token is rejected by the route itself; count it against the IP.
+      }
+      this.take(this.rest, key).then(() => next(), next);
+    };
+  }
+
+  /**
+   * Sign-in limit: counts *failed* attempts per email+IP (a 401 reply), and refuses once the budget is
+   * spent, until the window passes. Successful sign-ins do not count, so a busy office behind one IP is fine.
+   */
+  loginMiddleware(): RequestHandler {
+    return (req, res, next) => {
+      const limiter = this.login;
+      if (!limiter) return next();
+      const email = typeof (req.body as { email?: unknown } | undefined)?.email === 'string' ? String((req.body as { email: string }).email).toLowerCase().slice(0, 320) : '';
+      const key = `${email}|${req.ip ?? 'unknown'}`;
+      limiter.get(key).then(
+        (state) => {
+          if (state && state.consumedPoints >= limiter.points) return next(new RateLimitedError(Math.max(1, Math.ceil(state.msBeforeNext / 1000))));
+          res.on('finish', () => {
+            if (res.statusCode === 401) limiter.penalty(key, 1).catch((err) => this.logger.warn({ err }, 'login limiter unavailable'));
+          });
+          next();
+        },
+        (err) => {
+          this.logger.warn({ err }, 'login limiter unavailable; allowing request');
+          next();
+        },
+      );
+    };
+  }
+
+  /** Socket command limit per user (IP for anonymous sockets); `seat:hold` also has its own, tighter budget. */
+  async beforeCommand(socket: EventSocket, name: string): Promise<void> {
+    const user = socket.data.user;
+    const key = user ? `u:${user.id}` : `ip:${socket.handshake.address}`;
+    await this.take(this.socket, key);
+    if (name === 'seat:hold') await this.take(this.hold, key);
+  }
+}
