@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import swaggerUi from 'swagger-ui-express';
 import { registerAccountsRoutes } from './accounts/routes';
+import { registerAdminRoutes } from './admin/routes';
 import type { AuthUser } from './accounts/auth-user';
 import { registerBookingsRoutes } from './bookings/routes';
 import type { Config } from './config';
@@ -91,6 +92,7 @@ export function createApp(deps: AppDeps): Express {
   registerEventsRoutes(api, services.events);
   registerSeatsRoutes(api, services.seats);
   registerBookingsRoutes(api, services.bookings);
+  registerAdminRoutes(api, services);
   router.use(notFoundHandler);
   app.use('/api', router);
 

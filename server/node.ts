@@ -71,6 +71,8 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     },
   };
   const services = createServices({ config, db, clock, notifier: broadcaster, retry });
+  // Box office and admin sockets see who holds each seat; buyers get the same batches without it.
+  broadcaster.setStaffView((eventId, seats) => services.boxOffice.withHolders(eventId, seats));
 
   const probes: ReadinessProbe[] = [];
   const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;

@@ -1,4 +1,7 @@
 import { AccountsService } from './accounts/service';
+import { BoxOfficeService } from './admin/box-office';
+import { ReportsService } from './admin/reports';
+import { AdminService } from './admin/service';
 import { TokenService } from './accounts/tokens';
 import { BookingsService } from './bookings/service';
 import type { Config } from './config';
@@ -26,6 +29,9 @@ export interface Services {
   events: EventsService;
   seats: SeatsService;
   bookings: BookingsService;
+  admin: AdminService;
+  boxOffice: BoxOfficeService;
+  reports: ReportsService;
 }
 
 export function createServices(core: CoreDeps): Services {
@@ -36,5 +42,8 @@ export function createServices(core: CoreDeps): Services {
   const events = new EventsService({ db, clock, venues });
   const seats = new SeatsService({ db, clock, notifier, retry });
   const bookings = new BookingsService({ db, clock, notifier, retry });
-  return { tokens, accounts, venues, events, seats, bookings };
+  const admin = new AdminService({ db, clock, notifier, venues, events, retry });
+  const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry });
+  const reports = new ReportsService({ db, clock });
+  return { tokens, accounts, venues, events, seats, bookings, admin, boxOffice, reports };
 }

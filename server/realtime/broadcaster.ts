@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/logger';
 import type { Notifier } from './notifier';
-import type { HoldExpiredNotice, SeatState } from './protocol';
-import { userRoom, type EventNamespace } from './types';
+import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState } from './protocol';
+import { STAFF_ROOM, userRoom, type EventNamespace } from './types';
 
 interface Pending {
   seats: Map<number, SeatState>;
@@ -17,6 +17,7 @@ interface Pending {
 export class Broadcaster implements Notifier {
   private readonly pending = new Map<number, Pending>();
   private namespaceOf: ((eventId: number) => EventNamespace) | undefined;
+  private staffView: ((eventId: number, seats: SeatState[]) => Promise<SeatState[]>) | undefined;
 
   constructor(
     private readonly batchMs: number,
@@ -47,13 +48,48 @@ export class Broadcaster implements Notifier {
     this.namespaceOf?.(notice.eventId).to(userRoom(userId)).emit('hold:expired', notice);
   }
 
+  eventStatus(notice: EventStatusNotice): void {
+    this.namespaceOf?.(notice.eventId).emit('event:status', notice);
+  }
+
+  bookingCancelled(userId: number, notice: BookingCancelledNotice): void {
+    this.namespaceOf?.(notice.eventId).to(userRoom(userId)).emit('booking:cancelled', notice);
+  }
+
+  /**
+   * Box office and admin sockets (room STAFF_ROOM) get each batch with `holder` filled in by `view`; every
+   * other socket gets the plain batch, so a buyer never sees another person's identity. Without a view
+   * everybody gets the plain batch.
+   */
+  setStaffView(view: (eventId: number, seats: SeatState[]) => Promise<SeatState[]>): void {
+    this.staffView = view;
+  }
+
   private flush(eventId: number): void {
     const p = this.pending.get(eventId);
     if (!p) return;
     this.pending.delete(eventId);
     clearTimeout(p.timer);
     try {
-      this.namespaceOf?.(eventId).emit('seats:changed', { eventId, cursor: p.cursor, seats: [...p.seats.values()] });
+      const batch = { eventId, cursor: p.cursor, seats: [...p.seats.values()] };
+      const nsp = this.namespaceOf?.(eventId);
+      if (nsp && this.staffView) {
+        nsp.except(STAFF_ROOM).emit('seats:changed', batch);
+        void this.staffView(eventId, batch.seats)
+          .catch((err: unknown) => {
+            this.logger.error({ err, eventId }, 'staff view failed; sending the plain batch');
+            return batch.seats;
+          })
+          .then((seats) => {
+            try {
+              nsp.to(STAFF_ROOM).emit('seats:changed', { ...batch, seats });
+            } catch (err) {
+              this.logger.error({ err, eventId }, 'staff broadcast failed');
+            }
+          });
+      } else {
+        nsp?.emit('seats:changed', batch);
+      }
       this.onFlush?.(eventId, p.seats.size);
     } catch (err) {
       // Delivery is at most once by design; clients resync from their cursor. Never throw into a timer.

@@ -107,16 +107,18 @@ export function createRealtime(
     }
   });
 
+  const staffSocket = (socket: EventSocket): boolean => !!socket.data.user && isStaff(socket.data.user);
   const sync = async (socket: EventSocket, cursor: number | undefined): Promise<'changes' | 'snapshot'> => {
     const eventId = socket.data.eventId;
     if (cursor !== undefined) {
       const changes = await services.seats.changesSince(eventId, cursor);
       if (changes) {
-        socket.emit('seats:changed', changes);
+        // Box office and admin sockets see who holds each seat (admin module); buyers never do.
+        socket.emit('seats:changed', staffSocket(socket) ? { ...changes, seats: await services.boxOffice.withHolders(eventId, changes.seats) } : changes);
         return 'changes';
       }
     }
-    socket.emit('seats:snapshot', await snapshots.get(eventId));
+    socket.emit('seats:snapshot', staffSocket(socket) ? await services.boxOffice.staffSnapshot(eventId) : await snapshots.get(eventId));
     return 'snapshot';
   };
 

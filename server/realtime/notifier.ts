@@ -1,4 +1,4 @@
-import type { HoldExpiredNotice, SeatState } from './protocol';
+import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState } from './protocol';
 
 /**
  * What services tell the real-time layer *after* a transaction commits. Services never touch Socket.IO;
@@ -9,6 +9,10 @@ export interface Notifier {
   seatsChanged(eventId: number, seats: SeatState[], cursor: number): void;
   /** A hold lapsed: tell the holder's own sockets. */
   holdExpired(userId: number, notice: HoldExpiredNotice): void;
+  /** The event's status changed: tell everyone watching it. Optional so other notifiers need not care. */
+  eventStatus?(notice: EventStatusNotice): void;
+  /** A booking was cancelled by staff or with its event: tell the booker's own sockets. */
+  bookingCancelled?(userId: number, notice: BookingCancelledNotice): void;
 }
 
 /** For scripts and tests that run services without sockets. */

@@ -78,6 +78,8 @@ export interface HoldExpiredNotice {
   eventId: number;
   holdToken: string;
   seatIds: number[];
+  /** Why the hold ended when it did not simply lapse (e.g. `event_cancelled`). */
+  reason?: string;
 }
 
 /** Payloads clients send. Every field is validated server-side with zod `.strict()`. */
@@ -113,6 +115,10 @@ export interface ServerToClientEvents {
   'hold:expired': (notice: HoldExpiredNotice) => void;
   /** The server is shutting down or asks clients to reconnect (they then catch up from their cursor). */
   'server:reconnect': (info: { reason: string }) => void;
+  /** The event's sale status changed (on sale, closed, cancelled); sent to everyone watching it. */
+  'event:status': (notice: EventStatusNotice) => void;
+  /** Sent to the booker's own sockets when staff or an event cancellation cancelled their booking. */
+  'booking:cancelled': (notice: BookingCancelledNotice) => void;
 }
 
 export interface ClientToServerEvents {
@@ -133,3 +139,18 @@ export interface HandshakeAuth {
 }
 
 export const eventNamespace = (eventId: number): string => `/events/${eventId}`;
+
+/** `event:status`: the event's status changed. */
+export interface EventStatusNotice {
+  eventId: number;
+  status: 'draft' | 'on_sale' | 'closed' | 'cancelled';
+  reason?: string;
+}
+
+/** `booking:cancelled`: one of your bookings was cancelled by someone else. */
+export interface BookingCancelledNotice {
+  eventId: number;
+  bookingId: number;
+  reference: string;
+  reason: string;
+}
