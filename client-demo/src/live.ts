@@ -1,0 +1,121 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, ClientToServerEvents, ErrorBody, SeatState, ServerToClientEvents } from '../../server/realtime/protocol';
+import { eventNamespace } from '../../server/realtime/protocol';
+import { SeatMap } from '../../server/realtime/seat-map';
+import { session } from './api';
+
+export type EventSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+/**
+ * One event's live seat states: a Socket.IO connection to `/events/<id>` feeding the shared SeatMap (the
+ * highest version per seat wins, the cursor tracks where to resume). The handshake `auth` is a function, so
+ * every (re)connect sends the current token and the last cursor: after a drop the server replays only what
+ * changed (or a fresh snapshot when the gap is too old), and the map ends up exact again.
+ */
+export class LiveSeats {
+  readonly map = new SeatMap();
+  readonly socket: EventSocket;
+  state: ConnectionState = 'connecting';
+  private readonly changeListeners: ((seats: SeatState[], fromSnapshot: boolean) => void)[] = [];
+  private readonly stateListeners: ((s: ConnectionState, detail?: string) => void)[] = [];
+
+  constructor(readonly eventId: number) {
+    this.socket = io(eventNamespace(eventId), {
+      transports: ['websocket', 'polling'],
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+      auth: (cb) => {
+        const auth: { token?: string; cursor?: number } = {};
+        const s = session.get();
+        if (s) auth.token = s.token;
+        if (this.map.cursor > 0) auth.cursor = this.map.cursor;
+        cb(auth);
+      },
+    }) as EventSocket;
+    this.socket.on('connect', () => this.setState('live'));
+    this.socket.on('disconnect', (reason) => {
+      // A server-side disconnect does not reconnect by itself; ask for it (the map catches up on return).
+      if (reason === 'io server disconnect') this.socket.connect();
+      this.setState('reconnecting');
+    });
+    this.socket.on('connect_error', (err) => {
+      const data = (err as Error & { data?: ErrorBody }).data;
+      if (data?.code === 'INVALID_TOKEN' || data?.code === 'TOKEN_EXPIRED') {
+        // A stale token must not lock the page out: drop it and watch anonymously.
+        session.clear();
+        this.setState('reconnecting', 'Your session expired; please sign in again.');
+        this.socket.connect();
+        return;
+      }
+      this.setState(this.socket.active ? 'reconnecting' : 'offline', data?.message ?? err.message);
+    });
+    this.socket.on('seats:snapshot', (snap) => {
+      const changed = this.map.applySnapshot(snap);
+      this.emitChanges(changed, true);
+    });
+    this.socket.on('seats:changed', (batch) => {
+      const changed = this.map.applyChanges(batch);
+      if (changed.length) this.emitChanges(changed, false);
+    });
+    this.socket.io.on('reconnect_attempt', () => this.setState('reconnecting'));
+    this.socket.on('server:reconnect', () => {
+      this.socket.disconnect();
+      setTimeout(() => this.socket.connect(), 200 + Math.random() * 800);
+    });
+  }
+
+  onChange(fn: (seats: SeatState[], fromSnapshot: boolean) => void): void {
+    this.changeListeners.push(fn);
+  }
+
+  onState(fn: (s: ConnectionState, detail?: string) => void): void {
+    this.stateListeners.push(fn);
+  }
+
+  /** Reconnects so the handshake carries the new token (after sign-in or sign-out). */
+  reconnect(): void {
+    this.socket.disconnect();
+    this.socket.connect();
+  }
+
+  /**
+   * Sends a command and resolves with its ack. A command the server does not know is never answered, and a
+   * dropped connection cannot answer: both come back as a plain error after `timeoutMs`, never a hang.
+   */
+  async call<T>(event: string, payload: unknown, timeoutMs = 8000): Promise<Ack<T>> {
+    if (!this.socket.connected) return { ok: false, error: { code: 'OFFLINE', message: 'offline' } };
+    try {
+      return (await (this.socket as unknown as { timeout(ms: number): { emitWithAck(e: string, p: unknown): Promise<Ack<T>> } })
+        .timeout(timeoutMs)
+        .emitWithAck(event, payload)) as Ack<T>;
+    } catch {
+      return { ok: false, error: { code: 'NO_ANSWER', message: `no answer to ${event}` } };
+    }
+  }
+
+  private emitChanges(seats: SeatState[], fromSnapshot: boolean): void {
+    for (const fn of this.changeListeners) fn(seats, fromSnapshot);
+  }
+
+  private setState(s: ConnectionState, detail?: string): void {
+    this.state = s;
+    for (const fn of this.stateListeners) fn(s, detail);
+  }
+}
+
+/** The small "Live / Reconnecting…" badge every page shows. */
+export function connectionBadge(live: LiveSeats): HTMLElement {
+  const el = document.createElement('span');
+  el.className = 'conn';
+  el.setAttribute('role', 'status');
+  el.id = 'connection';
+  const show = (s: ConnectionState, detail?: string) => {
+    el.dataset.state = s;
+    el.textContent = s === 'live' ? '● Live' : s === 'connecting' ? '○ Connecting…' : s === 'reconnecting' ? '◌ Reconnecting… (changes will catch up)' : '✕ Offline';
+    el.title = detail ?? '';
+  };
+  show(live.state);
+  live.onState(show);
+  return el;
+}

@@ -1,0 +1,414 @@
+import type { LayoutSeat } from './api';
+
+/**
+ * How one seat is drawn. Status is carried by the SHAPE as well as the colour, so the map reads without
+ * colour vision: available = filled circle, held by someone = ring, yours = diamond, booked = square,
+ * blocked = bar, selected (box office) = a square frame around the seat's own shape.
+ */
+export type Shape = 'circle' | 'ring' | 'diamond' | 'square' | 'bar';
+export interface Look {
+  shape: Shape;
+  fill: string;
+  /** Box office: a frame marks seats picked for an action. */
+  framed?: boolean;
+}
+
+export interface SeatCanvasOptions {
+  /** Status, price and holder in words, for the live region and the hover line. */
+  describe(seat: LayoutSeat): string;
+  look(seat: LayoutSeat): Look;
+  /** Click, Enter or Space on a seat. */
+  activate(seat: LayoutSeat): void;
+  /** The polite live region that reads the focused seat. */
+  live: HTMLElement;
+  /** Where the hovered seat is described. */
+  hoverLine?: HTMLElement;
+}
+
+const BG = '#ffffff';
+const PAD_X = 34;
+const PAD_TOP = 56;
+const PAD_BOTTOM = 12;
+
+/** Draws a status shape centred on (cx, cy) with radius r; also used for the legend swatches. */
+export function drawShape(ctx: CanvasRenderingContext2D, look: Look, cx: number, cy: number, r: number): void {
+  ctx.fillStyle = look.fill;
+  ctx.strokeStyle = look.fill;
+  switch (look.shape) {
+    case 'circle':
+      ctx.beginPath();
+      ctx.arc(cx, cy, r, 0, Math.PI * 2);
+      ctx.fill();
+      break;
+    case 'ring':
+      ctx.lineWidth = Math.max(1, r * 0.45);
+      ctx.beginPath();
+      ctx.arc(cx, cy, r - ctx.lineWidth / 2, 0, Math.PI * 2);
+      ctx.stroke();
+      break;
+    case 'diamond':
+      ctx.beginPath();
+      ctx.moveTo(cx, cy - r * 1.15);
+      ctx.lineTo(cx + r * 1.15, cy);
+      ctx.lineTo(cx, cy + r * 1.15);
+      ctx.lineTo(cx - r * 1.15, cy);
+      ctx.closePath();
+      ctx.fill();
+      break;
+    case 'square':
+      ctx.fillRect(cx - r * 0.85, cy - r * 0.85, r * 1.7, r * 1.7);
+      break;
+    case 'bar':
+      ctx.fillRect(cx - r, cy - r * 0.35, r * 2, r * 0.7);
+      break;
+  }
+  if (look.framed) {
+    ctx.strokeStyle = '#d6336c';
+    // The frame stays inside the seat's own cell, so redrawing that cell alone erases it.
+    ctx.lineWidth = 1.5;
+    const e = r * 1.12 - 0.75;
+    ctx.strokeRect(cx - e, cy - e, e * 2, e * 2);
+  }
+}
+
+interface Row {
+  key: string;
+  seats: number[]; // indexes into `seats`, sorted by x
+  y: number;
+  minX: number;
+}
+
+/**
+ * The venue drawn to scale on a canvas, with a second canvas on top for the keyboard focus ring. A seat
+ * change redraws only that seat's cell (never the whole venue, never DOM nodes per seat), which keeps a
+ * 20,000-seat map smooth. The canvas is focusable: arrow keys walk seats along a row and between rows, Home
+ * and End jump to a row's ends, Enter or Space activates, and a live region reads "Stalls row A seat 12,
+ * available, 59 EUR".
+ */
+export class SeatCanvas {
+  readonly element: HTMLElement;
+  private readonly base: HTMLCanvasElement;
+  private readonly overlay: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly octx: CanvasRenderingContext2D;
+  private readonly byId = new Map<number, number>();
+  private readonly rows: Row[] = [];
+  private readonly rowOf: number[] = [];
+  private readonly posInRow: number[] = [];
+  private readonly buckets = new Map<string, number[]>();
+  private minX = 0;
+  private minY = 0;
+  private spanX = 1;
+  private spanY = 1;
+  private unit = 10;
+  private dpr = 1;
+  private focusIndex = -1;
+  private hoverIndex = -1;
+
+  constructor(
+    private readonly seats: LayoutSeat[],
+    private readonly opts: SeatCanvasOptions,
+  ) {
+    this.base = document.createElement('canvas');
+    this.overlay = document.createElement('canvas');
+    this.base.className = 'seat-canvas';
+    this.overlay.className = 'seat-overlay';
+    this.overlay.tabIndex = 0;
+    this.overlay.setAttribute('role', 'application');
+    this.overlay.setAttribute('aria-roledescription', 'seat map');
+    this.overlay.setAttribute(
+      'aria-label',
+      `Seat map, ${seats.length} seats. Use the arrow keys to move between seats, Home and End for the ends of a row, Enter or Space to choose the seat.`,
+    );
+    this.element = document.createElement('div');
+    this.element.className = 'seat-map';
+    this.element.append(this.base, this.overlay);
+    this.ctx = this.base.getContext('2d')!;
+    this.octx = this.overlay.getContext('2d')!;
+    this.index();
+    this.overlay.addEventListener('click', (e) => this.onClick(e));
+    this.overlay.addEventListener('mousemove', (e) => this.onHover(e));
+    this.overlay.addEventListener('keydown', (e) => this.onKey(e));
+    this.overlay.addEventListener('focus', () => {
+      if (this.focusIndex < 0 && this.seats.length) this.setFocus(this.firstSeat());
+      else this.drawOverlay();
+    });
+    this.overlay.addEventListener('blur', () => this.drawOverlay());
+  }
+
+  /** Lays the map out for the width available and draws everything once. */
+  layout(width: number): void {
+    this.unit = Math.max(4, Math.min(26, Math.floor(((width - PAD_X * 2) / this.spanX) * 10) / 10));
+    this.dpr = window.devicePixelRatio || 1;
+    const w = Math.ceil(this.spanX * this.unit + PAD_X * 2);
+    const hgt = Math.ceil(this.spanY * this.unit + PAD_TOP + PAD_BOTTOM);
+    for (const c of [this.base, this.overlay]) {
+      c.width = Math.round(w * this.dpr);
+      c.height = Math.round(hgt * this.dpr);
+      c.style.width = `${w}px`;
+      c.style.height = `${hgt}px`;
+    }
+    this.element.style.width = `${w}px`;
+    this.element.style.height = `${hgt}px`;
+    this.ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    this.octx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    this.redrawAll();
+  }
+
+  redrawAll(): void {
+    const ctx = this.ctx;
+    const w = this.spanX * this.unit + PAD_X * 2;
+    ctx.fillStyle = BG;
+    ctx.fillRect(0, 0, w, this.spanY * this.unit + PAD_TOP + PAD_BOTTOM);
+    // The stage sits at the smallest y (row A is nearest the stage).
+    ctx.fillStyle = '#343a40';
+    const stageW = Math.min(w * 0.5, 320);
+    ctx.fillRect((w - stageW) / 2, 6, stageW, 18);
+    ctx.fillStyle = '#fff';
+    ctx.font = '600 11px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText('STAGE', w / 2, 15);
+    this.drawLabels();
+    for (let i = 0; i < this.seats.length; i++) this.drawSeat(i);
+    this.drawOverlay();
+  }
+
+  /** Redraws just these seats (after a change batch). */
+  redraw(ids: Iterable<number>): void {
+    for (const id of ids) {
+      const i = this.byId.get(id);
+      if (i !== undefined) this.drawSeat(i);
+      if (i === this.hoverIndex && this.opts.hoverLine) this.opts.hoverLine.textContent = this.opts.describe(this.seats[i]!);
+    }
+    if (this.focusIndex >= 0 && document.activeElement === this.overlay) this.drawOverlay();
+  }
+
+  /** The centre of a seat in CSS pixels relative to the canvas (tests click there). */
+  seatPoint(id: number): { x: number; y: number } | null {
+    const i = this.byId.get(id);
+    if (i === undefined) return null;
+    return this.center(i);
+  }
+
+  focusSeat(id: number): void {
+    const i = this.byId.get(id);
+    if (i !== undefined) this.setFocus(i);
+  }
+
+  /** Re-announces the focused seat (its status changed while it had focus). */
+  refreshAnnouncement(id: number): void {
+    if (this.focusIndex >= 0 && this.seats[this.focusIndex]!.id === id && document.activeElement === this.overlay) {
+      this.opts.live.textContent = this.opts.describe(this.seats[this.focusIndex]!);
+    }
+  }
+
+  private index(): void {
+    let minX = Infinity;
+    let maxX = -Infinity;
+    let minY = Infinity;
+    let maxY = -Infinity;
+    const rowMap = new Map<string, number[]>();
+    this.seats.forEach((s, i) => {
+      this.byId.set(s.id, i);
+      minX = Math.min(minX, s.x);
+      maxX = Math.max(maxX, s.x);
+      minY = Math.min(minY, s.y);
+      maxY = Math.max(maxY, s.y);
+      const key = `${s.sectionId}\u0000${s.row}`;
+      let r = rowMap.get(key);
+      if (!r) rowMap.set(key, (r = []));
+      r.push(i);
+      const bk = `${Math.round(s.x)},${Math.round(s.y)}`;
+      let b = this.buckets.get(bk);
+      if (!b) this.buckets.set(bk, (b = []));
+      b.push(i);
+    });
+    if (!this.seats.length) minX = maxX = minY = maxY = 0;
+    this.minX = minX;
+    this.minY = minY;
+    this.spanX = maxX - minX + 1;
+    this.spanY = maxY - minY + 1;
+    for (const [key, list] of rowMap) {
+      list.sort((a, b) => this.seats[a]!.x - this.seats[b]!.x);
+      const y = list.reduce((t, i) => t + this.seats[i]!.y, 0) / list.length;
+      this.rows.push({ key, seats: list, y, minX: this.seats[list[0]!]!.x });
+    }
+    // Rows in reading order: nearest the stage first, then left to right.
+    this.rows.sort((a, b) => a.y - b.y || a.minX - b.minX);
+    this.rows.forEach((r, ri) =>
+      r.seats.forEach((i, p) => {
+        this.rowOf[i] = ri;
+        this.posInRow[i] = p;
+      }),
+    );
+  }
+
+  private center(i: number): { x: number; y: number } {
+    const s = this.seats[i]!;
+    return { x: PAD_X + (s.x - this.minX + 0.5) * this.unit, y: PAD_TOP + (s.y - this.minY + 0.5) * this.unit };
+  }
+
+  private drawSeat(i: number): void {
+    const { x, y } = this.center(i);
+    const r = this.unit * 0.42;
+    const e = this.unit * 0.5;
+    this.ctx.fillStyle = BG;
+    this.ctx.fillRect(x - e, y - e, e * 2, e * 2);
+    drawShape(this.ctx, this.opts.look(this.seats[i]!), x, y, r);
+  }
+
+  private drawLabels(): void {
+    const ctx = this.ctx;
+    ctx.fillStyle = '#495057';
+    ctx.textBaseline = 'middle';
+    // Section names above each section's first row; row letters left of each row when there is room.
+    // Section names sit just above the section's middle seats (a curved section's ends rise higher).
+    const sections = new Map<number, { name: string; minX: number; maxX: number; seats: LayoutSeat[] }>();
+    for (const s of this.seats) {
+      const e = sections.get(s.sectionId);
+      if (!e) sections.set(s.sectionId, { name: s.section, minX: s.x, maxX: s.x, seats: [s] });
+      else {
+        e.minX = Math.min(e.minX, s.x);
+        e.maxX = Math.max(e.maxX, s.x);
+        e.seats.push(s);
+      }
+    }
+    ctx.font = '600 12px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    for (const sec of sections.values()) {
+      const mid = (sec.minX + sec.maxX) / 2;
+      let top = Infinity;
+      for (const s of sec.seats) if (Math.abs(s.x - mid) <= 1.5) top = Math.min(top, s.y);
+      if (!Number.isFinite(top)) top = Math.min(...sec.seats.map((s) => s.y));
+      const cx = PAD_X + (mid - this.minX + 0.5) * this.unit;
+      const cy = PAD_TOP + (top - this.minY) * this.unit - 7;
+      ctx.fillText(sec.name, cx, cy);
+    }
+    if (this.unit >= 9) {
+      ctx.font = `${Math.min(11, this.unit * 0.8)}px system-ui, sans-serif`;
+      ctx.textAlign = 'right';
+      for (const row of this.rows) {
+        const first = this.center(row.seats[0]!);
+        ctx.fillText(this.seats[row.seats[0]!]!.row, first.x - this.unit * 0.6, first.y);
+      }
+    }
+  }
+
+  private drawOverlay(): void {
+    const o = this.octx;
+    o.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    if (this.focusIndex < 0 || document.activeElement !== this.overlay) return;
+    const { x, y } = this.center(this.focusIndex);
+    o.strokeStyle = '#000';
+    o.lineWidth = 2.5;
+    o.beginPath();
+    o.arc(x, y, Math.max(6, this.unit * 0.75), 0, Math.PI * 2);
+    o.stroke();
+    o.strokeStyle = '#fff';
+    o.lineWidth = 1;
+    o.beginPath();
+    o.arc(x, y, Math.max(6, this.unit * 0.75) + 2, 0, Math.PI * 2);
+    o.stroke();
+  }
+
+  private seatAt(ev: MouseEvent): number {
+    const rect = this.overlay.getBoundingClientRect();
+    const lx = (ev.clientX - rect.left - PAD_X) / this.unit + this.minX - 0.5;
+    const ly = (ev.clientY - rect.top - PAD_TOP) / this.unit + this.minY - 0.5;
+    let best = -1;
+    let bestD = 0.6 * 0.6;
+    for (let dx = -1; dx <= 1; dx++) {
+      for (let dy = -1; dy <= 1; dy++) {
+        for (const i of this.buckets.get(`${Math.round(lx) + dx},${Math.round(ly) + dy}`) ?? []) {
+          const s = this.seats[i]!;
+          const d = (s.x - lx) ** 2 + (s.y - ly) ** 2;
+          if (d < bestD) {
+            bestD = d;
+            best = i;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  private onClick(ev: MouseEvent): void {
+    const i = this.seatAt(ev);
+    if (i < 0) return;
+    this.focusIndex = i;
+    this.opts.live.textContent = this.opts.describe(this.seats[i]!);
+    this.opts.activate(this.seats[i]!);
+  }
+
+  private onHover(ev: MouseEvent): void {
+    const i = this.seatAt(ev);
+    this.hoverIndex = i;
+    this.overlay.style.cursor = i >= 0 ? 'pointer' : 'default';
+    if (this.opts.hoverLine) this.opts.hoverLine.textContent = i >= 0 ? this.opts.describe(this.seats[i]!) : '';
+  }
+
+  private firstSeat(): number {
+    return this.rows[0]?.seats[0] ?? 0;
+  }
+
+  private setFocus(i: number): void {
+    this.focusIndex = i;
+    this.drawOverlay();
+    this.opts.live.textContent = this.opts.describe(this.seats[i]!);
+    // Keep the focused seat in view when the map scrolls.
+    const { x, y } = this.center(i);
+    const scroller = this.element.parentElement;
+    if (scroller && scroller.scrollWidth > scroller.clientWidth) {
+      if (x < scroller.scrollLeft + 20 || x > scroller.scrollLeft + scroller.clientWidth - 20) scroller.scrollLeft = x - scroller.clientWidth / 2;
+    }
+    if (scroller && scroller.scrollHeight > scroller.clientHeight) {
+      if (y < scroller.scrollTop + 20 || y > scroller.scrollTop + scroller.clientHeight - 20) scroller.scrollTop = y - scroller.clientHeight / 2;
+    }
+  }
+
+  private onKey(ev: KeyboardEvent): void {
+    if (!this.seats.length) return;
+    let i = this.focusIndex < 0 ? this.firstSeat() : this.focusIndex;
+    const row = this.rows[this.rowOf[i]!]!;
+    const pos = this.posInRow[i]!;
+    const toRow = (ri: number) => {
+      const target = this.rows[ri];
+      if (!target) return i;
+      const x = this.seats[i]!.x;
+      let best = target.seats[0]!;
+      for (const j of target.seats) if (Math.abs(this.seats[j]!.x - x) < Math.abs(this.seats[best]!.x - x)) best = j;
+      return best;
+    };
+    switch (ev.key) {
+      case 'ArrowRight':
+        i = row.seats[Math.min(pos + 1, row.seats.length - 1)]!;
+        break;
+      case 'ArrowLeft':
+        i = row.seats[Math.max(pos - 1, 0)]!;
+        break;
+      case 'ArrowDown':
+        i = toRow(this.rowOf[i]! + 1);
+        break;
+      case 'ArrowUp':
+        i = toRow(this.rowOf[i]! - 1);
+        break;
+      case 'Home':
+        i = row.seats[0]!;
+        break;
+      case 'End':
+        i = row.seats[row.seats.length - 1]!;
+        break;
+      case 'Enter':
+      case ' ':
+        ev.preventDefault();
+        this.focusIndex = i;
+        this.opts.activate(this.seats[i]!);
+        return;
+      default:
+        return;
+    }
+    ev.preventDefault();
+    this.setFocus(i);
+  }
+}
