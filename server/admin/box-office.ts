@@ -216,7 +216,9 @@ export class BoxOfficeService {
       if (unavailable.length) throw new SeatUnavailableError(unavailable.sort((a, b) => a - b));
 
       if (toFree.length) {
-        await trx('booking_seats').where({ booking_id: bookingId }).whereIn('seat_id', toFree.map((s) => s.seat_id)).update({ active: null });
+        // Deleted, not deactivated: a booking's seat list shows every row (a cancelled booking keeps its
+        // inactive rows), and after a move it must list the new seats only. seat_changes keeps the history.
+        await trx('booking_seats').where({ booking_id: bookingId }).whereIn('seat_id', toFree.map((s) => s.seat_id)).delete();
       }
       const freed = await transitionSeats(trx, { eventId, seats: toFree, to: 'available', actorId: actor.id, reason: 'reseat_out', now });
       if (toTake.length) {
