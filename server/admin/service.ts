@@ -22,6 +22,15 @@ export interface AdminDeps {
   venues: VenuesService;
   events: EventsService;
   retry?: RetryOptions;
+  /** Non-seat parts of holds and bookings (general-admission tickets), given back when an event is cancelled. */
+  holdExtras?: CancellableExtras;
+}
+
+/** The part of the general-admission hooks that event cancellation needs (structural, so no import cycle). */
+export interface CancellableExtras {
+  closeHold(trx: Trx, holdId: number): Promise<boolean>;
+  cancelBooking(trx: Trx, bookingId: number): Promise<boolean>;
+  changed(eventId: number): void;
 }
 
 /** Largest layout one venue may have (seats over all sections). */
@@ -225,12 +234,12 @@ export class AdminService {
         .where({ id: eventId, version: expectedVersion })
         .update({ status: 'cancelled', version: trx.raw('version + 1'), updated_at: now });
       if (changed !== 1) throw new PreconditionFailedError('The event changed since you read it');
-      return cancelContents(trx, eventId, actor.id, now);
+      return cancelContents(trx, eventId, actor.id, now, this.deps.holdExtras);
     });
     this.deps.notifier.eventStatus?.({ eventId, status: 'cancelled', ...(reason ? { reason } : {}) });
     let total = this.announce(eventId, first);
     for (let pass = 0; pass < 3; pass++) {
-      const more = await this.tx((trx) => cancelContents(trx, eventId, actor.id, this.deps.clock.now()));
+      const more = await this.tx((trx) => cancelContents(trx, eventId, actor.id, this.deps.clock.now(), this.deps.holdExtras));
       const n = this.announce(eventId, more);
       total = { bookings: total.bookings + n.bookings, holds: total.holds + n.holds };
       if (n.bookings + n.holds === 0) break;
@@ -240,6 +249,7 @@ export class AdminService {
 
   private announce(eventId: number, c: Cleanup): { bookings: number; holds: number } {
     if (c.seats.length) this.deps.notifier.seatsChanged(eventId, c.seats, c.cursor);
+    if (c.extrasChanged) this.deps.holdExtras?.changed(eventId);
     for (const b of c.bookings) {
       this.deps.notifier.bookingCancelled?.(b.user_id, { eventId, bookingId: b.id, reference: b.reference, reason: 'event_cancelled' });
     }
@@ -253,11 +263,12 @@ interface Cleanup {
   cursor: number;
   bookings: { id: number; user_id: number; reference: string }[];
   holds: { user_id: number; token: string; seatIds: number[] }[];
+  extrasChanged: boolean;
 }
 
 /** Cancels every confirmed booking and releases every active hold of an event, inside the caller's transaction. */
-async function cancelContents(trx: Trx, eventId: number, actorId: number, now: number): Promise<Cleanup> {
-  const out: Cleanup = { seats: [], cursor: 0, bookings: [], holds: [] };
+async function cancelContents(trx: Trx, eventId: number, actorId: number, now: number, extras?: CancellableExtras): Promise<Cleanup> {
+  const out: Cleanup = { seats: [], cursor: 0, bookings: [], holds: [], extrasChanged: false };
   const bookings = (await trx('bookings').where({ event_id: eventId, status: 'confirmed' }).orderBy('id').select('id', 'event_id', 'user_id', 'reference')) as {
     id: number;
     event_id: number;
@@ -266,6 +277,7 @@ async function cancelContents(trx: Trx, eventId: number, actorId: number, now: n
   }[];
   for (const b of bookings) {
     const r = await cancelBookingInTrx(trx, b, { actorId, reason: 'event_cancelled', now });
+    if (extras && (await extras.cancelBooking(trx, b.id))) out.extrasChanged = true;
     out.seats.push(...r.seats);
     out.cursor = Math.max(out.cursor, r.cursor);
     out.bookings.push({ id: b.id, user_id: b.user_id, reference: b.reference });
@@ -278,6 +290,7 @@ async function cancelContents(trx: Trx, eventId: number, actorId: number, now: n
   for (const h of holds) {
     const claimed = await trx('holds').where({ id: h.id, status: 'active' }).update({ status: 'released' });
     if (claimed !== 1) continue;
+    if (extras && (await extras.closeHold(trx, h.id))) out.extrasChanged = true;
     const seats = await readSeatsOfHold(trx, h.id);
     const r = await transitionSeats(trx, { eventId, seats, to: 'available', actorId, reason: 'event_cancelled', now });
     out.seats.push(...r.seats);
