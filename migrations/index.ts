@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initial from './20261124000000_initial_schema';
+import * as generalAdmission from './20261124300000_general_admission';
 
 /**
  * Migrations are listed here rather than discovered on disk so the same list works from TypeScript
@@ -7,6 +8,7 @@ import * as initial from './20261124000000_initial_schema';
  */
 const migrations: Record<string, Knex.Migration> = {
   '20261124000000_initial_schema': initial,
+  '20261124300000_general_admission': generalAdmission,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -103,6 +103,8 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   });
   metrics.bindIo(io);
   const sweeper = opts.sweeper === false ? undefined : startSweeper(services.seats, config.sweepIntervalMs, logger);
+  // Safety net for seats freed without a waitlist trigger; each offer is a compare-and-set, so every node may run it.
+  if (opts.sweeper !== false) services.waitlist.startTicker(Math.max(config.sweepIntervalMs, 1000), logger);
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -126,6 +128,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     const closed = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeIdleConnections();
     await sweeper?.stop();
+    await services.waitlist.stop();
     broadcaster.flushAll();
     for (const nsp of eventNamespaces()) nsp.local.emit('server:reconnect', { reason: 'server shutting down' });
     await waitForIdlePool(db, 10_000);

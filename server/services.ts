@@ -8,10 +8,13 @@ import type { Config } from './config';
 import type { Db } from './db/knex';
 import type { RetryOptions } from './db/transaction';
 import { EventsService } from './events/service';
+import { GaService } from './ga/service';
 import type { Notifier } from './realtime/notifier';
+import { BestAvailableService } from './seats/best-service';
 import { SeatsService } from './seats/service';
 import type { Clock } from './shared/clock';
 import { VenuesService } from './venues/service';
+import { WaitlistService } from './waitlist/service';
 
 /** Everything a service may depend on. Built once per node in main.ts/node.ts; no module singletons. */
 export interface CoreDeps {
@@ -29,6 +32,9 @@ export interface Services {
   events: EventsService;
   seats: SeatsService;
   bookings: BookingsService;
+  waitlist: WaitlistService;
+  best: BestAvailableService;
+  ga: GaService;
   admin: AdminService;
   boxOffice: BoxOfficeService;
   reports: ReportsService;
@@ -40,10 +46,16 @@ export function createServices(core: CoreDeps): Services {
   const accounts = new AccountsService({ db, clock, tokens, bcryptCost: config.bcryptCost });
   const venues = new VenuesService({ db, clock });
   const events = new EventsService({ db, clock, venues });
-  const seats = new SeatsService({ db, clock, notifier, retry });
-  const bookings = new BookingsService({ db, clock, notifier, retry });
+  const ga = new GaService({ db, clock, notifier, retry });
+  // Freed seats go to the waitlist first; the waitlist is built after the bookings service it books through.
+  let waitlist: WaitlistService | undefined;
+  const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
+  const seats = new SeatsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga });
+  const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga });
+  waitlist = new WaitlistService({ db, clock, notifier, retry, bookings });
+  const best = new BestAvailableService({ db, clock, notifier, retry });
   const admin = new AdminService({ db, clock, notifier, venues, events, retry });
-  const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry });
+  const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
   const reports = new ReportsService({ db, clock });
-  return { tokens, accounts, venues, events, seats, bookings, admin, boxOffice, reports };
+  return { tokens, accounts, venues, events, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { HoldExtras } from '../ga/hold-extras';
 import type { AuthUser } from '../accounts/auth-user';
 import { isStaff } from '../accounts/auth-user';
 import type { Db } from '../db/knex';
@@ -20,6 +21,8 @@ export interface BookingsDeps {
   notifier: Notifier;
   retry?: RetryOptions;
   onSeatsFreed?: (eventId: number, seatIds: number[]) => void;
+  /** What holds carry besides seats (general-admission tickets), booked and cancelled with them. */
+  holdExtras?: HoldExtras;
 }
 
 interface BookingRow {
@@ -47,7 +50,7 @@ export class BookingsService {
    * another hold is a 422. A unique index on active booking seats is the last line of defence.
    */
   async confirm(actor: AuthUser, holdToken: string, idempotencyKey: string): Promise<{ booking: BookingView; replayed: boolean }> {
-    const attempt = async (): Promise<{ booking: BookingRow; replayed: boolean; result?: TransitionResult }> =>
+    const attempt = async (): Promise<{ booking: BookingRow; replayed: boolean; result?: TransitionResult; extrasChanged?: boolean }> =>
       withTransaction(
         this.deps.db,
         async (trx) => {
@@ -63,8 +66,9 @@ export class BookingsService {
           const claimed = await trx('holds').where({ id: hold.id, status: 'active' }).andWhere('expires_at', '>', now).update({ status: 'booked' });
           if (claimed !== 1) throw new RetryableConflict('hold changed');
           const seats = await readSeatsOfHold(trx, hold.id);
-          if (seats.length === 0) throw new ConflictError('HOLD_EMPTY', 'This hold has no seats left to book');
-          const total = seats.reduce((sum, s) => sum + s.price_cents, 0);
+          const extra = (await this.deps.holdExtras?.holdTotals(trx, hold.id)) ?? { count: 0, totalCents: 0 };
+          if (seats.length === 0 && extra.count === 0) throw new ConflictError('HOLD_EMPTY', 'This hold has no seats left to book');
+          const total = seats.reduce((sum, s) => sum + s.price_cents, 0) + extra.totalCents;
           const row = {
             reference: newOrderReference(),
             event_id: hold.event_id,
@@ -80,9 +84,10 @@ export class BookingsService {
           };
           const [id] = await trx('bookings').insert(row);
           const bookingId = Number(id);
-          await trx('booking_seats').insert(
+          if (seats.length) await trx('booking_seats').insert(
             seats.map((s) => ({ booking_id: bookingId, event_id: hold.event_id, seat_id: s.seat_id, price_cents: s.price_cents, active: true })),
           );
+          const extrasChanged = (await this.deps.holdExtras?.bookHold(trx, hold.id, bookingId)) ?? false;
           const result = await transitionSeats(trx, {
             eventId: hold.event_id,
             seats,
@@ -92,7 +97,7 @@ export class BookingsService {
             reason: hold.user_id === actor.id ? 'book' : 'box_office_book',
             now,
           });
-          return { booking: { ...row, id: bookingId }, replayed: false, result };
+          return { booking: { ...row, id: bookingId }, replayed: false, result, extrasChanged };
         },
         this.deps.retry,
       );
@@ -105,6 +110,7 @@ export class BookingsService {
       else throw err;
     }
     if (out.result) this.deps.notifier.seatsChanged(out.booking.event_id, out.result.seats, out.result.cursor);
+    if (out.extrasChanged) this.deps.holdExtras?.changed(out.booking.event_id);
     return { booking: await this.view(this.deps.db, out.booking), replayed: out.replayed };
   }
 
@@ -151,12 +157,14 @@ export class BookingsService {
           if (Number(event.starts_at) <= now) throw new ForbiddenError('Bookings cannot be cancelled once the event has started');
         }
         const result = await cancelBookingInTrx(trx, booking, { actorId: actor.id, reason, now });
+        await this.deps.holdExtras?.cancelBooking(trx, booking.id);
         return { booking: { ...booking, status: 'cancelled' as const, cancelled_at: now }, result };
       },
       this.deps.retry,
     );
     this.deps.notifier.seatsChanged(booking.event_id, result.seats, result.cursor);
     this.deps.onSeatsFreed?.(booking.event_id, result.seats.map((s) => s.id));
+    this.deps.holdExtras?.changed(booking.event_id);
     return this.view(this.deps.db, booking);
   }
 
@@ -167,6 +175,7 @@ export class BookingsService {
       .where('bs.booking_id', b.id)
       .orderBy('bs.seat_id')
       .select('bs.seat_id', 'bs.price_cents', 's.label', 's.row_label', 's.number', 's.category', 'sec.name as section');
+    const ga = this.deps.holdExtras ? await this.deps.holdExtras.bookingLines(db, b.id) : [];
     return {
       id: b.id,
       reference: b.reference,
@@ -184,6 +193,7 @@ export class BookingsService {
         priceCents: s.price_cents,
       })),
       ...(b.customer_name ? { customer: { name: b.customer_name, email: b.customer_email } } : {}),
+      ...(ga.length ? { ga } : {}),
       createdAt: new Date(Number(b.created_at)).toISOString(),
       ...(b.cancelled_at ? { cancelledAt: new Date(Number(b.cancelled_at)).toISOString() } : {}),
     };

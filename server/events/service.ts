@@ -82,7 +82,13 @@ export class EventsService {
       if (!venue) throw new NotFoundError('Venue', 'VENUE_NOT_FOUND');
       const priceOf = new Map(input.prices.map((p) => [p.category, p.priceCents]));
       const seats = (await trx('seats').where({ venue_id: input.venueId }).select('id', 'category')) as { id: number; category: string }[];
-      const unpriced = [...new Set(seats.map((s) => s.category).filter((c) => !priceOf.has(c)))];
+      // General-admission areas: a capacity counter per event instead of seat rows (priced by their category).
+      const gaAreas = (await trx('sections').where({ venue_id: input.venueId, kind: 'ga' }).orderBy('id').select('id', 'capacity', 'category')) as {
+        id: number;
+        capacity: number;
+        category: string;
+      }[];
+      const unpriced = [...new Set([...seats.map((s) => s.category), ...gaAreas.map((a) => a.category)].filter((c) => !priceOf.has(c)))];
       if (unpriced.length) throw new UnprocessableError('MISSING_PRICES', 'Every seat category needs a price', { categories: unpriced });
       const [eventId] = await trx('events').insert({
         venue_id: input.venueId,
@@ -102,6 +108,11 @@ export class EventsService {
       await trx('event_prices').insert(input.prices.map((p) => ({ event_id: eventId, category: p.category, price_cents: p.priceCents })));
       const rows = seats.map((s) => ({ event_id: eventId, seat_id: s.id, status: 'available', version: 1, price_cents: priceOf.get(s.category)! }));
       for (let i = 0; i < rows.length; i += 500) await trx('event_seats').insert(rows.slice(i, i + 500));
+      if (gaAreas.length) {
+        await trx('event_ga_areas').insert(
+          gaAreas.map((a) => ({ event_id: eventId, section_id: a.id, capacity: a.capacity, held: 0, booked: 0, version: 1, price_cents: priceOf.get(a.category)! })),
+        );
+      }
       return Number(eventId);
     });
     return this.get(id, { includeDrafts: true });

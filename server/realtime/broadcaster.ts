@@ -1,4 +1,5 @@
 import type { Logger } from '../shared/logger';
+import type { GaChanged, WaitlistOffer } from './protocol';
 import type { Notifier } from './notifier';
 import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState } from './protocol';
 import { STAFF_ROOM, userRoom, type EventNamespace } from './types';
@@ -63,6 +64,14 @@ export class Broadcaster implements Notifier {
    */
   setStaffView(view: (eventId: number, seats: SeatState[]) => Promise<SeatState[]>): void {
     this.staffView = view;
+  }
+
+  waitlistOffer(userId: number, offer: WaitlistOffer): void {
+    this.namespaceOf?.(offer.eventId).to(userRoom(userId)).emit('waitlist:offer', offer);
+  }
+
+  gaChanged(batch: GaChanged): void {
+    if (batch.areas.length) this.namespaceOf?.(batch.eventId).emit('ga:changed', batch);
   }
 
   private flush(eventId: number): void {

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { isStaff } from '../accounts/auth-user';
 import { registerBookingHandlers } from '../bookings/socket-handlers';
 import { registerSeatHandlers } from '../seats/socket-handlers';
+import { registerGaHandlers } from '../ga/socket-handlers';
+import { registerBestHandlers } from '../seats/best-handlers';
+import { registerWaitlistHandlers } from '../waitlist/socket-handlers';
 import { syncPayload } from '../seats/schemas';
 import type { Services } from '../services';
 import type { Clock } from '../shared/clock';
@@ -129,6 +132,9 @@ export function createRealtime(
     if (user && isStaff(user)) void socket.join(STAFF_ROOM);
     registerSeatHandlers(socket, ctx, services.seats);
     registerBookingHandlers(socket, ctx, services.bookings);
+    registerBestHandlers(socket, ctx, services.best);
+    registerWaitlistHandlers(socket, ctx, services.waitlist);
+    registerGaHandlers(socket, ctx, services.ga);
     command(socket, ctx, 'seats:sync', syncPayload, async (input) => ({ mode: await sync(socket, input.cursor) }), { public: true });
     command(
       socket,

@@ -1,3 +1,4 @@
+import type { GaChanged, WaitlistOffer } from './protocol';
 import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState } from './protocol';
 
 /**
@@ -9,6 +10,10 @@ export interface Notifier {
   seatsChanged(eventId: number, seats: SeatState[], cursor: number): void;
   /** A hold lapsed: tell the holder's own sockets. */
   holdExpired(userId: number, notice: HoldExpiredNotice): void;
+  /** A waitlist offer was made: tell that user's own sockets. */
+  waitlistOffer?(userId: number, offer: WaitlistOffer): void;
+  /** General-admission availability of an event changed. */
+  gaChanged?(batch: GaChanged): void;
   /** The event's status changed: tell everyone watching it. Optional so other notifiers need not care. */
   eventStatus?(notice: EventStatusNotice): void;
   /** A booking was cancelled by staff or with its event: tell the booker's own sockets. */

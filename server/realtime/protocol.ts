@@ -72,6 +72,8 @@ export interface BookingView {
   customer?: { name: string; email: string | null };
   createdAt: string;
   cancelledAt?: string;
+  /** Waitlist and general-admission tickets on this booking (none for a seats-only booking). */
+  ga?: BookingGaLine[];
 }
 
 export interface HoldExpiredNotice {
@@ -115,6 +117,10 @@ export interface ServerToClientEvents {
   'hold:expired': (notice: HoldExpiredNotice) => void;
   /** The server is shutting down or asks clients to reconnect (they then catch up from their cursor). */
   'server:reconnect': (info: { reason: string }) => void;
+  /** Sent to a waitlisted user's own sockets: freed seats are held for them until `expiresAt`. */
+  'waitlist:offer': (offer: WaitlistOffer) => void;
+  /** General-admission availability changed (clients keep the highest version per area). */
+  'ga:changed': (batch: GaChanged) => void;
   /** The event's sale status changed (on sale, closed, cancelled); sent to everyone watching it. */
   'event:status': (notice: EventStatusNotice) => void;
   /** Sent to the booker's own sockets when staff or an event cancellation cancelled their booking. */
@@ -130,6 +136,18 @@ export interface ClientToServerEvents {
   'seats:sync': (payload: SeatsSyncPayload, ack: AckFn<{ mode: 'changes' | 'snapshot' }>) => void;
   /** Swap the socket's access token (e.g. before it expires). */
   'auth:refresh': (payload: AuthRefreshPayload, ack: AckFn<{ expiresAt: string }>) => void;
+  /** Hold the best available seats (adjacent in one row nearest the stage unless allowSplit). */
+  'seat:best': (payload: SeatBestPayload, ack: AckFn<HoldView>) => void;
+  'waitlist:join': (payload: WaitlistJoinPayload, ack: AckFn<WaitlistEntryView>) => void;
+  /** Your latest waitlist entry for this event (with position and any offer), or null. */
+  'waitlist:status': (payload: Record<string, never>, ack: AckFn<WaitlistEntryView | null>) => void;
+  /** Book the seats offered to you. */
+  'waitlist:accept': (payload: WaitlistAcceptPayload, ack: AckFn<BookingView>) => void;
+  /** Decline an offer: its seats go to the next in line. */
+  'waitlist:decline': (payload: WaitlistEntryPayload, ack: AckFn<WaitlistEntryView>) => void;
+  'waitlist:leave': (payload: WaitlistEntryPayload, ack: AckFn<WaitlistEntryView>) => void;
+  /** Hold N general-admission tickets of one area. */
+  'ga:hold': (payload: GaHoldPayload, ack: AckFn<GaHoldView>) => void;
 }
 
 /** Handshake `auth` object. */
@@ -153,4 +171,83 @@ export interface BookingCancelledNotice {
   bookingId: number;
   reference: string;
   reason: string;
+}
+
+/** `seat:best`: how many seats, optionally limited to a category, a section (by name) or accessible seats. */
+export interface SeatBestPayload {
+  quantity: number;
+  category?: string;
+  section?: string;
+  accessible?: boolean;
+  /** Accept seats that are not one adjacent block when no block fits. */
+  allowSplit?: boolean;
+}
+
+export type WaitlistStatus = 'waiting' | 'offered' | 'accepted' | 'declined' | 'lapsed' | 'cancelled';
+
+/** `waitlist:offer`: freed seats held for a waitlisted user (a server hold in their name). */
+export interface WaitlistOffer {
+  eventId: number;
+  entryId: number;
+  holdToken: string;
+  /** The offer lapses (and goes to the next in line) at this time. */
+  expiresAt: string;
+  partySize: number;
+  seats: SeatState[];
+}
+
+export interface WaitlistEntryView {
+  id: number;
+  eventId: number;
+  partySize: number;
+  section: string | null;
+  category: string | null;
+  together: boolean;
+  status: WaitlistStatus;
+  /** 1 = next in line; null unless waiting. */
+  position: number | null;
+  offer: { holdToken: string; expiresAt: string; seats: SeatState[] } | null;
+  createdAt: string;
+}
+
+export interface WaitlistJoinPayload {
+  partySize: number;
+  section?: string;
+  category?: string;
+  /** The party must sit together (adjacent seats in one row). */
+  together?: boolean;
+}
+export interface WaitlistEntryPayload {
+  entryId: number;
+}
+export interface WaitlistAcceptPayload {
+  entryId: number;
+  idempotencyKey: string;
+}
+
+/** General admission: one area's availability. */
+export interface GaAreaState {
+  sectionId: number;
+  available: number;
+  version: number;
+}
+export interface GaChanged {
+  eventId: number;
+  areas: GaAreaState[];
+}
+export interface GaHoldPayload {
+  sectionId: number;
+  quantity: number;
+}
+export interface GaLine {
+  sectionId: number;
+  section: string;
+  quantity: number;
+  /** Per ticket. */
+  priceCents: number;
+}
+export type BookingGaLine = GaLine;
+/** A hold that carries general-admission tickets. */
+export interface GaHoldView extends HoldView {
+  ga: GaLine[];
 }

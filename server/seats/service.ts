@@ -1,4 +1,5 @@
 import type { AuthUser } from '../accounts/auth-user';
+import type { HoldExtras } from '../ga/hold-extras';
 import { isStaff } from '../accounts/auth-user';
 import { isMysql, type Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
@@ -17,6 +18,8 @@ export interface SeatsDeps {
   retry?: RetryOptions;
   /** Called after a hold lapses or is released, so freed seats can be offered (waitlist). */
   onSeatsFreed?: (eventId: number, seatIds: number[]) => void;
+  /** What holds carry besides seats (general-admission tickets), released and expired with them. */
+  holdExtras?: HoldExtras;
 }
 
 /** How many changes catch-up replays before it sends a fresh snapshot instead. */
@@ -127,6 +130,7 @@ export class SeatsService {
 
   /** Releases some or all seats of a live hold. Seats not in the hold are an error; nothing changes then. */
   async release(actor: AuthUser, holdToken: string, seatIds?: number[]): Promise<{ released: number[]; hold: HoldView | null }> {
+    let extrasChanged = false;
     const { hold, result, remaining } = await this.tx(async (trx) => {
       const now = this.deps.clock.now();
       const hold = await loadHoldForActor(trx, holdToken, actor, now, { live: true });
@@ -143,6 +147,7 @@ export class SeatsService {
       if (remaining === 0) {
         const claimed = await trx('holds').where({ id: hold.id, status: 'active' }).update({ status: 'released' });
         if (claimed !== 1) throw new RetryableConflict('hold changed');
+        extrasChanged = (await this.deps.holdExtras?.closeHold(trx, hold.id)) ?? false;
       }
       const result = await transitionSeats(trx, {
         eventId: hold.event_id,
@@ -156,6 +161,7 @@ export class SeatsService {
     });
     this.publish(hold.event_id, result);
     this.deps.onSeatsFreed?.(hold.event_id, result.seats.map((s) => s.id));
+    if (extrasChanged) this.deps.holdExtras?.changed(hold.event_id);
     return { released: result.seats.map((s) => s.id), hold: remaining > 0 ? await this.holdView(hold) : null };
   }
 
@@ -230,12 +236,15 @@ export class SeatsService {
         const claimed = await trx('holds').where({ id: hold.id, status: 'active' }).andWhere('expires_at', '<=', now).update({ status: 'expired' });
         if (claimed !== 1) return null; // another node got it first, or it was extended/booked meanwhile
         const seats = await readSeatsOfHold(trx, hold.id);
-        return transitionSeats(trx, { eventId: hold.event_id, seats, to: 'available', actorId: null, reason: 'expire', now });
+        const extras = (await this.deps.holdExtras?.closeHold(trx, hold.id)) ?? false;
+        const done = await transitionSeats(trx, { eventId: hold.event_id, seats, to: 'available', actorId: null, reason: 'expire', now });
+        return { ...done, extras };
       });
       if (!result) continue;
       released++;
       this.publish(hold.event_id, result);
       this.deps.notifier.holdExpired(hold.user_id, { eventId: hold.event_id, holdToken: hold.token, seatIds: result.seats.map((s) => s.id) });
+      if (result.extras) this.deps.holdExtras?.changed(hold.event_id);
       if (result.seats.length) this.deps.onSeatsFreed?.(hold.event_id, result.seats.map((s) => s.id));
     }
     return released;

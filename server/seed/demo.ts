@@ -25,7 +25,9 @@ export function demoLayout(): LayoutInput {
   const circle = curvedSection({ name: 'Circle', rows: 8, firstRowSeats: 24, seatsAddedPerRow: 2, category: 'circle', centerX: 0, centerY: -6, radius: 27, rowSpacing: 1.1, arcDegrees: 70 });
   const boxLeft = rectangularSection({ name: 'Box Left', rows: 2, seatsPerRow: 4, originX: -19, originY: 3, category: 'box' });
   const boxRight = rectangularSection({ name: 'Box Right', rows: 2, seatsPerRow: 4, originX: 15.5, originY: 3, category: 'box' });
-  return { sections: [stalls, circle, boxLeft, boxRight] };
+  // General admission: a standing area with a capacity and no seats.
+  const standing = { name: 'Standing', kind: 'ga' as const, capacity: 150, category: 'standing', seats: [] };
+  return { sections: [stalls, circle, boxLeft, boxRight, standing] };
 }
 
 export interface DemoSeedResult {
@@ -56,6 +58,7 @@ export async function seedDemo(services: Services, clock: Clock, countUsers: () 
       { category: 'economy', priceCents: 3900 },
       { category: 'circle', priceCents: 4900 },
       { category: 'box', priceCents: 12000 },
+      { category: 'standing', priceCents: 2900 },
     ],
   });
   return { seeded: true, eventId: event.id };

@@ -1,0 +1,148 @@
+import type { Knex } from 'knex';
+import type { AuthUser } from '../accounts/auth-user';
+import { isStaff } from '../accounts/auth-user';
+import { isMysql, type Db } from '../db/knex';
+import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
+import type { Notifier } from '../realtime/notifier';
+import type { GaHoldView, GaLine } from '../realtime/protocol';
+import { assertOnSale, loadEventRules } from '../seats/hold-rules';
+import type { Clock } from '../shared/clock';
+import { NotFoundError, UnprocessableError } from '../shared/errors';
+import { newToken } from '../shared/ids';
+import type { HoldExtras } from './hold-extras';
+import type { GaAreaView, GaHoldBody } from './schemas';
+import { bookHoldTickets, cancelBookingTickets, closeHoldTickets, holdTickets, holdTicketTotals, linesView } from './store';
+
+export interface GaDeps {
+  db: Db;
+  clock: Clock;
+  notifier: Notifier;
+  retry?: RetryOptions;
+}
+
+/**
+ * General admission: areas with a capacity and no seats. Tickets are held and booked through the same
+ * holds and bookings as seats (a hold carries GA lines); the counters move only by a version-checked,
+ * capacity-checked UPDATE (see store.ts). Implements HoldExtras so the seat core releases, expires and books
+ * the tickets in its own transactions.
+ */
+export class GaService implements HoldExtras {
+  constructor(private readonly deps: GaDeps) {}
+
+  /** The event's GA areas with what is still available. */
+  async availability(eventId: number): Promise<{ eventId: number; areas: GaAreaView[] }> {
+    await loadEventRules(this.deps.db, eventId); // 404 for unknown and draft events
+    return { eventId, areas: await this.areas(this.deps.db, eventId) };
+  }
+
+  private async areas(db: Knex, eventId: number): Promise<GaAreaView[]> {
+    const rows = await db('event_ga_areas as a')
+      .join('sections as s', 's.id', 'a.section_id')
+      .where('a.event_id', eventId)
+      .orderBy('s.sort_order')
+      .select('a.section_id', 's.name', 's.category', 'a.capacity', 'a.held', 'a.booked', 'a.price_cents', 'a.version');
+    return rows.map((r) => ({
+      sectionId: r.section_id,
+      name: r.name,
+      category: r.category ?? null,
+      capacity: r.capacity,
+      available: r.capacity - r.held - r.booked,
+      priceCents: r.price_cents,
+      version: r.version,
+    }));
+  }
+
+  /**
+   * Holds `quantity` tickets of one area for `actor` in a new hold (book it with POST /api/bookings like any
+   * hold). All or nothing: GA_SOLD_OUT when fewer are left.
+   */
+  async hold(actor: AuthUser, eventId: number, input: GaHoldBody): Promise<GaHoldView> {
+    const hold = await withTransaction(
+      this.deps.db,
+      async (trx) => {
+        const now = this.deps.clock.now();
+        const event = await loadEventRules(trx, eventId);
+        assertOnSale(event);
+        if (isMysql(this.deps.db)) await trx('users').where({ id: actor.id }).forUpdate().first('id');
+        if (input.quantity > event.max_seats_per_order) {
+          throw new UnprocessableError('TOO_MANY_SEATS', `At most ${event.max_seats_per_order} tickets per order`, { max: event.max_seats_per_order });
+        }
+        if (!isStaff(actor)) {
+          const held = await heldTicketsOf(trx, eventId, actor.id, now);
+          if (held + input.quantity > event.max_seats_per_user) {
+            throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${event.max_seats_per_user} tickets for this event`, {
+              max: event.max_seats_per_user,
+              held,
+            });
+          }
+        }
+        const area = await trx('event_ga_areas').where({ event_id: eventId, section_id: input.sectionId }).first('section_id');
+        if (!area) throw new NotFoundError('General admission area', 'GA_AREA_NOT_FOUND', { sectionId: input.sectionId });
+        const row = {
+          token: newToken(),
+          event_id: eventId,
+          user_id: actor.id,
+          status: 'active',
+          source: 'user',
+          expires_at: now + event.hold_ttl_seconds * 1000,
+          max_expires_at: now + event.max_hold_life_seconds * 1000,
+          created_at: now,
+        };
+        const [id] = await trx('holds').insert(row);
+        await holdTickets(trx, { holdId: Number(id), eventId, sectionId: input.sectionId, quantity: input.quantity });
+        return { ...row, id: Number(id) };
+      },
+      this.deps.retry,
+    );
+    this.changed(eventId);
+    const ga = await linesView(this.deps.db, 'hold_ga_lines', 'hold_id', hold.id);
+    return {
+      holdToken: hold.token,
+      eventId,
+      expiresAt: new Date(hold.expires_at).toISOString(),
+      maxExpiresAt: new Date(hold.max_expires_at).toISOString(),
+      seats: [],
+      ga,
+    };
+  }
+
+  closeHold(trx: Trx, holdId: number): Promise<boolean> {
+    return closeHoldTickets(trx, holdId);
+  }
+
+  holdTotals(trx: Trx, holdId: number): Promise<{ count: number; totalCents: number }> {
+    return holdTicketTotals(trx, holdId);
+  }
+
+  bookHold(trx: Trx, holdId: number, bookingId: number): Promise<boolean> {
+    return bookHoldTickets(trx, holdId, bookingId);
+  }
+
+  cancelBooking(trx: Trx, bookingId: number): Promise<boolean> {
+    return cancelBookingTickets(trx, bookingId);
+  }
+
+  bookingLines(db: Knex, bookingId: number): Promise<GaLine[]> {
+    return linesView(db, 'booking_ga_lines', 'booking_id', bookingId);
+  }
+
+  /** Broadcasts the event's current GA availability (after a commit). Failures are logged by nobody: at most once. */
+  changed(eventId: number): void {
+    if (!this.deps.notifier.gaChanged) return;
+    this.areas(this.deps.db, eventId)
+      .then((areas) => {
+        if (areas.length) this.deps.notifier.gaChanged!({ eventId, areas: areas.map((a) => ({ sectionId: a.sectionId, available: a.available, version: a.version })) });
+      })
+      .catch(() => undefined);
+  }
+}
+
+/** GA tickets in the user's live holds for the event. */
+async function heldTicketsOf(trx: Trx, eventId: number, userId: number, now: number): Promise<number> {
+  const [{ n }] = (await trx('hold_ga_lines as l')
+    .join('holds as h', 'h.id', 'l.hold_id')
+    .where({ 'h.event_id': eventId, 'h.user_id': userId, 'h.status': 'active' })
+    .andWhere('h.expires_at', '>', now)
+    .sum({ n: 'l.quantity' })) as [{ n: number | string | null }];
+  return Number(n ?? 0);
+}

@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import type { AuthUser } from '../accounts/auth-user';
+import { isStaff } from '../accounts/auth-user';
+import { isMysql, type Db } from '../db/knex';
+import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
+import type { Notifier } from '../realtime/notifier';
+import type { HoldView } from '../realtime/protocol';
+import type { Clock } from '../shared/clock';
+import { ConflictError, UnprocessableError } from '../shared/errors';
+import { newToken } from '../shared/ids';
+import { pickBest, type Candidate } from './best-available';
+import { assertOnSale, loadEventRules } from './hold-rules';
+import { MAX_SEATS_PER_REQUEST } from './schemas';
+import { transitionSeats, type SeatRow } from './seat-store';
+import { toSeatState } from './service';
+
+/** `seat:best` / POST /events/:id/holds/best. */
+export const bestBody = z
+  .object({
+    quantity: z.number().int().min(1).max(MAX_SEATS_PER_REQUEST),
+    category: z.string().trim().min(1).max(40).optional(),
+    section: z.string().trim().min(1).max(80).optional(),
+    accessible: z.boolean().optional(),
+    allowSplit: z.boolean().default(false),
+  })
+  .strict();
+export type BestInput = z.infer<typeof bestBody>;
+
+export interface BestDeps {
+  db: Db;
+  clock: Clock;
+  notifier: Notifier;
+  retry?: RetryOptions;
+}
+
+/** Blocks tried inside one transaction before the whole transaction is retried from a fresh read. */
+const TRIES_PER_TRANSACTION = 5;
+
+interface ScopeSeat extends SeatRow {
+  section_id: number;
+  sort_order: number;
+  row_label: string;
+  number: number;
+}
+
+/**
+ * Best available: in ONE transaction, reads the seats in scope, ranks blocks with best-available.ts and
+ * holds the best one with transitionSeats' version compare-and-set. Each try runs in a savepoint: when a
+ * concurrent hold took a seat (the compare-and-set changed fewer rows), the savepoint is rolled back, those
+ * seats count as taken and the next best block is tried, up to TRIES_PER_TRANSACTION times; then the whole
+ * transaction is retried from a fresh read (bounded by withTransaction).
+ */
+export class BestAvailableService {
+  constructor(private readonly deps: BestDeps) {}
+
+  async holdBest(actor: AuthUser, eventId: number, input: BestInput): Promise<HoldView> {
+    const out = await withTransaction(
+      this.deps.db,
+      async (trx) => {
+        const now = this.deps.clock.now();
+        const event = await loadEventRules(trx, eventId);
+        assertOnSale(event);
+        if (isMysql(this.deps.db)) await trx('users').where({ id: actor.id }).forUpdate().first('id');
+        if (input.quantity > event.max_seats_per_order) {
+          throw new UnprocessableError('TOO_MANY_SEATS', `At most ${event.max_seats_per_order} seats per order`, { max: event.max_seats_per_order });
+        }
+        if (!isStaff(actor)) {
+          const held = await heldSeatsOf(trx, eventId, actor.id, now);
+          if (held + input.quantity > event.max_seats_per_user) {
+            throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${event.max_seats_per_user} seats for this event`, {
+              max: event.max_seats_per_user,
+              held,
+            });
+          }
+        }
+        const scope = await this.readScope(trx, eventId, input);
+        const byId = new Map(scope.map((s) => [s.seat_id, s]));
+        const candidates: Candidate[] = scope.map((s) => ({
+          seatId: s.seat_id,
+          sectionId: s.section_id,
+          sectionOrder: s.sort_order,
+          row: s.row_label,
+          number: s.number,
+          free: s.status === 'available' || (s.status === 'held' && s.hold_expires_at !== null && Number(s.hold_expires_at) <= now),
+        }));
+        const expiresAt = now + event.hold_ttl_seconds * 1000;
+        const hold = {
+          token: newToken(),
+          event_id: eventId,
+          user_id: actor.id,
+          status: 'active',
+          source: 'user',
+          expires_at: expiresAt,
+          max_expires_at: now + event.max_hold_life_seconds * 1000,
+          created_at: now,
+        };
+        let holdId: number | undefined;
+        for (let attempt = 0; attempt < TRIES_PER_TRANSACTION; attempt++) {
+          const [pick] = pickBest(candidates, { quantity: input.quantity, allowSplit: input.allowSplit });
+          if (!pick) {
+            if (attempt === 0) {
+              throw new ConflictError('NO_SEATS_AVAILABLE', input.allowSplit ? 'Not enough seats are free' : 'No block of that many adjacent seats is free', {
+                quantity: input.quantity,
+              });
+            }
+            break;
+          }
+          if (holdId === undefined) {
+            const [id] = await trx('holds').insert(hold);
+            holdId = Number(id);
+          }
+          try {
+            // A savepoint: a failed compare-and-set leaves nothing behind, and the outer transaction goes on.
+            const result = await trx.transaction((sp) =>
+              transitionSeats(sp, {
+                eventId,
+                seats: pick.seatIds.map((id) => byId.get(id)!),
+                to: 'held',
+                holdId,
+                holdExpiresAt: expiresAt,
+                actorId: actor.id,
+                reason: 'hold_best',
+                now,
+              }),
+            );
+            return { hold: { ...hold, id: holdId }, result };
+          } catch (err) {
+            if (!(err instanceof RetryableConflict)) throw err;
+            for (const c of candidates) if (pick.seatIds.includes(c.seatId)) c.free = false;
+          }
+        }
+        throw new RetryableConflict('every best block was taken meanwhile');
+      },
+      this.deps.retry,
+    );
+    this.deps.notifier.seatsChanged(eventId, out.result.seats, out.result.cursor);
+    return {
+      holdToken: out.hold.token,
+      eventId,
+      expiresAt: new Date(out.hold.expires_at).toISOString(),
+      maxExpiresAt: new Date(out.hold.max_expires_at).toISOString(),
+      seats: out.result.seats.map((s) => toSeatState({ seat_id: s.id, status: s.status, version: s.version, hold_expires_at: out.hold.expires_at })),
+    };
+  }
+
+  /** Every seat of the event in scope (free or not: taken seats decide what counts as stranded). */
+  private async readScope(trx: Trx, eventId: number, input: BestInput): Promise<ScopeSeat[]> {
+    return (await trx('event_seats as es')
+      .join('seats as s', 's.id', 'es.seat_id')
+      .join('sections as sec', 'sec.id', 's.section_id')
+      .where('es.event_id', eventId)
+      .modify((q) => {
+        if (input.category) q.where('s.category', input.category);
+        if (input.section) q.where('sec.name', input.section);
+        if (input.accessible) q.where('s.accessible', true);
+      })
+      .select(
+        'es.seat_id',
+        'es.status',
+        'es.version',
+        'es.hold_id',
+        'es.hold_expires_at',
+        'es.booking_id',
+        'es.price_cents',
+        's.section_id',
+        'sec.sort_order',
+        's.row_label',
+        's.number',
+      )) as ScopeSeat[];
+  }
+}
+
+/** Seats in the user's live holds for the event (the per-user limit). */
+async function heldSeatsOf(trx: Trx, eventId: number, userId: number, now: number): Promise<number> {
+  const [{ n }] = (await trx('event_seats as es')
+    .join('holds as h', 'h.id', 'es.hold_id')
+    .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.user_id': userId, 'h.status': 'active' })
+    .andWhere('es.hold_expires_at', '>', now)
+    .count({ n: '*' })) as [{ n: number | string }];
+  return Number(n);
+}
