@@ -187,7 +187,7 @@ export async function privateRedis(opts: { start?: boolean } = {}): Promise<Priv
       const p = proc;
       await waitFor(async () => {
         if (p.exitCode !== null) throw new Error('redis-server exited');
-        return execFileSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).trim() === 'PONG';
+        return execFileSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'PONG';
       }, 10000, `private redis on ${port}`);
     },
     stop: async (signal = 'SIGKILL') => {
