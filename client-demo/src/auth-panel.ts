@@ -59,6 +59,7 @@ export function authPanel(onChange: (user: User | null) => void): HTMLElement {
         const body = mode === 'login' ? { email: email.value, password: password.value } : { email: email.value, password: password.value, name: name.value };
         const reply = await api<{ user: User; token: string }>('POST', `/api/auth/${mode}`, body);
         session.set(reply.token, reply.user);
+        mode = 'login';
         render();
         onChange(reply.user);
       } catch (err) {

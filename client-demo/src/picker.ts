@@ -22,6 +22,9 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
   const live = new LiveSeats(eventId);
 
   let hold: HoldView | null = null;
+  /** Set when our hold ran out, so the panel says so until the next hold. */
+  let expired = false;
+  let lastToken: string | undefined;
   /** Server time minus browser time, learnt from hold replies (the server's clock decides expiry). */
   let skew = 0;
   const mineBooked = new Set<number>();
@@ -140,13 +143,14 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     updateAvailability();
   });
   live.socket.on('hold:expired', (notice) => {
-    if (hold && notice.holdToken === hold.holdToken) {
-      const ids = hold.seats.map((s) => s.id);
-      hold = null;
-      canvas.redraw(ids);
-      renderHold();
-      say(notice.reason === 'event_cancelled' ? 'The event was cancelled, so your hold was released.' : 'Your hold expired and the seats were released. Please choose again.', 'error', 'HOLD_EXPIRED');
-    }
+    // The seats' own change may arrive first and clear the hold: match on the last token we had.
+    if (notice.holdToken !== lastToken) return;
+    const ids = hold ? hold.seats.map((s) => s.id) : notice.seatIds;
+    hold = null;
+    expired = true;
+    canvas.redraw(ids);
+    renderHold();
+    say(notice.reason === 'event_cancelled' ? 'The event was cancelled, so your hold was released.' : 'Your hold expired and the seats were released. Please choose again.', 'error', 'HOLD_EXPIRED');
   });
   live.socket.on('waitlist:offer', (offer: WaitlistOffer) => {
     adoptHold({ holdToken: offer.holdToken, eventId: offer.eventId, expiresAt: offer.expiresAt, maxExpiresAt: offer.expiresAt, seats: offer.seats }, false);
@@ -168,6 +172,10 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     const before = hold ? hold.seats.map((s) => s.id) : [];
     if (learnSkew) skew = Date.parse(view.expiresAt) - event.holdTtlSeconds * 1000 - Date.now();
     hold = view.seats.length ? view : null;
+    if (hold) {
+      expired = false;
+      lastToken = hold.holdToken;
+    }
     // The reply's seat states are newer than (or equal to) what the map has: apply them right away.
     live.map.applyChanges({ eventId, cursor: 0, seats: view.seats });
     canvas.redraw([...before, ...view.seats.map((s) => s.id)]);
@@ -301,6 +309,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
       fill(
         holdPanel,
         h('h2', { id: 'hold-title', text: 'Your seats' }),
+        expired ? h('p', { class: 'countdown expired', id: 'countdown', role: 'timer', 'data-remaining-ms': 0, text: 'Hold expired' }) : null,
         h('p', { id: 'hold-empty', text: 'Click a seat (or focus the map and use the arrow keys, then Enter) to hold it. Seats you add join the same hold.' }),
       );
       return;
@@ -316,6 +325,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
       const left = Date.parse(current.expiresAt) - (Date.now() + skew);
       countdown.dataset.remainingMs = String(Math.max(0, left));
       if (left <= 0) {
+        expired = true;
         countdown.textContent = 'Hold expired';
         countdown.classList.add('expired');
         clearInterval(timer);
@@ -449,5 +459,11 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     cursor: () => live.map.cursor,
     hold: () => hold,
     disconnect: () => live.socket.io.engine?.close(),
+    /** Makes the local map show a seat as free at its current version, as a map that missed a change would. */
+    staleSeat: (id: number) => {
+      const s = live.map.seats.get(id);
+      if (s) live.map.seats.set(id, { id, status: 'available', version: s.version });
+      canvas.redraw([id]);
+    },
   };
 }

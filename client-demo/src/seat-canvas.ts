@@ -180,6 +180,8 @@ export class SeatCanvas {
       const i = this.byId.get(id);
       if (i !== undefined) this.drawSeat(i);
       if (i === this.hoverIndex && this.opts.hoverLine) this.opts.hoverLine.textContent = this.opts.describe(this.seats[i]!);
+      // The focused seat changed under the keyboard user: say its new status.
+      if (i === this.focusIndex && document.activeElement === this.overlay) this.opts.live.textContent = this.opts.describe(this.seats[i]!);
     }
     if (this.focusIndex >= 0 && document.activeElement === this.overlay) this.drawOverlay();
   }

@@ -223,6 +223,15 @@ describe.each(testDialects())('admin venues and events on %s', (dialect) => {
     expect(hold.body.error.code).toBe('EVENT_NOT_ON_SALE');
   });
 
+  it('documents every admin route in /openapi.json', async () => {
+    const doc = await http(url, 'GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    const paths = Object.keys(doc.body.paths);
+    for (const p of ['/api/admin/venues', '/api/admin/events/{id}', '/api/admin/events/{id}/cancel', '/api/admin/events/{id}/seats/block', '/api/admin/bookings/{id}/reseat', '/api/admin/events/{id}/report']) {
+      expect(paths).toContain(p);
+    }
+  });
+
   it('keeps the price a booked seat was sold at when prices change', async () => {
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 2 });
     const [buyer] = await createUsers(env, 1);

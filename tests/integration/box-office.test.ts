@@ -367,3 +367,33 @@ describe.each(mysqlDialects())('box office races on %s', (dialect) => {
     expect(Number(n)).toBe(1);
   });
 });
+
+describe.each(mysqlDialects())('box office across nodes over Redis on %s', (dialect) => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await startTestEnv({ dialect, nodes: 2, redis: true });
+  });
+  afterAll(() => env.stop());
+
+  it('a hold made on one node reaches staff on another with its holder, and buyers there without', async () => {
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 3 });
+    const [clerk] = await createUsers(env, 1, 'box_office');
+    const [buyer, watcherUser] = await createUsers(env, 2);
+    const staff = watch(env.nodes[1]!.url, ev.eventId, { token: clerk!.token });
+    const other = watch(env.nodes[1]!.url, ev.eventId, { token: watcherUser!.token });
+    const seen: SeatsChanged[] = [];
+    other.socket.on('seats:changed', (b) => seen.push(b));
+    try {
+      await Promise.all([staff.ready, other.ready]);
+      const h = await http(env.nodes[0]!.url, 'POST', `/api/events/${ev.eventId}/holds`, { token: buyer!.token, body: { seatIds: [ev.seatIds[0]] } });
+      expect(h.status).toBe(201);
+      await until(() => staff.map.seats.get(ev.seatIds[0]!)?.holder?.userId === buyer!.id, 5000, 'staff on node 1 sees the holder');
+      await until(() => other.map.seats.get(ev.seatIds[0]!)?.status === 'held', 5000, 'buyer on node 1 sees the hold');
+      expect(JSON.stringify(seen)).not.toContain(buyer!.email);
+      expect(JSON.stringify(seen)).not.toContain('holder');
+    } finally {
+      staff.close();
+      other.close();
+    }
+  });
+});

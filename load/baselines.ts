@@ -1,0 +1,253 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { Server } from 'socket.io';
+import { io as ioc, type Socket } from 'socket.io-client';
+import { Latency, now, pool, sleep, wallNow, type LatencySummary } from './stats';
+
+export interface CasResult {
+  concurrency: number;
+  connections: number;
+  rows: number;
+  durationS: number;
+  attempts: number;
+  successes: number;
+  conflicts: number;
+  attemptsPerS: number;
+  successesPerS: number;
+  conflictsPerS: number;
+  /** Round trips per attempt: BEGIN, UPDATE, COMMIT (+ a SELECT after each conflict to learn the version). */
+  roundTripsPerAttempt: number;
+  latency: LatencySummary;
+}
+
+/**
+ * The database's own limit for what a hold does at its core: version-checked single-row UPDATE transactions
+ * through bare mysql2 (`BEGIN; UPDATE t SET v=v+1 WHERE id=? AND v=?; COMMIT`) on a scratch table, by
+ * `concurrency` workers sharing `connections` connections (the same as the server nodes' pools together).
+ * Workers know versions the way clients do (from their own successes, and a re-read after a conflict).
+ */
+export async function casBaseline(databaseUrl: string, o: { concurrency: number; connections: number; rows: number; durationMs: number; hotShare?: number }): Promise<CasResult> {
+  const url = new URL(databaseUrl);
+  const p = mysql.createPool({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: url.pathname.replace(/^\//, ''),
+    connectionLimit: o.connections,
+    flags: ['-FOUND_ROWS'],
+  });
+  const table = `load_cas_scratch_${process.pid}`;
+  await p.query(`DROP TABLE IF EXISTS ${table}`);
+  await p.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+  for (let i = 0; i < o.rows; i += 1000) {
+    const vals = Array.from({ length: Math.min(1000, o.rows - i) }, (_, j) => `(${i + j + 1}, 1)`).join(',');
+    await p.query(`INSERT INTO ${table} (id, v) VALUES ${vals}`);
+  }
+  // Same session setting as the server's pool, set once per connection.
+  (p as unknown as { pool: { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) =>
+    c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
+  );
+  const known = new Map<number, number>();
+  for (let id = 1; id <= o.rows; id++) known.set(id, 1);
+  const latency = new Latency();
+  let attempts = 0;
+  let successes = 0;
+  let conflicts = 0;
+  let rereads = 0;
+  const started = now();
+  const deadline = started + o.durationMs;
+  await Promise.all(
+    Array.from({ length: o.concurrency }, async () => {
+      while (now() < deadline) {
+        const id = 1 + Math.floor(Math.random() * o.rows);
+        const v = known.get(id)!;
+        const t0 = now();
+        const conn = await p.getConnection();
+        try {
+          await conn.query('BEGIN');
+          const [res] = await conn.query(`UPDATE ${table} SET v = v + 1 WHERE id = ? AND v = ?`, [id, v]);
+          await conn.query('COMMIT');
+          attempts++;
+          if ((res as { affectedRows: number }).affectedRows === 1) {
+            successes++;
+            if ((known.get(id) ?? 0) <= v) known.set(id, v + 1);
+          } else {
+            conflicts++;
+            rereads++;
+            const [rows] = await conn.query(`SELECT v FROM ${table} WHERE id = ?`, [id]);
+            known.set(id, (rows as { v: number }[])[0]!.v);
+          }
+        } finally {
+          conn.release();
+        }
+        latency.recordMs(now() - t0);
+      }
+    }),
+  );
+  const durationS = (now() - started) / 1000;
+  await p.query(`DROP TABLE IF EXISTS ${table}`);
+  await p.end();
+  return {
+    concurrency: o.concurrency,
+    connections: o.connections,
+    rows: o.rows,
+    durationS,
+    attempts,
+    successes,
+    conflicts,
+    attemptsPerS: attempts / durationS,
+    successesPerS: successes / durationS,
+    conflictsPerS: conflicts / durationS,
+    roundTripsPerAttempt: attempts ? (3 * attempts + rereads) / attempts : 0,
+    latency: latency.summary(),
+  };
+}
+
+export interface BroadcastResult {
+  watchers: number;
+  changes: number;
+  delivered: number;
+  latency: LatencySummary;
+}
+
+/**
+ * A bare Socket.IO server (no auth, no database) broadcasting `io.to(room).emit` to `watchers` clients at
+ * `ratePerS`, payloads shaped like a one-seat `seats:changed` batch. Latency runs from the emit call to each
+ * client's receipt, on the same machine and event loop arrangement as the Evently measurement.
+ */
+export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: number; durationMs: number; connectConcurrency: number }): Promise<BroadcastResult> {
+  const http = createServer();
+  const io = new Server(http, { transports: ['websocket'], serveClient: false });
+  io.of('/events/1').on('connection', (s) => void s.join('event'));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  const port = (http.address() as AddressInfo).port;
+  const latency = new Latency();
+  const sent = new Map<number, number>();
+  let delivered = 0;
+  const sockets: Socket[] = [];
+  await pool(
+    Array.from({ length: o.watchers }, (_, i) => i),
+    o.connectConcurrency,
+    async () => {
+      const s = ioc(`http://127.0.0.1:${port}/events/1`, { transports: ['websocket'], reconnection: false, forceNew: true });
+      s.on('seats:changed', (b: { cursor: number }) => {
+        const t = sent.get(b.cursor);
+        if (t !== undefined) {
+          latency.recordMs(wallNow() - t);
+          delivered++;
+        }
+      });
+      sockets.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once('connect', () => resolve());
+        s.once('connect_error', reject);
+      });
+    },
+  );
+  await sleep(500);
+  const nsp = io.of('/events/1');
+  let seq = 0;
+  const interval = 1000 / o.ratePerS;
+  const end = now() + o.durationMs;
+  while (now() < end) {
+    seq++;
+    sent.set(seq, wallNow());
+    nsp.to('event').emit('seats:changed', { eventId: 1, cursor: seq, seats: [{ id: (seq % 1000) + 1, status: 'held', version: seq + 1, expiresAt: new Date().toISOString() }] });
+    await sleep(interval);
+  }
+  await sleep(1000);
+  for (const s of sockets) s.close();
+  io.close();
+  await new Promise<void>((r) => http.close(() => r()));
+  return { watchers: o.watchers, changes: seq, delivered, latency: latency.summary() };
+}
+
+/** A server in a child process whose memory can be sampled on its own (clients stay in this process). */
+export interface MemoryProbe {
+  url: string;
+  eventId: number;
+  /** heapUsed + external and rss after a forced GC, in bytes. */
+  sample(): Promise<{ heapPlusExternal: number; rss: number }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts load/mem-child.ts in a child process: 'bare' (an idle Socket.IO server that only accepts
+ * connections) or 'evently' (one Evently node on the given database). Requires tsx (node --import tsx).
+ */
+export async function startMemoryProbe(kind: 'bare' | 'evently', env: Record<string, string> = {}): Promise<MemoryProbe> {
+  const child: ChildProcess = fork(join(__dirname, 'mem-child.ts'), [kind], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let seq = 0;
+  const pending = new Map<number, (v: any) => void>();
+  const ready = new Promise<{ url: string; eventId: number }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`memory probe exited with ${code}`)));
+    child.on('message', (m: any) => {
+      if (m.type === 'ready') resolve(m);
+      else if (m.type === 'sample') pending.get(m.seq)?.(m);
+    });
+  });
+  const info = await ready;
+  return {
+    ...info,
+    sample: () =>
+      new Promise((resolve) => {
+        const id = ++seq;
+        pending.set(id, (m) => resolve({ heapPlusExternal: m.heapUsed + m.external, rss: m.rss }));
+        child.send({ type: 'sample', seq: id });
+      }),
+    stop: async () => {
+      child.removeAllListeners('exit');
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send({ type: 'stop' });
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+export interface IdleMemoryResult {
+  connections: number;
+  bytesPerConnection: number;
+  rssBytesPerConnection: number;
+}
+
+/**
+ * Memory per idle connection of a probe: sample, connect `n` clients (waiting for `readyEvent` on each when
+ * given, e.g. the snapshot), let things settle, sample again; the difference divided by `n`.
+ */
+export async function idleMemoryPerConnection(
+  probe: MemoryProbe,
+  n: number,
+  open: () => { ready: Promise<unknown>; close(): void },
+  connectConcurrency: number,
+): Promise<IdleMemoryResult> {
+  await sleep(300);
+  const before = await probe.sample();
+  const clients: { close(): void }[] = [];
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    connectConcurrency,
+    async () => {
+      const c = open();
+      clients.push(c);
+      await c.ready;
+    },
+  );
+  await sleep(1500);
+  const after = await probe.sample();
+  for (const c of clients) c.close();
+  return {
+    connections: n,
+    bytesPerConnection: (after.heapPlusExternal - before.heapPlusExternal) / n,
+    rssBytesPerConnection: (after.rss - before.rss) / n,
+  };
+}

@@ -1,0 +1,219 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import mysql from 'mysql2/promise';
+import { TokenService } from '../server/accounts/tokens';
+import { loadConfig, type Config } from '../server/config';
+import { createDb, migrateLatest, type Db } from '../server/db/knex';
+import { startNode, type EventlyNode } from '../server/node';
+import type { SeatState } from '../server/realtime/protocol';
+import { silentNotifier } from '../server/realtime/notifier';
+import { createServices, type Services } from '../server/services';
+import { systemClock } from '../server/shared/clock';
+import { createLogger } from '../server/shared/logger';
+import { rectangularSection } from '../server/venues/layout-generator';
+import { wallNow } from './stats';
+
+/** Secret used for in-process nodes; with --url the target's JWT_SECRET must be given instead. */
+const LOAD_JWT_SECRET = 'load-generator-secret-load-generator-secret-0123';
+
+export interface ClusterOptions {
+  /** In-process nodes to start (ignored with `url`). */
+  nodes: number;
+  /** Target an already running deployment instead (needs databaseUrl and jwtSecret). */
+  url?: string;
+  databaseUrl?: string;
+  jwtSecret?: string;
+  /** 'mysql' (default: a fresh database on mysqlUrl) or 'sqlite' (a temp file; one node only). */
+  dialect: 'mysql' | 'sqlite';
+  /** Server with root rights where the fresh database is created. */
+  mysqlUrl: string;
+  redisUrl: string;
+  /** DB_POOL_MAX per node. */
+  poolMax: number;
+  /** Extra environment for the nodes' config (e.g. rate limits). */
+  env: Record<string, string>;
+  logLevel: string;
+}
+
+export interface LoadUser {
+  id: number;
+  token: string;
+}
+
+export interface SeatInfo {
+  id: number;
+  row: number;
+  /** 0 at the centre of the row, growing towards the aisles. */
+  offCentre: number;
+}
+
+export interface SeededEvent {
+  eventId: number;
+  seats: SeatInfo[];
+}
+
+/**
+ * The system under test: in-process Evently nodes (or the URL of a running deployment), a separate database
+ * connection for setup and the audit, and hooks that observe the nodes (query count, commit times).
+ */
+export class Cluster {
+  readonly nodes: EventlyNode[] = [];
+  urls: string[] = [];
+  db!: Db;
+  services!: Services;
+  tokens!: TokenService;
+  config!: Config;
+  /** URL of the database (for baselines and child processes). */
+  databaseUrl = '';
+  private queries = 0;
+  /** Commit time (wall ms) of each seat state `seatId:version`, recorded where the server hands it to the broadcaster. */
+  readonly commitTimes = new Map<string, number>();
+  private cleanup: (() => Promise<void>)[] = [];
+  private passwordHash?: string;
+
+  constructor(readonly opts: ClusterOptions) {}
+
+  get inProcess(): boolean {
+    return this.nodes.length > 0;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    if (o.url) {
+      if (!o.databaseUrl || !o.jwtSecret) throw new Error('--url needs --database-url and JWT_SECRET (for users and the audit)');
+      this.databaseUrl = o.databaseUrl;
+      this.urls = [o.url.replace(/\/$/, '')];
+    } else if (o.dialect === 'mysql') {
+      const name = `evently_load_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+      const root = o.mysqlUrl.replace(/\/$/, '');
+      const conn = await mysql.createConnection({ uri: root });
+      await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await conn.end();
+      this.databaseUrl = `${root}/${name}`;
+      this.cleanup.push(async () => {
+        const c = await mysql.createConnection({ uri: root });
+        await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+        await c.end();
+      });
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'evently-load-'));
+      this.databaseUrl = `sqlite:${join(dir, 'load.sqlite')}`;
+      this.cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    }
+    const nodes = o.url ? 0 : o.dialect === 'sqlite' ? 1 : o.nodes;
+    this.config = loadConfig({
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: this.databaseUrl,
+      DB_POOL_MAX: String(o.poolMax),
+      JWT_SECRET: o.jwtSecret ?? LOAD_JWT_SECRET,
+      LOG_LEVEL: o.logLevel,
+      SEED_DEMO: 'false',
+      ...(nodes > 1 ? { REDIS_URL: o.redisUrl, REDIS_KEY_PREFIX: `evently-load-${randomBytes(4).toString('hex')}` } : {}),
+      ...o.env,
+    });
+    this.db = createDb({ database: this.config.database, dbPoolMax: 4 });
+    if (!o.url) await migrateLatest(this.db);
+    this.services = createServices({ config: this.config, db: this.db, clock: systemClock, notifier: silentNotifier });
+    this.tokens = new TokenService(this.config.jwt, systemClock);
+    const logger = createLogger(o.logLevel);
+    for (let i = 0; i < nodes; i++) {
+      const node = await startNode(this.config, { logger: logger.child({ node: i }), skipMigrations: true });
+      this.nodes.push(node);
+      node.db.on('query', (q: { __knexQueryUid?: string; sql?: string }) => {
+        this.queries++;
+        if (this.queryTimes && q.__knexQueryUid) this.queryStarts.set(q.__knexQueryUid, { sql: q.sql ?? '', t: performance.now() });
+      });
+      node.db.on('query-response', (_r: unknown, q: { __knexQueryUid?: string }) => this.endQuery(q));
+      node.db.on('query-error', (_e: unknown, q: { __knexQueryUid?: string }) => this.endQuery(q));
+      // The seat services call the notifier right after their transaction commits: that instant is the
+      // start of every broadcast-delivery measurement.
+      const b = node.broadcaster;
+      const original = b.seatsChanged.bind(b);
+      b.seatsChanged = (eventId: number, seats: SeatState[], cursor: number) => {
+        const t = wallNow();
+        for (const s of seats) this.commitTimes.set(`${s.id}:${s.version}`, t);
+        original(eventId, seats, cursor);
+      };
+    }
+    this.urls = o.url ? this.urls : this.nodes.map((n) => n.url);
+  }
+
+  /** With LOAD_QUERY_TIMES=1: total and count of response time per SQL shape (diagnostics for profiling). */
+  readonly queryTimes = process.env.LOAD_QUERY_TIMES === '1' ? new Map<string, { n: number; ms: number; max: number }>() : undefined;
+  private readonly queryStarts = new Map<string, { sql: string; t: number }>();
+
+  private endQuery(q: { __knexQueryUid?: string }): void {
+    if (!this.queryTimes || !q.__knexQueryUid) return;
+    const s = this.queryStarts.get(q.__knexQueryUid);
+    if (!s) return;
+    this.queryStarts.delete(q.__knexQueryUid);
+    const key = s.sql.replace(/\(\?(, \?)*\)/g, '(?...)').replace(/\(\(`seat_id`.*$/, '(seat cas...)').slice(0, 110);
+    const e = this.queryTimes.get(key) ?? { n: 0, ms: 0, max: 0 };
+    const ms = performance.now() - s.t;
+    e.n++;
+    e.ms += ms;
+    e.max = Math.max(e.max, ms);
+    this.queryTimes.set(key, e);
+  }
+
+  /** Queries the in-process nodes have sent to the database so far (knex 'query' events). */
+  queryCount(): number {
+    return this.queries;
+  }
+
+  /** Users inserted straight into the database with one shared bcrypt hash, with signed tokens: fast for crowds. */
+  async createUsers(count: number, role: 'user' | 'box_office' = 'user'): Promise<LoadUser[]> {
+    this.passwordHash ??= bcrypt.hashSync('load-password-123', 10);
+    const tag = randomBytes(4).toString('hex');
+    const out: LoadUser[] = [];
+    for (let i = 0; i < count; i += 500) {
+      const rows = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
+        email: `load-${tag}-${i + j}@example.com`,
+        name: `Load ${role} ${i + j}`,
+        password_hash: this.passwordHash!,
+        role,
+        created_at: Date.now(),
+      }));
+      await this.db('users').insert(rows);
+      const saved = await this.db('users').whereIn('email', rows.map((r) => r.email)).orderBy('id').select('id', 'email', 'name', 'role');
+      for (const u of saved) out.push({ id: u.id, token: this.tokens.sign({ id: u.id, role: u.role, email: u.email, name: u.name }) });
+    }
+    return out;
+  }
+
+  /** A venue of `rows` x `seatsPerRow` seats and an on-sale event over it. */
+  async seedEvent(opts: { rows: number; seatsPerRow: number; holdTtlSeconds: number; maxSeatsPerOrder: number; maxSeatsPerUser: number }): Promise<SeededEvent> {
+    const venue = await this.services.venues.create({
+      name: `Load Hall ${randomBytes(3).toString('hex')}`,
+      layout: { sections: [rectangularSection({ name: 'Main', rows: opts.rows, seatsPerRow: opts.seatsPerRow, category: (r) => (r < 2 ? 'front' : 'standard') })] },
+    });
+    const event = await this.services.events.create({
+      venueId: venue.id,
+      name: 'Flash sale',
+      startsAt: new Date(Date.now() + 7 * 24 * 3600 * 1000).toISOString(),
+      status: 'on_sale',
+      holdTtlSeconds: opts.holdTtlSeconds,
+      maxHoldLifeSeconds: Math.max(opts.holdTtlSeconds, 1800),
+      maxSeatsPerOrder: opts.maxSeatsPerOrder,
+      maxSeatsPerUser: opts.maxSeatsPerUser,
+      prices: [
+        { category: 'front', priceCents: 9000 },
+        { category: 'standard', priceCents: 4000 },
+      ],
+    } as Parameters<Services['events']['create']>[0]);
+    const rows = await this.db('seats').where({ venue_id: venue.id }).orderBy('id').select('id', 'x', 'y');
+    const centre = (opts.seatsPerRow - 1) / 2;
+    return { eventId: event.id, seats: rows.map((r) => ({ id: r.id, row: Number(r.y), offCentre: Math.abs(Number(r.x) - centre) })) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.close().catch(() => undefined)));
+    await this.db?.destroy();
+    for (const c of this.cleanup) await c().catch(() => undefined);
+  }
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+export const SCENARIOS = ['flash-sale', 'hot-seat', 'fan-out', 'join-storm', 'soak'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const prob = z.coerce.number().min(0).max(1);
+
+/**
+ * Every option; unset ones take the scenario's defaults (see DEFAULTS), sized for a 2-core machine shared with
+ * other work. Full sizes are a flag away (e.g. `--watchers 10000`).
+ */
+export const optionsSchema = z
+  .object({
+    nodes: int(1, 16).optional(),
+    buyers: int(1, 100_000).optional(),
+    seats: int(1, 100_000).optional(),
+    watchers: int(0, 100_000).optional(),
+    clients: int(1, 100_000).optional(),
+    contenders: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'comma-separated counts, e.g. 8,256')
+      .optional(),
+    duration: z.coerce.number().min(1).max(3600).optional(),
+    strategy: z.enum(['random', 'hotspot', 'best']).optional(),
+    seatsPerHold: int(1, 100).optional(),
+    bookProbability: prob.optional(),
+    expireProbability: prob.optional(),
+    holdTtl: int(5, 3600).optional(),
+    thinkMs: int(0, 60_000).optional(),
+    rate: z.coerce.number().min(0.1).max(10_000).optional(),
+    joinWindowMs: int(0, 600_000).optional(),
+    pool: int(1, 200).optional(),
+    connectConcurrency: int(1, 10_000).optional(),
+    memoryConnections: int(0, 50_000).optional(),
+    baseline: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+    memory: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+    dialect: z.enum(['mysql', 'sqlite']).default('mysql'),
+    url: z.string().url().optional(),
+    databaseUrl: z.string().regex(/^(mysql:\/\/.+|sqlite:.+)$/).optional(),
+    mysqlUrl: z.string().default(process.env.LOAD_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'),
+    redisUrl: z.string().default(process.env.LOAD_REDIS_URL ?? 'redis://127.0.0.1:6379'),
+    out: z.string().default('load/results'),
+    progress: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
+    write: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'silent']).default('error'),
+    /** Extra server environment, KEY=VALUE (repeatable), e.g. rate limits. */
+    env: z.array(z.string().regex(/^[A-Z0-9_]+=.*$/)).default([]),
+  })
+  .strict();
+
+export type RawOptions = z.infer<typeof optionsSchema>;
+
+export interface Options {
+  nodes: number;
+  buyers: number;
+  seats: number;
+  watchers: number;
+  clients: number;
+  contenders: number[];
+  duration: number;
+  strategy: 'random' | 'hotspot' | 'best';
+  seatsPerHold: number;
+  bookProbability: number;
+  expireProbability: number;
+  holdTtl: number;
+  thinkMs: number;
+  rate: number;
+  joinWindowMs: number;
+  pool: number;
+  connectConcurrency: number;
+  memoryConnections: number;
+  baseline: boolean;
+  memory: boolean;
+  dialect: 'mysql' | 'sqlite';
+  url?: string;
+  databaseUrl?: string;
+  mysqlUrl: string;
+  redisUrl: string;
+  out: string;
+  progress: boolean;
+  write: boolean;
+  logLevel: string;
+  env: Record<string, string>;
+}
+
+type Defaults = Omit<Options, 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
+
+const base: Defaults = {
+  nodes: 1,
+  buyers: 100,
+  seats: 1000,
+  watchers: 0,
+  clients: 0,
+  contenders: [],
+  duration: 60,
+  strategy: 'random',
+  seatsPerHold: 2,
+  bookProbability: 0.7,
+  expireProbability: 0.1,
+  holdTtl: 5,
+  thinkMs: 0,
+  rate: 10,
+  joinWindowMs: 1000,
+  pool: 10,
+  connectConcurrency: 100,
+  memoryConnections: 0,
+  baseline: true,
+  memory: false,
+};
+
+/** Per-scenario defaults: the issue's sizes where they fit 2 cores, otherwise noted in load/README.md. */
+export const DEFAULTS: Record<ScenarioName, Defaults> = {
+  'flash-sale': { ...base, nodes: 2, buyers: 2000, seats: 1000, watchers: 20, duration: 60, strategy: 'hotspot' },
+  'hot-seat': { ...base, nodes: 1, seats: 10, contenders: [8, 256], duration: 15, seatsPerHold: 1, bookProbability: 0, expireProbability: 0 },
+  'fan-out': { ...base, nodes: 1, seats: 1000, watchers: 2000, rate: 10, duration: 20, connectConcurrency: 200 },
+  'join-storm': { ...base, nodes: 1, seats: 20_000, clients: 1000, joinWindowMs: 1000 },
+  soak: { ...base, nodes: 2, buyers: 200, seats: 2000, watchers: 20, duration: 60, thinkMs: 500, bookProbability: 0, expireProbability: 0.1, memory: true, memoryConnections: 1000 },
+};
+
+export function resolveOptions(scenario: ScenarioName, raw: RawOptions): Options {
+  const d = DEFAULTS[scenario];
+  const env: Record<string, string> = {};
+  for (const kv of raw.env) {
+    const i = kv.indexOf('=');
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return {
+    ...d,
+    ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+    contenders: raw.contenders ? raw.contenders.split(',').map(Number) : d.contenders,
+    env,
+  } as Options;
+}
