@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mysqlDialects, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
-import { until, watch } from '../helpers/sockets';
+import { send, until, watch } from '../helpers/sockets';
 import type { WaitlistOffer } from '../../server/realtime/protocol';
 
 type User = { id: number; token: string };
@@ -29,7 +29,7 @@ describe.each(testDialects())('waitlist on %s', (dialect) => {
   beforeAll(async () => {
     env = await startTestEnv({ dialect });
     url = env.nodes[0]!.url;
-    [buyer, ...users] = await createUsers(env, 8);
+    [buyer, ...users] = await createUsers(env, 9);
     [staff] = await createUsers(env, 1, 'box_office');
   });
   afterAll(() => env.stop());
@@ -176,6 +176,46 @@ describe.each(testDialects())('waitlist on %s', (dialect) => {
     expect(rows.map((e) => e.status)).toEqual(['waiting', 'offered']);
     const held = await env.db('event_seats').where({ event_id: ev.eventId, hold_id: rows[1].offer_hold_id }).orderBy('seat_id').select('seat_id');
     expect(held.map((s) => s.seat_id)).toEqual([a, c]);
+  });
+
+  it('offers seats freed by a release and by an unblock, and works over the socket', async () => {
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 2, maxSeatsPerOrder: 2 });
+    const [a, b] = ev.seatIds as [number, number];
+    expect((await http(url, 'POST', `/api/admin/events/${ev.eventId}/seats/block`, { token: staff.token, body: { seatIds: [a] } })).status).toBe(200);
+    const held = await http(url, 'POST', `/api/events/${ev.eventId}/holds`, { token: buyer.token, body: { seatIds: [b] } });
+    expect(held.status).toBe(201);
+    const [u1, u2] = users.slice(6) as [User, User];
+    const w = watch(url, ev.eventId, { token: u1.token });
+    const offers: WaitlistOffer[] = [];
+    w.socket.on('waitlist:offer', (o) => offers.push(o));
+    await w.ready;
+    try {
+      const joined = await send(w.socket, 'waitlist:join', { partySize: 1 });
+      expect(joined).toMatchObject({ ok: true, data: { status: 'waiting', position: 1 } });
+      if (!joined.ok) return;
+      expect((await send(w.socket, 'waitlist:join', { partySize: 0 })).ok).toBe(false);
+
+      // The buyer releases seat b: u1 is offered it, live.
+      expect((await http(url, 'DELETE', `/api/holds/${held.body.holdToken}`, { token: buyer.token })).status).toBe(200);
+      await until(() => offers.length === 1, 5000, 'waitlist:offer after release');
+      expect(offers[0]!.seats.map((s) => s.id)).toEqual([b]);
+      const status = await send(w.socket, 'waitlist:status', {});
+      expect(status).toMatchObject({ ok: true, data: { status: 'offered', offer: { holdToken: offers[0]!.holdToken } } });
+      const accepted = await send(w.socket, 'waitlist:accept', { entryId: joined.data.id, idempotencyKey: randomUUID() });
+      expect(accepted).toMatchObject({ ok: true, data: { status: 'confirmed', seats: [{ seatId: b }] } });
+
+      // Staff unblock seat a: the next waiting entry (u2) is offered it.
+      expect((await join(ev.eventId, u2, { partySize: 1 })).status).toBe(201);
+      await settle(env);
+      expect((await me(ev.eventId, u2)).body.status).toBe('waiting');
+      expect((await http(url, 'POST', `/api/admin/events/${ev.eventId}/seats/unblock`, { token: staff.token, body: { seatIds: [a] } })).status).toBe(200);
+      await settle(env);
+      const mine = (await me(ev.eventId, u2)).body;
+      expect(mine.status).toBe('offered');
+      expect(mine.offer.seats.map((s: { id: number }) => s.id)).toEqual([a]);
+    } finally {
+      w.close();
+    }
   });
 
   it('lets a user leave, and shows the queue to staff only', async () => {
