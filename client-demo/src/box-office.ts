@@ -137,8 +137,7 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
 
   // ----- live state -----
   const noteHolder = (s: SeatState) => {
-    const withHolder = s as SeatState & { holder?: Holder };
-    if (withHolder.holder) holders.set(s.id, withHolder.holder);
+    if (s.holder) holders.set(s.id, s.status === 'held' && s.holdToken ? { ...s.holder, holdToken: s.holdToken } : s.holder);
     else if (s.status === 'available' || s.status === 'blocked') holders.delete(s.id);
   };
   /** The staff snapshot over REST fills holders in when the socket's snapshot did not carry them. */
@@ -149,7 +148,7 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
       for (const s of snap.seats) {
         const cur = live.map.seats.get(s.id);
         if (s.holder && (!cur || cur.version <= s.version)) {
-          holders.set(s.id, s.holder);
+          holders.set(s.id, s.holdToken ? { ...s.holder, holdToken: s.holdToken } : s.holder);
           changed.push(s.id);
         }
       }

@@ -39,6 +39,7 @@ interface HolderRow {
   version: number;
   hold_expires_at: number | null;
   h_user_id: number | null;
+  h_token: string | null;
   h_customer_name: string | null;
   h_customer_email: string | null;
   hu_name: string | null;
@@ -114,7 +115,7 @@ export class BoxOfficeService {
       const r = byId.get(s.id);
       if (!r || r.version !== s.version || r.status !== s.status) return s;
       const holder = holderOf(r);
-      return holder ? { ...s, holder } : s;
+      return holder ? { ...s, holder, ...holdTokenOf(r) } : s;
     });
   }
 
@@ -139,6 +140,7 @@ export class BoxOfficeService {
         'es.version',
         'es.hold_expires_at',
         'h.user_id as h_user_id',
+        'h.token as h_token',
         'h.customer_name as h_customer_name',
         'h.customer_email as h_customer_email',
         'hu.name as hu_name',
@@ -313,7 +315,12 @@ function holderOf(r: HolderRow): Holder | undefined {
 function withHolder(r: HolderRow): SeatState {
   const state = toSeatState(r);
   const holder = holderOf(r);
-  return holder ? { ...state, holder } : state;
+  return holder ? { ...state, holder, ...holdTokenOf(r) } : state;
+}
+
+/** Staff only: a held seat's hold token, so a box office terminal can force-release that hold. */
+function holdTokenOf(r: HolderRow): { holdToken?: string } {
+  return r.status === 'held' && r.h_token ? { holdToken: r.h_token } : {};
 }
 
 /** Available, or held by a hold that has lapsed by the database's record (invariant 4). */

@@ -17,6 +17,8 @@ export interface SeatState {
   expiresAt?: string;
   /** Box-office namespaces only: who holds or booked the seat. Never sent to buyers. */
   holder?: { userId: number; name: string; email: string };
+  /** Box-office namespaces only, held seats: the hold's token (staff may force-release it). */
+  holdToken?: string;
 }
 
 export interface SeatsSnapshot {
