@@ -368,6 +368,45 @@ describe.each(mysqlDialects())('box office races on %s', (dialect) => {
   });
 });
 
+describe.each(mysqlDialects())('event cancellation racing bookings on %s', (dialect) => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await startTestEnv({ dialect, nodes: 2, poolMax: 4 });
+  });
+  afterAll(() => env.stop());
+
+  it('leaves no confirmed booking and no live hold behind, whatever commits around the cancellation', async () => {
+    const ev = await seedEvent(env, { rows: 2, seatsPerRow: 10 });
+    const [admin] = await createUsers(env, 1, 'admin');
+    const buyers = await createUsers(env, 16);
+    const holds = await Promise.all(
+      buyers.map((b, i) => http(env.nodes[i % 2]!.url, 'POST', `/api/events/${ev.eventId}/holds`, { token: b.token, body: { seatIds: [ev.seatIds[i]] } })),
+    );
+    expect(holds.every((h) => h.status === 201)).toBe(true);
+    const version = (await env.db('events').where({ id: ev.eventId }).first()).version;
+    const [cancel, ...confirms] = await Promise.all([
+      http(env.nodes[0]!.url, 'POST', `/api/admin/events/${ev.eventId}/cancel`, { token: admin!.token, body: {}, headers: { 'If-Match': `"${version}"` } }),
+      // Spread the confirms over the cancellation's lifetime so some land before, during and after it.
+      ...buyers.map(async (b, i) => {
+        await new Promise((r) => setTimeout(r, i * 4));
+        return http(env.nodes[(i + 1) % 2]!.url, 'POST', '/api/bookings', { token: b.token, body: { holdToken: holds[i]!.body.holdToken }, headers: { 'Idempotency-Key': `race-cancel-${i}` } });
+      }),
+    ]);
+    expect(cancel!.status).toBe(200);
+    // Each confirm either booked before the cancellation (and was then cancelled by it) or was refused.
+    for (const c of confirms) expect([201, 409]).toContain(c.status);
+    const booked = confirms.filter((c) => c.status === 201).length;
+    expect(cancel!.body.cancelledBookings).toBe(booked);
+    expect(cancel!.body.releasedHolds).toBe(buyers.length - booked);
+    const [{ n: confirmed }] = await env.db('bookings').where({ event_id: ev.eventId, status: 'confirmed' }).count({ n: '*' });
+    const [{ n: live }] = await env.db('holds').where({ event_id: ev.eventId, status: 'active' }).count({ n: '*' });
+    const [{ n: active }] = await env.db('booking_seats').where({ event_id: ev.eventId }).whereNotNull('active').count({ n: '*' });
+    expect([Number(confirmed), Number(live), Number(active)]).toEqual([0, 0, 0]);
+    const statuses = await env.db('event_seats').where({ event_id: ev.eventId }).distinct('status');
+    expect(statuses.map((r) => r.status)).toEqual(['available']);
+  });
+});
+
 describe.each(mysqlDialects())('box office across nodes over Redis on %s', (dialect) => {
   let env: TestEnv;
   beforeAll(async () => {
