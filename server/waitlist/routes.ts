@@ -66,12 +66,17 @@ export function registerWaitlistRoutes(api: ApiRouter, waitlist: WaitlistService
       access: 'user',
       params: entryParams,
       headers: { 'Idempotency-Key': { required: true, description: '8-100 printable characters; a repeat returns the same booking' } },
-      responses: { 201: { description: 'Booked', schema: bookingView }, 409: { description: 'WAITLIST_NO_OFFER, HOLD_EXPIRED' } },
+      responses: {
+        201: { description: 'Booked', schema: bookingView },
+        200: { description: 'A repeat with the same key: the same booking' },
+        409: { description: 'WAITLIST_NO_OFFER, HOLD_EXPIRED' },
+      },
     },
     async ({ params, user, header }) => {
       const key = idempotencyKey.safeParse(header('Idempotency-Key'));
       if (!key.success) throw new ValidationError('Invalid Idempotency-Key header', issuesToDetails(key.error).map((d) => ({ ...d, path: 'Idempotency-Key' })));
-      return { status: 201, body: await waitlist.accept(user, params.id, key.data) };
+      const { booking, replayed } = await waitlist.accept(user, params.id, key.data);
+      return { status: replayed ? 200 : 201, body: booking, headers: replayed ? { 'Idempotent-Replayed': 'true' } : undefined };
     },
   );
 

@@ -158,17 +158,17 @@ export class WaitlistService {
   }
 
   /** Books the seats offered to the entry (through BookingsService.confirm with the offer's hold token). */
-  async accept(actor: AuthUser, entryId: number, idempotencyKey: string): Promise<BookingView> {
+  async accept(actor: AuthUser, entryId: number, idempotencyKey: string): Promise<{ booking: BookingView; replayed: boolean }> {
     const entry = await this.entryFor(actor, entryId);
     if (!entry.offer_hold_id) throw new ConflictError('WAITLIST_NO_OFFER', 'There is no offer on this waitlist entry');
     const hold = await this.deps.db('holds').where({ id: entry.offer_hold_id }).first('token');
     // A repeat of an accepted offer with the same key answers with the same booking (confirm is idempotent).
     if (entry.status !== 'offered' && entry.status !== 'accepted') throw new ConflictError('WAITLIST_NO_OFFER', `This offer is ${entry.status}`);
-    const { booking } = await this.deps.bookings.confirm(actor, hold.token, idempotencyKey);
+    const out = await this.deps.bookings.confirm(actor, hold.token, idempotencyKey);
     await this.deps.db('waitlist_entries')
       .where({ id: entry.id, status: 'offered' })
       .update({ status: 'accepted', version: this.deps.db.raw('version + 1') });
-    return booking;
+    return out;
   }
 
   /** Declines an offer: the entry leaves the queue and its seats go to the next one. */

@@ -9,7 +9,7 @@ export function registerWaitlistHandlers(socket: EventSocket, ctx: CommandContex
   const eventId = socket.data.eventId;
   command(socket, ctx, 'waitlist:join', joinBody, (input, user) => waitlist.join(user!, eventId, input));
   command(socket, ctx, 'waitlist:status', emptyPayload, (_input, user) => waitlist.mine(user!, eventId));
-  command(socket, ctx, 'waitlist:accept', acceptPayload, (input, user) => waitlist.accept(user!, input.entryId, input.idempotencyKey));
+  command(socket, ctx, 'waitlist:accept', acceptPayload, async (input, user) => (await waitlist.accept(user!, input.entryId, input.idempotencyKey)).booking);
   command(socket, ctx, 'waitlist:decline', entryPayload, (input, user) => waitlist.decline(user!, input.entryId));
   command(socket, ctx, 'waitlist:leave', entryPayload, (input, user) => waitlist.leave(user!, input.entryId));
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mysqlDialects, testDialects } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
-import { until, watch } from '../helpers/sockets';
+import { send, until, watch } from '../helpers/sockets';
 import { rectangularSection } from '../../server/venues/layout-generator';
 import type { GaChanged } from '../../server/realtime/protocol';
 
@@ -116,6 +116,22 @@ describe.each(testDialects())('general admission on %s', (dialect) => {
     await env.nodes[0]!.sweep();
     expect((await area()).held).toBe(0);
     expect((await env.db('holds').where({ token: held.body.holdToken }).first()).status).toBe('expired');
+  });
+
+  it('holds over the socket with ga:hold', async () => {
+    const w = watch(url, ev.eventId, { token: alice.token });
+    await w.ready;
+    try {
+      const ack = await send(w.socket, 'ga:hold', { sectionId: ev.sectionId, quantity: 2 });
+      expect(ack).toMatchObject({ ok: true, data: { ga: [{ sectionId: ev.sectionId, quantity: 2 }] } });
+      expect((await area()).held).toBe(2);
+      const bad = await send(w.socket, 'ga:hold', { sectionId: ev.sectionId, quantity: -1 });
+      expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+      if (ack.ok) expect((await http(url, 'DELETE', `/api/holds/${ack.data.holdToken}`, { token: alice.token })).status).toBe(200);
+      expect((await area()).held).toBe(0);
+    } finally {
+      w.close();
+    }
   });
 
   it('rejects bad input with a clear error and changes nothing', async () => {

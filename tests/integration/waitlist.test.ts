@@ -87,9 +87,14 @@ describe.each(testDialects())('waitlist on %s', (dialect) => {
       const foreign = await http(url, 'POST', `/api/waitlist/${e1.id}/accept`, { token: u2.token, headers: { 'Idempotency-Key': randomUUID() } });
       expect(foreign.status).toBe(404);
 
-      const accepted = await http(url, 'POST', `/api/waitlist/${e1.id}/accept`, { token: u1.token, headers: { 'Idempotency-Key': randomUUID() } });
+      const key = randomUUID();
+      const accepted = await http(url, 'POST', `/api/waitlist/${e1.id}/accept`, { token: u1.token, headers: { 'Idempotency-Key': key } });
       expect(accepted.status).toBe(201);
       expect(accepted.body.seats.map((s: { seatId: number }) => s.seatId)).toEqual([ev.seatIds[0], ev.seatIds[1]]);
+      const again = await http(url, 'POST', `/api/waitlist/${e1.id}/accept`, { token: u1.token, headers: { 'Idempotency-Key': key } });
+      expect([again.status, again.body.id]).toEqual([200, accepted.body.id]);
+      const [{ n }] = await env.db('bookings').where({ event_id: ev.eventId, status: 'confirmed' }).count({ n: '*' });
+      expect(Number(n)).toBe(1);
       expect((await me(ev.eventId, u1)).body.status).toBe('accepted');
 
       // u2 declines: the seats go to u3 (party of 1); the other seat stays free for anyone.
