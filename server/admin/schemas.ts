@@ -148,7 +148,7 @@ export const eventSeatParams = z.object({ id: idParam, seatId: idParam }).strict
 export const tokenParams = z.object({ token: holdToken }).strict();
 
 export const holderView = z.object({ userId: z.number(), name: z.string(), email: z.string() });
-export const staffSeatView = seatStateView.extend({ holder: holderView.optional() });
+export const staffSeatView = seatStateView.extend({ holder: holderView.optional(), holdToken: z.string().optional() });
 export const staffSnapshotView = z.object({ eventId: z.number(), cursor: z.number(), seats: z.array(staffSeatView) });
 
 export const changeView = z.object({

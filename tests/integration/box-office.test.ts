@@ -70,9 +70,12 @@ describe.each(testDialects())('box office on %s', (dialect) => {
     const buyerText = JSON.stringify(buyerSeen);
     expect(buyerSeen.length).toBeGreaterThan(0);
     expect(buyerText).not.toContain('holder');
+    expect(buyerText).not.toContain('holdToken');
+    expect(buyerText).not.toContain(h.body.holdToken);
     expect(buyerText).not.toContain(alice.email);
     expect(buyerText).not.toContain('Walk In');
     expect(JSON.stringify(staffSeen)).toContain('Walk In');
+    expect(staff.map.seats.get(ev.seatIds[1]!)!.holdToken).toBe(walkIn.body.holdToken);
 
     // REST: the staff snapshot has holders; the public one does not; a buyer cannot read the staff one.
     const staffSnap = await http(url, 'GET', `/api/admin/events/${ev.eventId}/seats`, { token: clerk.token });
