@@ -189,7 +189,9 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
   function addFeed(states: SeatState[]): void {
     for (const s of states) {
       const seat = seatById.get(s.id);
-      feedItems.unshift({ id: 0, seatId: s.id, label: seat ? seat.label : `#${s.id}`, from: '', to: s.status, actor: null, reason: '', at: new Date().toISOString() });
+      // The holder as of this change (the seat may change hands again before the feed re-renders).
+      const who = s.holder ?? (s.status === 'held' || s.status === 'booked' ? holders.get(s.id) : undefined);
+      feedItems.unshift({ id: 0, seatId: s.id, label: seat ? seat.label : `#${s.id}`, from: '', to: s.status, actor: who ? { id: who.userId, name: who.name } : null, reason: '', at: new Date().toISOString() });
     }
     feedItems.length = Math.min(feedItems.length, 60);
     renderFeed();
@@ -199,7 +201,7 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
     fill(
       feed,
       feedItems.slice(0, 40).map((f) => {
-        const who = f.actor?.name ?? holders.get(f.seatId)?.name;
+        const who = f.actor?.name;
         return h('li', {}, h('time', { text: new Date(f.at).toLocaleTimeString() }), ` ${f.label}: ${f.from ? `${f.from} → ` : ''}${f.to}${who ? ` · ${who}` : ''}${f.reason ? ` (${f.reason.replace(/_/g, ' ')})` : ''}`);
       }),
     );

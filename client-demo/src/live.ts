@@ -17,6 +17,8 @@ export class LiveSeats {
   readonly map = new SeatMap();
   readonly socket: EventSocket;
   state: ConnectionState = 'connecting';
+  /** Time spent applying change batches (map merge + redraw of the changed seats), for the perf test. */
+  readonly stats = { snapshots: 0, batches: 0, seatsChanged: 0, lastBatchMs: 0, maxBatchMs: 0, snapshotMs: 0 };
   private readonly changeListeners: ((seats: SeatState[], fromSnapshot: boolean) => void)[] = [];
   private readonly stateListeners: ((s: ConnectionState, detail?: string) => void)[] = [];
 
@@ -29,7 +31,8 @@ export class LiveSeats {
         const auth: { token?: string; cursor?: number } = {};
         const s = session.get();
         if (s) auth.token = s.token;
-        if (this.map.cursor > 0) auth.cursor = this.map.cursor;
+        // After a first snapshot the cursor (even 0: "no change yet") asks for catch-up, not a new snapshot.
+        if (this.stats.snapshots > 0) auth.cursor = this.map.cursor;
         cb(auth);
       },
     }) as EventSocket;
@@ -51,12 +54,21 @@ export class LiveSeats {
       this.setState(this.socket.active ? 'reconnecting' : 'offline', data?.message ?? err.message);
     });
     this.socket.on('seats:snapshot', (snap) => {
+      const t0 = performance.now();
       const changed = this.map.applySnapshot(snap);
       this.emitChanges(changed, true);
+      this.stats.snapshotMs = performance.now() - t0;
+      this.stats.snapshots++;
     });
     this.socket.on('seats:changed', (batch) => {
+      const t0 = performance.now();
       const changed = this.map.applyChanges(batch);
       if (changed.length) this.emitChanges(changed, false);
+      const ms = performance.now() - t0;
+      this.stats.batches++;
+      this.stats.seatsChanged += changed.length;
+      this.stats.lastBatchMs = ms;
+      this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, ms);
     });
     this.socket.io.on('reconnect_attempt', () => this.setState('reconnecting'));
     this.socket.on('server:reconnect', () => {

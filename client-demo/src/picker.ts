@@ -456,9 +456,12 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     },
     seatPoint: (id: number) => canvas.seatPoint(id),
     connected: () => live.socket.connected,
+    stats: () => ({ ...live.stats }),
     cursor: () => live.map.cursor,
     hold: () => hold,
-    disconnect: () => live.socket.io.engine?.close(),
+    /** Drops the connection as a network loss would (the client does not reconnect until goOnline). */
+    goOffline: () => live.socket.disconnect(),
+    goOnline: () => live.socket.connect(),
     /** Makes the local map show a seat as free at its current version, as a map that missed a change would. */
     staleSeat: (id: number) => {
       const s = live.map.seats.get(id);
