@@ -1,0 +1,338 @@
+import fc from 'fast-check';
+import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
+import { http } from '../helpers/http';
+import { testDialects } from '../helpers/dialects';
+import { send, until, watch, type Watcher } from '../helpers/sockets';
+import { invariantViolations } from './invariants';
+
+/**
+ * Model-based test of the whole seat state machine against a running node: random sequences of hold,
+ * release (all or some), extend, book, cancel, block, unblock, and time passing with a sweep, by the owner
+ * or by someone else, over REST or the socket. A plain in-memory model predicts each reply (success, or the
+ * exact error code and the seats named); after every command the seats' statuses in the database must match
+ * the model, and after every run the database invariants must hold.
+ */
+const SEATS = 6;
+const TTL_S = 60;
+const MAX_LIFE_S = 1800;
+
+type Status = 'available' | 'held' | 'booked' | 'blocked';
+interface MHold {
+  token: string;
+  user: number;
+  seats: Set<number>;
+  expiresAt: number;
+  maxExpiresAt: number;
+  status: 'active' | 'released' | 'booked' | 'expired';
+}
+interface MBooking {
+  id: number;
+  user: number;
+  seats: number[];
+  status: 'confirmed' | 'cancelled';
+}
+interface Model {
+  seats: Map<number, { status: Status; hold?: MHold; booking?: MBooking }>;
+  holds: MHold[];
+  bookings: MBooking[];
+}
+interface Real {
+  env: TestEnv;
+  ev: SeededEvent;
+  users: { id: number; token: string }[];
+  admin: { token: string };
+  sockets: Watcher[];
+  keys: number;
+  /** Replies seen, by command and outcome (the test checks the runs reached every kind). */
+  stats: Map<string, number>;
+}
+
+interface Reply {
+  ok: boolean;
+  status: number;
+  code?: string;
+  details?: any;
+  data?: any;
+}
+
+/** One call over REST or the socket, normalised to one reply shape. */
+async function rest(r: Real, method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<Reply> {
+  const res = await http(r.env.nodes[0]!.url, method, path, { token, body, headers });
+  if (res.status >= 500) throw new Error(`5xx from ${method} ${path}: ${JSON.stringify(res.body)}`);
+  return res.status < 300 ? { ok: true, status: res.status, data: res.body } : { ok: false, status: res.status, code: res.body.error.code, details: res.body.error.details };
+}
+async function sock(w: Watcher, event: string, payload: unknown): Promise<Reply> {
+  const a = (await send(w.socket, event as any, payload as any)) as any;
+  if (!a.ok && a.error.code === 'INTERNAL') throw new Error(`INTERNAL from ${event}`);
+  return a.ok ? { ok: true, status: 200, data: a.data } : { ok: false, status: 0, code: a.error.code, details: a.error.details };
+}
+
+const now = (r: Real) => r.env.clock.now();
+const live = (h: MHold, t: number) => h.status === 'active' && h.expiresAt > t;
+const free = (m: Model, seatId: number, t: number) => {
+  const s = m.seats.get(seatId)!;
+  return s.status === 'available' || (s.status === 'held' && !live(s.hold!, t));
+};
+/** The error a hold-scoped action gets for a hold that is not live, by the hold's record. */
+const deadHoldCode = (h: MHold) => (h.status === 'booked' ? 'HOLD_ALREADY_BOOKED' : h.status === 'released' ? 'HOLD_RELEASED' : 'HOLD_EXPIRED');
+const setSeat = (m: Model, seatId: number, v: { status: Status; hold?: MHold; booking?: MBooking }) => {
+  const prev = m.seats.get(seatId)!;
+  if (prev.hold && prev.hold !== v.hold) prev.hold.seats.delete(seatId);
+  m.seats.set(seatId, v);
+  if (v.hold) v.hold.seats.add(seatId);
+};
+
+let stats = new Map<string, number>();
+function expectReply(got: Reply, want: { ok: true } | { code: string; seatIds?: number[] }, what: string): void {
+  const key = `${what.replace(/\(.*$/, '')} ${got.ok ? 'ok' : got.code}`;
+  stats.set(key, (stats.get(key) ?? 0) + 1);
+  if ('ok' in want) {
+    if (!got.ok) throw new Error(`${what}: expected success, got ${got.code} ${JSON.stringify(got.details)}`);
+    return;
+  }
+  if (got.ok) throw new Error(`${what}: expected ${want.code}, got success`);
+  if (got.code !== want.code) throw new Error(`${what}: expected ${want.code}, got ${got.code}`);
+  if (want.seatIds && JSON.stringify(got.details?.seatIds) !== JSON.stringify(want.seatIds)) throw new Error(`${what}: expected seats ${want.seatIds}, got ${JSON.stringify(got.details)}`);
+}
+
+/** After every command: each seat's status in the database is what the model says (a lapsed hold may not be swept yet). */
+async function compare(m: Model, r: Real, what: string): Promise<void> {
+  const rows = await r.env.db('event_seats').where({ event_id: r.ev.eventId }).select('seat_id', 'status', 'hold_id');
+  const t = now(r);
+  for (const row of rows) {
+    const s = m.seats.get(row.seat_id)!;
+    if (row.status !== s.status) throw new Error(`after ${what}: seat ${row.seat_id} is ${row.status} in the database, ${s.status} in the model (now ${t})`);
+  }
+}
+
+type Cmd = fc.AsyncCommand<Model, Real>;
+const pickSeats = fc.uniqueArray(fc.integer({ min: 0, max: SEATS - 1 }), { minLength: 1, maxLength: 3 });
+
+class HoldCmd implements Cmd {
+  constructor(readonly user: number, readonly seatIdx: number[], readonly viaSocket: boolean) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const seatIds = this.seatIdx.map((i) => r.ev.seatIds[i]!);
+    const u = r.users[this.user]!;
+    const t = now(r);
+    const got = this.viaSocket ? await sock(r.sockets[this.user]!, 'seat:hold', { seatIds }) : await rest(r, 'POST', `/api/events/${r.ev.eventId}/holds`, u.token, { seatIds });
+    // The per-user limit is checked before availability (seats this user holds live, plus those asked for).
+    const heldByUser = [...m.seats.values()].filter((s) => s.status === 'held' && s.hold!.user === this.user && live(s.hold!, t)).length;
+    if (heldByUser + seatIds.length > SEATS) return expectReply(got, { code: 'HOLD_LIMIT_REACHED' }, this.toString());
+    const taken = seatIds.filter((id) => !free(m, id, t)).sort((a, b) => a - b);
+    if (taken.length) return expectReply(got, { code: 'SEAT_UNAVAILABLE', seatIds: taken }, this.toString());
+    expectReply(got, { ok: true }, this.toString());
+    const h: MHold = { token: got.data.holdToken, user: this.user, seats: new Set(), expiresAt: t + TTL_S * 1000, maxExpiresAt: t + MAX_LIFE_S * 1000, status: 'active' };
+    m.holds.push(h);
+    for (const id of seatIds) setSeat(m, id, { status: 'held', hold: h });
+    await compare(m, r, this.toString());
+  }
+  toString = () => `hold(u${this.user}, ${this.seatIdx}${this.viaSocket ? ', socket' : ''})`;
+}
+
+class ReleaseCmd implements Cmd {
+  constructor(readonly holdIdx: number, readonly stranger: boolean, readonly some: boolean, readonly viaSocket: boolean) {}
+  user = 0;
+  check = (m: Readonly<Model>) => m.holds.length > 0;
+  async run(m: Model, r: Real) {
+    const h = m.holds[this.holdIdx % m.holds.length]!;
+    this.user = this.stranger ? 1 - h.user : h.user;
+    const seatIds = this.some && h.seats.size > 1 ? [[...h.seats][0]!] : undefined;
+    const token = r.users[this.user]!.token;
+    const got = this.viaSocket
+      ? await sock(r.sockets[this.user]!, 'seat:release', seatIds ? { holdToken: h.token, seatIds } : { holdToken: h.token })
+      : await rest(r, 'DELETE', `/api/holds/${h.token}`, token, seatIds ? { seatIds } : undefined);
+    if (h.user !== this.user) return expectReply(got, { code: 'FORBIDDEN' }, this.toString());
+    if (!live(h, now(r))) return expectReply(got, { code: deadHoldCode(h) }, this.toString());
+    expectReply(got, { ok: true }, this.toString());
+    const freed = seatIds ?? [...h.seats];
+    for (const id of freed) setSeat(m, id, { status: 'available' });
+    if (h.seats.size === 0) h.status = 'released';
+    await compare(m, r, this.toString());
+  }
+  toString = () => `release(h${this.holdIdx}, ${this.stranger ? 'stranger' : 'owner'}${this.some ? ', some' : ''})`;
+}
+
+class ExtendCmd implements Cmd {
+  constructor(readonly holdIdx: number, readonly stranger: boolean) {}
+  user = 0;
+  check = (m: Readonly<Model>) => m.holds.length > 0;
+  async run(m: Model, r: Real) {
+    const h = m.holds[this.holdIdx % m.holds.length]!;
+    this.user = this.stranger ? 1 - h.user : h.user;
+    const got = await rest(r, 'POST', `/api/holds/${h.token}/extend`, r.users[this.user]!.token);
+    const t = now(r);
+    if (h.user !== this.user) return expectReply(got, { code: 'FORBIDDEN' }, this.toString());
+    if (!live(h, t)) return expectReply(got, { code: deadHoldCode(h) }, this.toString());
+    const next = Math.min(t + TTL_S * 1000, h.maxExpiresAt);
+    if (next <= h.expiresAt) return expectReply(got, { code: 'HOLD_MAX_LIFE' }, this.toString());
+    expectReply(got, { ok: true }, this.toString());
+    h.expiresAt = next;
+    await compare(m, r, this.toString());
+  }
+  toString = () => `extend(h${this.holdIdx}, ${this.stranger ? 'stranger' : 'owner'})`;
+}
+
+class BookCmd implements Cmd {
+  constructor(readonly holdIdx: number, readonly stranger: boolean, readonly viaSocket: boolean) {}
+  user = 0;
+  check = (m: Readonly<Model>) => m.holds.length > 0;
+  async run(m: Model, r: Real) {
+    const h = m.holds[this.holdIdx % m.holds.length]!;
+    this.user = this.stranger ? 1 - h.user : h.user;
+    const key = `prop-${r.ev.eventId}-${r.keys++}`;
+    const u = r.users[this.user]!;
+    const got = this.viaSocket
+      ? await sock(r.sockets[this.user]!, 'booking:confirm', { holdToken: h.token, idempotencyKey: key })
+      : await rest(r, 'POST', '/api/bookings', u.token, { holdToken: h.token }, { 'Idempotency-Key': key });
+    if (h.user !== this.user) return expectReply(got, { code: 'FORBIDDEN' }, this.toString());
+    if (!live(h, now(r))) return expectReply(got, { code: deadHoldCode(h) }, this.toString());
+    expectReply(got, { ok: true }, this.toString());
+    const b: MBooking = { id: got.data.id, user: this.user, seats: [...h.seats].sort((a, c) => a - c), status: 'confirmed' };
+    if (JSON.stringify(got.data.seats.map((s: { seatId: number }) => s.seatId).sort((a: number, c: number) => a - c)) !== JSON.stringify(b.seats)) {
+      throw new Error(`${this}: booked seats ${JSON.stringify(got.data.seats)} differ from the hold's ${b.seats}`);
+    }
+    m.bookings.push(b);
+    h.status = 'booked';
+    for (const id of b.seats) setSeat(m, id, { status: 'booked', booking: b });
+    await compare(m, r, this.toString());
+  }
+  toString = () => `book(h${this.holdIdx}, ${this.stranger ? 'stranger' : 'owner'}${this.viaSocket ? ', socket' : ''})`;
+}
+
+class CancelCmd implements Cmd {
+  constructor(readonly bookingIdx: number, readonly stranger: boolean) {}
+  user = 0;
+  check = (m: Readonly<Model>) => m.bookings.length > 0;
+  async run(m: Model, r: Real) {
+    const b = m.bookings[this.bookingIdx % m.bookings.length]!;
+    this.user = this.stranger ? 1 - b.user : b.user;
+    const got = await rest(r, 'DELETE', `/api/bookings/${b.id}`, r.users[this.user]!.token);
+    if (b.user !== this.user) return expectReply(got, { code: 'BOOKING_NOT_FOUND' }, this.toString());
+    if (b.status === 'cancelled') return expectReply(got, { code: 'BOOKING_ALREADY_CANCELLED' }, this.toString());
+    expectReply(got, { ok: true }, this.toString());
+    b.status = 'cancelled';
+    for (const id of b.seats) setSeat(m, id, { status: 'available' });
+    await compare(m, r, this.toString());
+  }
+  toString = () => `cancel(b${this.bookingIdx}, ${this.stranger ? 'stranger' : 'owner'})`;
+}
+
+class BlockCmd implements Cmd {
+  constructor(readonly seatIdx: number[]) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const seatIds = this.seatIdx.map((i) => r.ev.seatIds[i]!);
+    const got = await rest(r, 'POST', `/api/admin/events/${r.ev.eventId}/seats/block`, r.admin.token, { seatIds });
+    const t = now(r);
+    const taken = seatIds.filter((id) => m.seats.get(id)!.status !== 'blocked' && !free(m, id, t)).sort((a, b) => a - b);
+    if (taken.length) return expectReply(got, { code: 'SEAT_UNAVAILABLE', seatIds: taken }, this.toString());
+    expectReply(got, { ok: true }, this.toString());
+    for (const id of seatIds) setSeat(m, id, { status: 'blocked' });
+    await compare(m, r, this.toString());
+  }
+  toString = () => `block(${this.seatIdx})`;
+}
+
+class UnblockCmd implements Cmd {
+  constructor(readonly seatIdx: number[]) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const seatIds = this.seatIdx.map((i) => r.ev.seatIds[i]!);
+    const got = await rest(r, 'POST', `/api/admin/events/${r.ev.eventId}/seats/unblock`, r.admin.token, { seatIds });
+    const notBlocked = seatIds.filter((id) => m.seats.get(id)!.status !== 'blocked').sort((a, b) => a - b);
+    if (notBlocked.length) return expectReply(got, { code: 'SEAT_NOT_BLOCKED', seatIds: notBlocked }, this.toString());
+    expectReply(got, { ok: true }, this.toString());
+    for (const id of seatIds) setSeat(m, id, { status: 'available' });
+    await compare(m, r, this.toString());
+  }
+  toString = () => `unblock(${this.seatIdx})`;
+}
+
+/** Time passes, then a sweep: lapsed holds give their seats back (by the database's record of expiry). */
+class TickCmd implements Cmd {
+  constructor(readonly seconds: number) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    r.env.clock.advance(this.seconds * 1000);
+    await r.env.nodes[0]!.sweep();
+    const t = now(r);
+    for (const h of m.holds) {
+      if (h.status === 'active' && h.expiresAt <= t) {
+        for (const id of [...h.seats]) setSeat(m, id, { status: 'available' });
+        h.status = 'expired';
+      }
+    }
+    await compare(m, r, this.toString());
+  }
+  toString = () => `tick(${this.seconds}s)`;
+}
+
+const user = fc.integer({ min: 0, max: 1 });
+const idx = fc.nat({ max: 50 });
+/** Mostly the owner acts; one time in five someone else tries. */
+const stranger = fc.integer({ min: 0, max: 4 }).map((n) => n === 0);
+const hold = fc.tuple(user, pickSeats, fc.boolean()).map(([u, s, v]) => new HoldCmd(u, s, v));
+const book = fc.tuple(idx, stranger, fc.boolean()).map(([h, x, v]) => new BookCmd(h, x, v));
+const tick = fc.constantFrom(10, 45, 61, 200).map((s) => new TickCmd(s));
+const commands = [
+  hold,
+  hold,
+  hold,
+  fc.tuple(idx, stranger, fc.boolean(), fc.boolean()).map(([h, x, some, v]) => new ReleaseCmd(h, x, some, v)),
+  fc.tuple(idx, stranger).map(([h, x]) => new ExtendCmd(h, x)),
+  book,
+  book,
+  fc.tuple(idx, stranger).map(([b, x]) => new CancelCmd(b, x)),
+  pickSeats.map((s) => new BlockCmd(s)),
+  fc.nat({ max: SEATS - 1 }).map((s) => new UnblockCmd([s])),
+  tick,
+  tick,
+];
+
+describe.each(testDialects())('seat state machine, model-based (%s)', (dialect) => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    // The background sweeper stays idle (first tick after a minute): the model decides when sweeps happen.
+    env = await startTestEnv({ dialect, env: { SWEEP_INTERVAL_MS: '60000' } });
+  });
+  afterAll(async () => {
+    await env.stop();
+  });
+
+  test('random command sequences match the model; invariants hold in the database after every run', async () => {
+    const users = await createUsers(env, 2);
+    const [admin] = await createUsers(env, 1, 'admin');
+    let runs = 0;
+    stats = new Map();
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 20, size: 'max' }), async (cmds) => {
+        runs++;
+        const ev = await seedEvent(env, { rows: 1, seatsPerRow: SEATS, holdTtlSeconds: TTL_S, maxSeatsPerOrder: SEATS, maxSeatsPerUser: SEATS });
+        const sockets = users.map((u) => watch(env.nodes[0]!.url, ev.eventId, { token: u.token }));
+        try {
+          await Promise.all(sockets.map((s) => s.ready));
+          const model: Model = { seats: new Map(ev.seatIds.map((id) => [id, { status: 'available' as Status }])), holds: [], bookings: [] };
+          const real: Real = { env, ev, users, admin: admin!, sockets, keys: 0, stats };
+          await fc.asyncModelRun(() => ({ model, real }), cmds);
+          expect(await invariantViolations(env.db, ev.eventId)).toEqual([]);
+          // Watchers converge on the database's state from broadcasts alone.
+          const dbState = async () => JSON.stringify((await env.db('event_seats').where({ event_id: ev.eventId }).orderBy('seat_id').select('seat_id', 'status', 'version')).map((s) => [s.seat_id, s.status, s.version]));
+          const want = await dbState();
+          for (const w of sockets) {
+            await until(() => JSON.stringify([...w.map.seats.values()].sort((a, b) => a.id - b.id).map((s) => [s.id, s.status, s.version])) === want, 5000, 'watcher converged');
+          }
+        } finally {
+          sockets.forEach((s) => s.close());
+        }
+      }),
+      { numRuns: 20, interruptAfterTimeLimit: 30_000 },
+    );
+    expect(runs).toBeGreaterThanOrEqual(5);
+    process.stdout.write(`[property] ${dialect}: ${runs} runs; replies ${JSON.stringify(Object.fromEntries([...stats].sort()))}\n`);
+    // The runs reached the interesting transitions, not only errors.
+    for (const k of ['hold ok', 'hold SEAT_UNAVAILABLE', 'book ok']) expect(stats.get(k) ?? 0).toBeGreaterThan(0);
+    expect([...stats.keys()].filter((k) => k.endsWith(' ok')).length).toBeGreaterThanOrEqual(5);
+    expect(stats.size).toBeGreaterThanOrEqual(12);
+  }, 90_000);
+});
