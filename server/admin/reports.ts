@@ -40,7 +40,7 @@ export class ReportsService {
     const db = this.deps.db;
     const event = (await db('events').where({ id: eventId }).first('id', 'name', 'status')) as { id: number; name: string; status: string } | undefined;
     if (!event) throw new NotFoundError('Event', 'EVENT_NOT_FOUND');
-    const [seatRows, revenueRows, bookingRows] = await Promise.all([
+    const [seatRows, revenueRows, bookingRows, gaRows] = await Promise.all([
       db('event_seats as es')
         .join('seats as s', 's.id', 'es.seat_id')
         .join('sections as sec', 'sec.id', 's.section_id')
@@ -60,6 +60,7 @@ export class ReportsService {
         .select('s.category', 'sec.name as section')
         .sum({ cents: 'bs.price_cents' }) as unknown as Promise<{ category: string; section: string; cents: number | string | null }[]>,
       db('bookings').where({ event_id: eventId }).groupBy('status').select('status').count({ n: '*' }) as unknown as Promise<{ status: string; n: number | string }[]>,
+      this.gaAreas(eventId),
     ]);
     const totals = emptyCounts();
     const byCategory = new Map<string, Counts>();
@@ -90,9 +91,42 @@ export class ReportsService {
       totals,
       byCategory: [...byCategory.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([category, c]) => ({ category, ...c })),
       bySection: [...bySection.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([section, c]) => ({ section, ...c })),
+      generalAdmission: gaRows,
+      revenueCents: totals.revenueCents + gaRows.reduce((n, a) => n + a.revenueCents, 0),
       bookings,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
     };
+  }
+
+  /** General-admission areas of the event with their counters and the revenue of active booked tickets. */
+  private async gaAreas(eventId: number): Promise<ReportView['generalAdmission']> {
+    const db = this.deps.db;
+    const [areas, revenue] = await Promise.all([
+      db('event_ga_areas as a')
+        .join('sections as s', 's.id', 'a.section_id')
+        .where('a.event_id', eventId)
+        .orderBy('s.name')
+        .select('a.section_id', 's.name', 's.category', 'a.capacity', 'a.held', 'a.booked') as Promise<
+        { section_id: number; name: string; category: string | null; capacity: number; held: number; booked: number }[]
+      >,
+      db('booking_ga_lines as l')
+        .join('bookings as b', 'b.id', 'l.booking_id')
+        .where('l.event_id', eventId)
+        .where('b.status', 'confirmed')
+        .whereNotNull('l.active')
+        .groupBy('l.section_id')
+        .select('l.section_id', db.raw('SUM(l.quantity * l.price_cents) as cents')) as unknown as Promise<{ section_id: number; cents: number | string | null }[]>,
+    ]);
+    const cents = new Map(revenue.map((r) => [r.section_id, Number(r.cents ?? 0)]));
+    return areas.map((a) => ({
+      section: a.name,
+      category: a.category,
+      capacity: a.capacity,
+      held: a.held,
+      booked: a.booked,
+      available: a.capacity - a.held - a.booked,
+      revenueCents: cents.get(a.section_id) ?? 0,
+    }));
   }
 
   /** One CSV row per seat with its status, price and (for booked seats) the booking and buyer. */

@@ -176,6 +176,12 @@ export const reportView = z.object({
   totals: countsView,
   byCategory: z.array(countsView.extend({ category: z.string() })),
   bySection: z.array(countsView.extend({ section: z.string() })),
+  /** General-admission areas (tickets, not seats): counters and revenue per area. */
+  generalAdmission: z.array(
+    z.object({ section: z.string(), category: z.string().nullable(), capacity: z.number(), held: z.number(), booked: z.number(), available: z.number(), revenueCents: z.number() }),
+  ),
+  /** Seat revenue (totals.revenueCents) plus general-admission revenue. */
+  revenueCents: z.number(),
   bookings: z.object({ confirmed: z.number(), cancelled: z.number() }),
   generatedAt: z.string(),
 });

@@ -197,6 +197,49 @@ describe('seat picker in the browser', () => {
     }
   });
 
+  test('sold out: join the waitlist, a cancellation frees seats, the offer arrives live and is booked', async () => {
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
+    // Someone buys every seat.
+    const seller = watch(baseUrl, ev.eventId, { token: users[0]!.token });
+    await seller.ready;
+    const hold = await send(seller.socket, 'seat:hold', { seatIds: ev.seatIds });
+    expect(hold.ok).toBe(true);
+    const bought = await send(seller.socket, 'booking:confirm', { holdToken: (hold as any).data.holdToken, idempotencyKey: 'e2e-sold-out-1' });
+    expect(bought.ok).toBe(true);
+    seller.close();
+
+    const { context, page, errors } = await openContext(tb, users[1]);
+    try {
+      await openApp(page, `${baseUrl}/events/${ev.eventId}`);
+      await page.waitForSelector('#waitlist-form');
+      expect(await page.textContent('#availability')).toBe('0 of 4 seats available');
+      await page.fill('#waitlist-party', '2');
+      await page.click('#waitlist-join');
+      await page.waitForFunction(() => /on the waitlist for 2 seats/.test(document.querySelector('#waitlist-state')?.textContent ?? ''));
+
+      // The buyer cancels: the freed seats are offered to the waitlist first, pushed to this page live.
+      const cancelled = await http(baseUrl, 'DELETE', `/api/bookings/${(bought as any).data.id}`, { token: users[0]!.token });
+      expect(cancelled.status).toBe(200);
+      await page.waitForFunction(() => /Good news/.test(document.querySelector('#message')?.textContent ?? ''), undefined, { timeout: 5000 });
+      await countIs(page, '#hold-list li', 2);
+      await page.waitForSelector('#countdown');
+      const offered = await page.evaluate(() => (window as any).evently.hold().seats.map((s: { id: number }) => s.id));
+      for (const id of offered) expect(await seatOnPage(page, id)).toMatchObject({ status: 'held', mine: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'waitlist-offer.png') });
+
+      await page.click('#book');
+      await page.waitForSelector('#booking-ref');
+      for (const id of offered) await waitForSeat(page, id, 'booked');
+      const entry = await env.db('waitlist_entries').where({ event_id: ev.eventId, user_id: users[1]!.id }).first();
+      expect(entry.status).toBe('accepted');
+      const booking = await env.db('bookings').where({ reference: await page.textContent('#booking-ref') }).first();
+      expect(booking.user_id).toBe(users[1]!.id);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('best available and a missing server feature both answer in plain words', async () => {
     const ev = await seedEvent(env, { rows: 3, seatsPerRow: 8 });
     const { context, page, errors } = await openContext(tb, users[0]);

@@ -326,9 +326,34 @@ describe.each(testDialects())('box office on %s', (dialect) => {
     // A formula in a customer name stays text in a spreadsheet.
     expect(lines[2]).toContain(`"'=HYPERLINK(""x"")",w@x.example`);
     expect(lines[4]).toBe(`${b2},Main,B,2,Main B-2,standard,no,blocked,3000,,,`);
+    expect(r.body.generalAdmission).toEqual([]);
+    expect(r.body.revenueCents).toBe(13000);
     const bad = await http(url, 'GET', `/api/admin/events/${ev.eventId}/report?format=xml`, { token: clerk.token });
     expect(bad.status).toBe(400);
     expect((await http(url, 'GET', `/api/admin/events/999999/report`, { token: clerk.token })).status).toBe(404);
+  });
+
+  it('reports general-admission areas next to seats, with revenue of booked tickets only', async () => {
+    const venue = await http(url, 'POST', '/api/admin/venues', {
+      token: admin.token,
+      body: { name: 'Club', sections: [{ kind: 'rectangular', name: 'Balcony', rows: 1, seatsPerRow: 2, category: 'seat' }, { name: 'Floor', kind: 'ga', capacity: 50, category: 'standing' }] },
+    });
+    expect(venue.status).toBe(201);
+    const event = await http(url, 'POST', '/api/admin/events', {
+      token: admin.token,
+      body: { venueId: venue.body.id, name: 'Club night', status: 'on_sale', startsAt: new Date(env.clock.now() + 86400_000).toISOString(), prices: [{ category: 'seat', priceCents: 4000 }, { category: 'standing', priceCents: 1500 }] },
+    });
+    expect(event.status).toBe(201);
+    const floor = venue.body.layout.sections.find((x: { name: string }) => x.name === 'Floor').id;
+    const booked = await http(url, 'POST', `/api/events/${event.body.id}/ga/holds`, { token: alice.token, body: { sectionId: floor, quantity: 3 } });
+    expect(booked.status).toBe(201);
+    expect((await book(alice, booked.body.holdToken, 'ga-report-1')).status).toBe(201);
+    expect((await http(url, 'POST', `/api/events/${event.body.id}/ga/holds`, { token: bob.token, body: { sectionId: floor, quantity: 2 } })).status).toBe(201);
+    const r = await http(url, 'GET', `/api/admin/events/${event.body.id}/report`, { token: clerk.token });
+    expect(r.status).toBe(200);
+    expect(r.body.generalAdmission).toEqual([{ section: 'Floor', category: 'standing', capacity: 50, held: 2, booked: 3, available: 45, revenueCents: 4500 }]);
+    expect(r.body.totals).toMatchObject({ available: 2, total: 2, revenueCents: 0 });
+    expect(r.body.revenueCents).toBe(4500);
   });
 });
 
