@@ -120,10 +120,16 @@ export class AdminService {
     });
     const [col, dir] = VENUE_SORTS[query.sort];
     const [rows, [{ n }]] = await Promise.all([
-      base.clone().orderBy(col, dir).orderBy('id', 'asc').offset((query.page - 1) * query.limit).limit(query.limit).select('id'),
+      base.clone().orderBy(col, dir).orderBy('id', 'asc').offset((query.page - 1) * query.limit).limit(query.limit).select('id', 'name', 'address', 'version'),
       base.clone().count({ n: '*' }) as unknown as Promise<[{ n: number | string }]>,
     ]);
-    const items = await Promise.all((rows as { id: number }[]).map((r) => this.deps.venues.get(r.id)));
+    const venues = rows as { id: number; name: string; address: string | null; version: number }[];
+    // One grouped count for the page rather than one query per venue.
+    const counts = venues.length
+      ? ((await db('seats').whereIn('venue_id', venues.map((v) => v.id)).groupBy('venue_id').select('venue_id').count({ n: '*' })) as { venue_id: number; n: number | string }[])
+      : [];
+    const seatsOf = new Map(counts.map((c) => [c.venue_id, Number(c.n)]));
+    const items = venues.map((v) => ({ id: v.id, name: v.name, address: v.address ?? null, version: v.version, seatCount: seatsOf.get(v.id) ?? 0 }));
     return { items, page: query.page, limit: query.limit, total: Number(n) };
   }
 
