@@ -78,7 +78,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
   if (redis) probes.push(redis.probe);
   // Shared by all nodes through Redis, so N nodes do not give a client N times the budget.
-  const rateLimits = new RateLimits(config.rateLimits, logger, { redis: redis?.redis, keyPrefix: config.redisKeyPrefix });
+  const rateLimits = new RateLimits(config.rateLimits, logger, { redis: redis?.redis, keyPrefix: config.redisKeyPrefix, trustProxy: config.trustProxy });
 
   let shuttingDown = false;
   const app = createApp({ config, db, logger, services, probes, isShuttingDown: () => shuttingDown, metrics, rateLimits });

@@ -9,10 +9,10 @@ import type { AppError } from '../shared/errors';
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** REST routes that create a hold or a booking (Express route patterns, with their mount path). */
-const HOLD_ROUTES = new Set(['POST /api/events/:id/holds', 'POST /api/admin/events/:id/holds']);
-const BOOKING_ROUTES = new Set(['POST /api/bookings', 'POST /api/admin/holds/:token/book']);
-const HOLD_COMMANDS = new Set(['seat:hold']);
-const BOOKING_COMMANDS = new Set(['booking:confirm']);
+const HOLD_ROUTES = new Set(['POST /api/events/:id/holds', 'POST /api/events/:id/holds/best', 'POST /api/events/:id/ga/holds', 'POST /api/admin/events/:id/holds']);
+const BOOKING_ROUTES = new Set(['POST /api/bookings', 'POST /api/admin/holds/:token/book', 'POST /api/waitlist/:id/accept']);
+const HOLD_COMMANDS = new Set(['seat:hold', 'seat:best', 'ga:hold']);
+const BOOKING_COMMANDS = new Set(['booking:confirm', 'waitlist:accept']);
 /** Error codes that mean "someone else got there first" (contention, not a client bug). */
 const CONFLICT_CODES = new Set(['SEAT_UNAVAILABLE', 'HOLD_ALREADY_BOOKED', 'HOLD_EXPIRED']);
 

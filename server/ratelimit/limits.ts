@@ -23,6 +23,11 @@ export interface RateLimitConfig {
   hold: LimitSpec;
 }
 
+/** Socket commands that try to hold seats (one budget with the REST hold routes). */
+const HOLD_COMMANDS = new Set(['seat:hold', 'seat:best', 'ga:hold']);
+/** REST paths (under /api) that try to hold seats. */
+const HOLD_PATHS = /^\/(admin\/)?events\/[^/]+\/(holds|holds\/best|ga\/holds)\/?$/;
+
 /** Why a limiter refused: the key was over its budget. Anything else (store down) is not a refusal. */
 function retryAfter(res: unknown): number | undefined {
   if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
@@ -44,7 +49,7 @@ export class RateLimits {
   constructor(
     cfg: RateLimitConfig,
     private readonly logger: Logger,
-    opts: { redis?: Redis; keyPrefix?: string } = {},
+    private readonly opts: { redis?: Redis; keyPrefix?: string; trustProxy?: boolean } = {},
   ) {
     const make = (name: string, spec: LimitSpec): RateLimiterAbstract | undefined => {
       if (spec.points <= 0) return undefined;
@@ -89,7 +94,11 @@ export class RateLimits {
       } catch {
         // A bad token is rejected by the route itself; count it against the IP.
       }
-      this.take(this.rest, key).then(() => next(), next);
+      // Hold attempts share one per-user budget whether they come over REST or the socket.
+      const holding = req.method === 'POST' && HOLD_PATHS.test(req.path);
+      this.take(this.rest, key)
+        .then(() => (holding ? this.take(this.hold, key) : undefined))
+        .then(() => next(), next);
     };
   }
 
@@ -122,8 +131,18 @@ export class RateLimits {
   /** Socket command limit per user (IP for anonymous sockets); `seat:hold` also has its own, tighter budget. */
   async beforeCommand(socket: EventSocket, name: string): Promise<void> {
     const user = socket.data.user;
-    const key = user ? `u:${user.id}` : `ip:${socket.handshake.address}`;
+    const key = user ? `u:${user.id}` : `ip:${this.clientIp(socket)}`;
     await this.take(this.socket, key);
-    if (name === 'seat:hold') await this.take(this.hold, key);
+    if (HOLD_COMMANDS.has(name)) await this.take(this.hold, key);
+  }
+
+  /** The client's address; behind a trusted proxy, the first X-Forwarded-For entry (as Express does for REST). */
+  private clientIp(socket: EventSocket): string {
+    if (this.opts.trustProxy) {
+      const fwd = socket.handshake.headers['x-forwarded-for'];
+      const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+      if (first) return first.slice(0, 64);
+    }
+    return socket.handshake.address;
   }
 }

@@ -83,4 +83,18 @@ describe.each([
       sockets.forEach((s) => s.close());
     }
   });
+
+  test('REST hold attempts share the per-user hold budget; a refused hold changes nothing', async () => {
+    const [frank] = await createUsers(env, 1);
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 6 });
+    const replies = await Promise.all(
+      ev.seatIds.slice(0, 5).map((seatId, i) => http(node(i).url, 'POST', `/api/events/${ev.eventId}/holds`, { token: frank!.token, body: { seatIds: [seatId] } })),
+    );
+    const created = replies.filter((r) => r.status === 201).length;
+    expect(created).toBeGreaterThanOrEqual(1);
+    expect(created).toBeLessThanOrEqual(2);
+    expect(replies.filter((r) => r.status === 429)).toHaveLength(5 - created);
+    const held = await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' }).count({ n: '*' });
+    expect(Number(held[0]!.n)).toBe(created);
+  });
 });
