@@ -54,7 +54,7 @@ export function createServices(core: CoreDeps): Services {
   const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga });
   waitlist = new WaitlistService({ db, clock, notifier, retry, bookings });
   const best = new BestAvailableService({ db, clock, notifier, retry });
-  const admin = new AdminService({ db, clock, notifier, venues, events, retry });
+  const admin = new AdminService({ db, clock, notifier, venues, events, retry, holdExtras: ga });
   const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
   const reports = new ReportsService({ db, clock });
   return { tokens, accounts, venues, events, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
