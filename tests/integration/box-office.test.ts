@@ -354,6 +354,14 @@ describe.each(testDialects())('box office on %s', (dialect) => {
     expect(r.body.generalAdmission).toEqual([{ section: 'Floor', category: 'standing', capacity: 50, held: 2, booked: 3, available: 45, revenueCents: 4500 }]);
     expect(r.body.totals).toMatchObject({ available: 2, total: 2, revenueCents: 0 });
     expect(r.body.revenueCents).toBe(4500);
+
+    // Cancelling the event gives the general-admission tickets back too, held and booked.
+    const cancel = await http(url, 'POST', `/api/admin/events/${event.body.id}/cancel`, { token: admin.token, body: {}, headers: { 'If-Match': `"${event.body.version}"` } });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body).toMatchObject({ cancelledBookings: 1, releasedHolds: 1 });
+    expect(await env.db('event_ga_areas').where({ event_id: event.body.id }).select('held', 'booked')).toEqual([{ held: 0, booked: 0 }]);
+    const after = await http(url, 'GET', `/api/admin/events/${event.body.id}/report`, { token: clerk.token });
+    expect(after.body.revenueCents).toBe(0);
   });
 });
 
