@@ -33,7 +33,7 @@ const envSchema = z
     RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(900),
     RATE_LIMIT_REST_PER_MINUTE: z.coerce.number().int().min(0).max(10000000).default(3000),
     RATE_LIMIT_SOCKET_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(100),
-    RATE_LIMIT_HOLD_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(20),
+    RATE_LIMIT_HOLD_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(50),
     /** After SIGTERM, keep serving (readyz 503) this long so the balancer stops routing here first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60000).default(0),
   })
