@@ -5,7 +5,7 @@ import { fill, h, mmss, money } from './dom';
 import { connectionBadge, LiveSeats } from './live';
 import { categoryColours, lookOf, STATUS_LOOKS, STATUS_WORDS, swatch } from './look';
 import { plainMessage } from './messages';
-import { drawShape, SeatCanvas } from './seat-canvas';
+import { drawShape, SeatCanvas, zoomBar } from './seat-canvas';
 
 type Holder = NonNullable<SeatState['holder']> & { holdToken?: string };
 
@@ -109,7 +109,7 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
     h(
       'main',
       { class: 'picker' },
-      h('div', { class: 'map-col' }, counts, h('div', { class: 'map-scroll' }, canvas.element), hoverLine, liveRegion),
+      h('div', { class: 'map-col' }, counts, zoomBar(canvas), h('div', { class: 'map-scroll' }, canvas.element), hoverLine, liveRegion),
       h(
         'aside',
         { class: 'side' },

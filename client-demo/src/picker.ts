@@ -1,11 +1,11 @@
-import type { BookingView, ErrorBody, HoldView, SeatState, WaitlistEntryView, WaitlistOffer } from '../../server/realtime/protocol';
+import type { BookingView, ErrorBody, GaAreaState, GaHoldView, GaLine, HoldView, SeatState, WaitlistEntryView, WaitlistOffer } from '../../server/realtime/protocol';
 import { api, newIdempotencyKey, session, type EventDetail, type LayoutSeat } from './api';
 import { authPanel } from './auth-panel';
 import { fill, h, mmss, money } from './dom';
 import { connectionBadge, LiveSeats } from './live';
 import { categoryColours, lookOf, STATUS_LOOKS, STATUS_WORDS, swatch } from './look';
 import { plainMessage } from './messages';
-import { drawShape, SeatCanvas } from './seat-canvas';
+import { drawShape, SeatCanvas, zoomBar } from './seat-canvas';
 
 /**
  * The buyer's seat picker: the venue to scale, live seat states, click (or Enter) to hold and add seats to
@@ -21,10 +21,12 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
   const colours = categoryColours(event.prices.map((p) => p.category));
   const live = new LiveSeats(eventId);
 
-  let hold: HoldView | null = null;
+  /** The current hold: seats, and general-admission tickets when it was a standing-area hold. */
+  let hold: (HoldView & { ga?: GaLine[] }) | null = null;
   /** Set when our hold ran out, so the panel says so until the next hold. */
   let expired = false;
   let lastToken: string | undefined;
+  const holdKey = `evently.hold.${eventId}`;
   /** Server time minus browser time, learnt from hold replies (the server's clock decides expiry). */
   let skew = 0;
   const mineBooked = new Set<number>();
@@ -54,6 +56,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
   const bookingPanel = h('section', { class: 'panel', id: 'booking-panel', hidden: true });
   const waitlistPanel = h('section', { class: 'panel', id: 'waitlist-panel', hidden: true });
   const availability = h('p', { class: 'availability', id: 'availability' });
+  const gaPanel = h('section', { class: 'panel', id: 'ga-panel', hidden: true, 'aria-label': 'Standing tickets' });
 
   const say = (text: string, kind: 'error' | 'info' | 'ok' = 'error', code?: string) => {
     message.textContent = text;
@@ -109,7 +112,13 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
       h('a', { href: '/', class: 'brand', text: 'Evently' }),
       h('div', { class: 'title' }, h('h1', { text: event.name }), h('p', { class: 'sub', text: `${event.venue.name} · ${new Date(event.startsAt).toLocaleString()}` })),
       connectionBadge(live),
-      authPanel(() => {
+      authPanel((user) => {
+        if (!user) {
+          // Signed out: what we held belongs to that account, not to whoever uses this browser next.
+          hold = null;
+          mineBooked.clear();
+          canvas.redrawAll();
+        }
         live.reconnect();
         renderHold();
         void refreshWaitlist();
@@ -119,8 +128,8 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     h(
       'main',
       { class: 'picker' },
-      h('div', { class: 'map-col' }, h('div', { class: 'map-scroll', id: 'map-scroll' }, canvas.element), hoverLine, liveRegion, availability),
-      h('aside', { class: 'side' }, holdPanel, bookingPanel, bestForm, waitlistPanel, legend),
+      h('div', { class: 'map-col' }, zoomBar(canvas), h('div', { class: 'map-scroll', id: 'map-scroll' }, canvas.element), hoverLine, liveRegion, availability),
+      h('aside', { class: 'side' }, holdPanel, bookingPanel, bestForm, gaPanel, waitlistPanel, legend),
     ),
   );
   const layoutCanvas = () => canvas.layout(Math.max(320, (root.querySelector('.map-scroll') as HTMLElement).clientWidth));
@@ -171,7 +180,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
   function adoptHold(view: HoldView, learnSkew: boolean): void {
     const before = hold ? hold.seats.map((s) => s.id) : [];
     if (learnSkew) skew = Date.parse(view.expiresAt) - event.holdTtlSeconds * 1000 - Date.now();
-    hold = view.seats.length ? view : null;
+    hold = view.seats.length || (view as GaHoldView).ga?.length ? view : null;
     if (hold) {
       expired = false;
       lastToken = hold.holdToken;
@@ -187,7 +196,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     if (!hold) return;
     const gone = new Set(ids);
     const seatsLeft = hold.seats.filter((s) => !gone.has(s.id));
-    hold = seatsLeft.length ? { ...hold, seats: seatsLeft } : null;
+    hold = seatsLeft.length || hold.ga?.length ? { ...hold, seats: seatsLeft } : null;
     canvas.redraw(ids);
     renderHold();
   }
@@ -301,6 +310,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
   let timer: number | undefined;
   function renderHold(): void {
     clearInterval(timer);
+    persistHold();
     if (!session.get()) {
       fill(holdPanel, h('h2', { id: 'hold-title', text: 'Your seats' }), h('p', { text: 'Sign in to hold and book seats. You can watch the map change live without an account.' }));
       return;
@@ -319,7 +329,8 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
       .map((s) => seatById.get(s.id))
       .filter((s): s is LayoutSeat => !!s)
       .sort((a, b) => a.section.localeCompare(b.section) || a.row.localeCompare(b.row) || a.number - b.number);
-    const total = items.reduce((t, s) => t + (priceOf.get(s.category) ?? 0), 0);
+    const gaLines = current.ga ?? [];
+    const total = items.reduce((t, s) => t + (priceOf.get(s.category) ?? 0), 0) + gaLines.reduce((t, g) => t + g.quantity * g.priceCents, 0);
     const countdown = h('p', { class: 'countdown', id: 'countdown', role: 'timer', 'aria-live': 'off' });
     const tick = () => {
       const left = Date.parse(current.expiresAt) - (Date.now() + skew);
@@ -353,6 +364,13 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
           ),
         ),
       ),
+      gaLines.length
+        ? h(
+            'ul',
+            { class: 'hold-list', id: 'hold-ga' },
+            gaLines.map((g) => h('li', {}, `${g.section}: ${g.quantity} standing ticket${g.quantity === 1 ? '' : 's'}`, h('span', { class: 'price', text: money(g.quantity * g.priceCents, event.currency) }))),
+          )
+        : null,
       h('p', { class: 'total' }, 'Total ', h('strong', { id: 'hold-total', text: money(total, event.currency) })),
       h(
         'div',
@@ -374,6 +392,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
         'ul',
         { class: 'hold-list' },
         b.seats.map((s) => h('li', {}, `${s.section} row ${s.row} seat ${s.number}`, h('span', { class: 'price', text: money(s.priceCents, b.currency) }))),
+        (b.ga ?? []).map((g) => h('li', {}, `${g.section}: ${g.quantity} standing`, h('span', { class: 'price', text: money(g.quantity * g.priceCents, b.currency) }))),
       ),
       h('p', { class: 'total' }, 'Paid ', h('strong', { text: money(b.totalCents, b.currency) })),
     );
@@ -445,8 +464,93 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     fill(waitlistPanel, form);
   }
 
+  // ----- a reload keeps the hold: its token lives in sessionStorage (this tab only) -----
+  function persistHold(): void {
+    try {
+      if (hold) sessionStorage.setItem(holdKey, JSON.stringify({ token: hold.holdToken, skew }));
+      else sessionStorage.removeItem(holdKey);
+    } catch {
+      // Storage unavailable (private mode): the hold simply is not restored after a reload.
+    }
+  }
+  async function restoreHold(saved: { token: string; skew: number }): Promise<void> {
+    if (!session.get() || hold) return;
+    try {
+      const view = await api<HoldView & { ga?: GaLine[] }>('GET', `/api/holds/${encodeURIComponent(saved.token)}`);
+      const live = view.seats.filter((st) => st.status === 'held');
+      if (!hold && (live.length || view.ga?.length) && Date.parse(view.expiresAt) > Date.now() + saved.skew) {
+        skew = saved.skew;
+        adoptHold({ ...view, seats: live }, false);
+        say('Your seats are still held for you.', 'info');
+      }
+    } catch {
+      // Gone (expired, booked, released): nothing to restore.
+    }
+  }
+
+  // ----- general admission (standing areas: a count, no seats on the map) -----
+  interface GaArea {
+    sectionId: number;
+    name: string;
+    available: number;
+    priceCents: number;
+    version: number;
+  }
+  const gaAreas = new Map<number, GaArea>();
+  const gaQty = h('input', { type: 'number', id: 'ga-qty', min: 1, max: event.maxSeatsPerOrder, value: 2, 'aria-label': 'Number of standing tickets' });
+  const gaSelect = h('select', { id: 'ga-area', 'aria-label': 'Standing area' });
+  const gaList = h('ul', { class: 'legend-list', id: 'ga-list' });
+  const gaForm = h('form', {}, h('h2', { text: 'Standing' }), gaList, h('label', {}, 'Tickets ', gaQty), ' ', gaSelect, ' ', h('button', { type: 'submit', id: 'ga-submit', text: 'Hold tickets' }));
+  gaPanel.append(gaForm);
+  const renderGa = () => {
+    gaPanel.hidden = gaAreas.size === 0;
+    const areas = [...gaAreas.values()];
+    fill(gaList, areas.map((a) => h('li', { 'data-section-id': a.sectionId }, `${a.name}: `, h('strong', { text: `${a.available} left` }), ` · ${money(a.priceCents, event.currency)} each`)));
+    const chosen = gaSelect.value;
+    fill(gaSelect, areas.map((a) => h('option', { value: a.sectionId, text: a.name })));
+    if (chosen) gaSelect.value = chosen;
+  };
+  const loadGa = async () => {
+    if (!event.venue.layout.sections.some((s) => s.kind === 'ga')) return;
+    try {
+      const r = await api<{ areas: GaArea[] }>('GET', `/api/events/${eventId}/ga`);
+      for (const a of r.areas) {
+        const cur = gaAreas.get(a.sectionId);
+        if (!cur || cur.version <= a.version) gaAreas.set(a.sectionId, a);
+      }
+      renderGa();
+    } catch {
+      // No GA endpoint on this server: the panel stays hidden.
+    }
+  };
+  live.socket.on('ga:changed', (batch) => {
+    for (const a of batch.areas as GaAreaState[]) {
+      const cur = gaAreas.get(a.sectionId);
+      if (cur && cur.version < a.version) gaAreas.set(a.sectionId, { ...cur, available: a.available, version: a.version });
+    }
+    renderGa();
+  });
+  live.socket.on('connect', () => void loadGa());
+  gaForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!session.get()) return say('Please sign in (top right) to choose tickets.', 'error', 'UNAUTHORIZED');
+    if (hold) return say('Book or release what you hold before adding standing tickets.', 'info');
+    const data = await run(() => live.call<GaHoldView>('ga:hold', { sectionId: Number(gaSelect.value), quantity: Number(gaQty.value) }));
+    if (!data) return;
+    adoptHold(data, true);
+    say(`Holding ${gaQty.value} standing ticket(s).`, 'ok');
+    void loadGa();
+  });
+
+  let saved: { token: string; skew: number } | null = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(holdKey) ?? 'null');
+  } catch {
+    saved = null;
+  }
   renderHold();
   updateAvailability();
+  if (saved) void restoreHold(saved);
 
   // Test and debugging hook: read-only views of what the page shows (the e2e tests click real pixels).
   (window as unknown as { evently: unknown }).evently = {

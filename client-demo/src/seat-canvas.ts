@@ -73,6 +73,7 @@ export function drawShape(ctx: CanvasRenderingContext2D, look: Look, cx: number,
 
 interface Row {
   key: string;
+  section: number;
   seats: number[]; // indexes into `seats`, sorted by x
   y: number;
   minX: number;
@@ -104,6 +105,8 @@ export class SeatCanvas {
   private dpr = 1;
   private focusIndex = -1;
   private hoverIndex = -1;
+  private zoom = 1;
+  private width = 800;
 
   constructor(
     private readonly seats: LayoutSeat[],
@@ -138,7 +141,9 @@ export class SeatCanvas {
 
   /** Lays the map out for the width available and draws everything once. */
   layout(width: number): void {
-    this.unit = Math.max(4, Math.min(26, Math.floor(((width - PAD_X * 2) / this.spanX) * 10) / 10));
+    this.width = width;
+    const fit = Math.max(4, Math.min(26, ((width - PAD_X * 2) / this.spanX)));
+    this.unit = Math.floor(Math.max(4, Math.min(40, fit * this.zoom)) * 10) / 10;
     this.dpr = window.devicePixelRatio || 1;
     const w = Math.ceil(this.spanX * this.unit + PAD_X * 2);
     const hgt = Math.ceil(this.spanY * this.unit + PAD_TOP + PAD_BOTTOM);
@@ -172,6 +177,17 @@ export class SeatCanvas {
     this.drawLabels();
     for (let i = 0; i < this.seats.length; i++) this.drawSeat(i);
     this.drawOverlay();
+  }
+
+  /** Zooms by `factor` (1 = fit the width); big venues get readable seats, the scroller pans. */
+  setZoom(factor: number): void {
+    this.zoom = Math.max(1, Math.min(8, factor));
+    this.layout(this.width);
+    if (this.focusIndex >= 0) this.setFocus(this.focusIndex);
+  }
+
+  get zoomFactor(): number {
+    return this.zoom;
   }
 
   /** Redraws just these seats (after a change batch). */
@@ -234,10 +250,30 @@ export class SeatCanvas {
     for (const [key, list] of rowMap) {
       list.sort((a, b) => this.seats[a]!.x - this.seats[b]!.x);
       const y = list.reduce((t, i) => t + this.seats[i]!.y, 0) / list.length;
-      this.rows.push({ key, seats: list, y, minX: this.seats[list[0]!]!.x });
+      this.rows.push({ key, section: this.seats[list[0]!]!.sectionId, seats: list, y, minX: this.seats[list[0]!]!.x });
     }
-    // Rows in reading order: nearest the stage first, then left to right.
-    this.rows.sort((a, b) => a.y - b.y || a.minX - b.minX);
+    // Rows grouped by section (sections nearest the stage first, then left to right), and within a section
+    // nearest the stage first: Up and Down walk a section's rows, then continue into the next section.
+    const secY = new Map<number, { y: number; x: number; n: number }>();
+    for (const r of this.rows) {
+      const e = secY.get(r.section) ?? { y: 0, x: Infinity, n: 0 };
+      e.y += r.y;
+      e.n++;
+      e.x = Math.min(e.x, r.minX);
+      secY.set(r.section, e);
+    }
+    const secKey = (id: number) => {
+      const e = secY.get(id)!;
+      return [e.y / e.n, e.x] as const;
+    };
+    this.rows.sort((a, b) => {
+      if (a.section !== b.section) {
+        const [ay, ax] = secKey(a.section);
+        const [by, bx] = secKey(b.section);
+        return ay - by || ax - bx || a.section - b.section;
+      }
+      return a.y - b.y || a.minX - b.minX;
+    });
     this.rows.forEach((r, ri) =>
       r.seats.forEach((i, p) => {
         this.rowOf[i] = ri;
@@ -302,15 +338,18 @@ export class SeatCanvas {
     o.clearRect(0, 0, this.overlay.width, this.overlay.height);
     if (this.focusIndex < 0 || document.activeElement !== this.overlay) return;
     const { x, y } = this.center(this.focusIndex);
+    // A black ring just outside the seat with a white one inside it: visible on any seat colour, and
+    // small enough not to hide the neighbours.
+    const r = Math.max(5, this.unit * 0.56);
     o.strokeStyle = '#000';
     o.lineWidth = 2.5;
     o.beginPath();
-    o.arc(x, y, Math.max(6, this.unit * 0.75), 0, Math.PI * 2);
+    o.arc(x, y, r, 0, Math.PI * 2);
     o.stroke();
     o.strokeStyle = '#fff';
     o.lineWidth = 1;
     o.beginPath();
-    o.arc(x, y, Math.max(6, this.unit * 0.75) + 2, 0, Math.PI * 2);
+    o.arc(x, y, r - 1.75, 0, Math.PI * 2);
     o.stroke();
   }
 
@@ -401,6 +440,15 @@ export class SeatCanvas {
       case 'End':
         i = row.seats[row.seats.length - 1]!;
         break;
+      case '+':
+      case '=':
+        this.setZoom(this.zoom * 1.5);
+        ev.preventDefault();
+        return;
+      case '-':
+        this.setZoom(this.zoom / 1.5);
+        ev.preventDefault();
+        return;
       case 'Enter':
       case ' ':
         ev.preventDefault();
@@ -413,4 +461,20 @@ export class SeatCanvas {
     ev.preventDefault();
     this.setFocus(i);
   }
+}
+
+/** Zoom buttons for a SeatCanvas (the map also takes + and - from the keyboard). */
+export function zoomBar(canvas: SeatCanvas): HTMLElement {
+  const bar = document.createElement('div');
+  bar.className = 'zoom';
+  const button = (text: string, label: string, f: () => number) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = text;
+    b.setAttribute('aria-label', label);
+    b.addEventListener('click', () => canvas.setZoom(f()));
+    return b;
+  };
+  bar.append(button('+', 'Zoom in', () => canvas.zoomFactor * 1.5), button('−', 'Zoom out', () => canvas.zoomFactor / 1.5), button('Fit', 'Fit the whole venue', () => 1));
+  return bar;
 }

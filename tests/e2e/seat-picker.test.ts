@@ -49,6 +49,13 @@ describe('seat picker in the browser', () => {
       const row = await env.db('event_seats').where({ event_id: ev.eventId, seat_id: seat }).first();
       expect(row.status).toBe('held');
 
+      // A reload keeps Alice's hold (its token is kept for this tab) and her countdown.
+      await alice.page.reload();
+      await alice.page.waitForSelector('body[data-ready="true"]');
+      await alice.page.waitForSelector('#countdown');
+      await countIs(alice.page, '#hold-list li', 1);
+      await alice.page.waitForFunction((id) => (window as any).evently.seat(id)?.mine === true, seat);
+
       // Bob clicking the held seat is told plainly and changes nothing.
       await clickSeat(bob.page, seat);
       await bob.page.waitForSelector('#message:not(:empty)');
@@ -240,31 +247,33 @@ describe('seat picker in the browser', () => {
     }
   });
 
-  test('best available and a missing server feature both answer in plain words', async () => {
+  test('best available holds an adjacent block in one row; asking for too many is answered in plain words', async () => {
     const ev = await seedEvent(env, { rows: 3, seatsPerRow: 8 });
     const { context, page, errors } = await openContext(tb, users[0]);
     try {
       await openApp(page, `${baseUrl}/events/${ev.eventId}`);
       await page.fill('#best-qty', '3');
       await page.click('#best-submit');
-      await page.waitForSelector('#message:not(:empty)', { timeout: 12000 });
-      const kind = await page.getAttribute('#message', 'data-kind');
-      if (kind === 'ok') {
-        // seat:best exists: three adjacent seats in one row are held for us.
-        await countIs(page, '#hold-list li', 3);
-        const heldIds: number[] = await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' }).pluck('seat_id');
-        const layout = (await http(baseUrl, 'GET', `/api/events/${ev.eventId}`)).body.venue.layout.seats as { id: number; row: string; number: number }[];
-        const rows = layout.filter((s) => heldIds.includes(s.id));
-        expect(rows).toHaveLength(3);
-        expect(new Set(rows.map((r) => r.row)).size).toBe(1);
-        const numbers = rows.map((r) => r.number).sort((a, b) => a - b);
-        expect(numbers[2]! - numbers[0]!).toBe(2);
-      } else {
-        expect(await page.textContent('#message')).toMatch(/does not offer this yet|no (block|seats)/i);
-        expect(await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' }).count({ n: '*' }).first()).toMatchObject({ n: 0 });
-      }
-      // The REST API is untouched by the page: a direct GET still answers.
-      expect((await http(baseUrl, 'GET', `/api/events/${ev.eventId}`)).status).toBe(200);
+      await page.waitForSelector('#message[data-kind="ok"]');
+      await countIs(page, '#hold-list li', 3);
+      const heldIds: number[] = await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' }).pluck('seat_id');
+      const layout = (await http(baseUrl, 'GET', `/api/events/${ev.eventId}`)).body.venue.layout.seats as { id: number; row: string; number: number }[];
+      const rows = layout.filter((s) => heldIds.includes(s.id));
+      expect(rows).toHaveLength(3);
+      expect(new Set(rows.map((r) => r.row))).toEqual(new Set(['A']));
+      const numbers = rows.map((r) => r.number).sort((a, b) => a - b);
+      expect(numbers[2]! - numbers[0]!).toBe(2);
+      for (const id of heldIds) expect(await seatOnPage(page, id)).toMatchObject({ status: 'held', mine: true });
+
+      // Release, then ask for a block wider than any row: refused in plain words, nothing held.
+      await page.click('#release');
+      await countIs(page, '#hold-list li', 0);
+      await page.fill('#best-qty', '9');
+      await page.click('#best-submit');
+      await page.waitForSelector('#message[data-kind="error"]');
+      expect(await page.getAttribute('#message', 'data-code')).toBe('NO_SEATS_AVAILABLE');
+      expect(await page.textContent('#message')).toMatch(/not enough seats are free together/i);
+      expect((await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' }).count({ n: '*' }).first())!.n).toBe(0);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
