@@ -1,13 +1,12 @@
 import type { Knex } from 'knex';
 import type { AuthUser } from '../accounts/auth-user';
-import { isStaff } from '../accounts/auth-user';
-import { isMysql, type Db } from '../db/knex';
+import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
 import type { GaHoldView, GaLine } from '../realtime/protocol';
-import { assertOnSale, loadEventRules } from '../seats/hold-rules';
+import { admitHold, assertOnSale, loadEventRules } from '../seats/hold-rules';
 import type { Clock } from '../shared/clock';
-import { NotFoundError, UnprocessableError } from '../shared/errors';
+import { NotFoundError } from '../shared/errors';
 import { newToken } from '../shared/ids';
 import type { HoldExtras } from './hold-extras';
 import type { GaAreaView, GaHoldBody } from './schemas';
@@ -63,19 +62,15 @@ export class GaService implements HoldExtras {
         const now = this.deps.clock.now();
         const event = await loadEventRules(trx, eventId);
         assertOnSale(event);
-        if (isMysql(this.deps.db)) await trx('users').where({ id: actor.id }).forUpdate().first('id');
-        if (input.quantity > event.max_seats_per_order) {
-          throw new UnprocessableError('TOO_MANY_SEATS', `At most ${event.max_seats_per_order} tickets per order`, { max: event.max_seats_per_order });
-        }
-        if (!isStaff(actor)) {
-          const held = await heldTicketsOf(trx, eventId, actor.id, now);
-          if (held + input.quantity > event.max_seats_per_user) {
-            throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${event.max_seats_per_user} tickets for this event`, {
-              max: event.max_seats_per_user,
-              held,
-            });
-          }
-        }
+        await admitHold(trx, {
+          actor,
+          holderId: actor.id,
+          event,
+          adding: input.quantity,
+          inThisHold: 0,
+          heldByHolder: () => heldTicketsOf(trx, eventId, actor.id, now),
+          unit: 'tickets',
+        });
         const area = await trx('event_ga_areas').where({ event_id: eventId, section_id: input.sectionId }).first('section_id');
         if (!area) throw new NotFoundError('General admission area', 'GA_AREA_NOT_FOUND', { sectionId: input.sectionId });
         const row = {

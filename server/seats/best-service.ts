@@ -1,15 +1,14 @@
 import { z } from 'zod';
 import type { AuthUser } from '../accounts/auth-user';
-import { isStaff } from '../accounts/auth-user';
-import { isMysql, type Db } from '../db/knex';
+import type { Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
 import type { HoldView } from '../realtime/protocol';
 import type { Clock } from '../shared/clock';
-import { ConflictError, UnprocessableError } from '../shared/errors';
+import { ConflictError } from '../shared/errors';
 import { newToken } from '../shared/ids';
 import { pickBest, type Candidate } from './best-available';
-import { assertOnSale, loadEventRules } from './hold-rules';
+import { admitHold, assertOnSale, heldSeatsOf, loadEventRules } from './hold-rules';
 import { MAX_SEATS_PER_REQUEST } from './schemas';
 import { transitionSeats, type SeatRow } from './seat-store';
 import { toSeatState } from './service';
@@ -60,19 +59,15 @@ export class BestAvailableService {
         const now = this.deps.clock.now();
         const event = await loadEventRules(trx, eventId);
         assertOnSale(event);
-        if (isMysql(this.deps.db)) await trx('users').where({ id: actor.id }).forUpdate().first('id');
-        if (input.quantity > event.max_seats_per_order) {
-          throw new UnprocessableError('TOO_MANY_SEATS', `At most ${event.max_seats_per_order} seats per order`, { max: event.max_seats_per_order });
-        }
-        if (!isStaff(actor)) {
-          const held = await heldSeatsOf(trx, eventId, actor.id, now);
-          if (held + input.quantity > event.max_seats_per_user) {
-            throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${event.max_seats_per_user} seats for this event`, {
-              max: event.max_seats_per_user,
-              held,
-            });
-          }
-        }
+        await admitHold(trx, {
+          actor,
+          holderId: actor.id,
+          event,
+          adding: input.quantity,
+          inThisHold: 0,
+          heldByHolder: () => heldSeatsOf(trx, eventId, actor.id, now),
+          unit: 'seats',
+        });
         const scope = await this.readScope(trx, eventId, input);
         const byId = new Map(scope.map((s) => [s.seat_id, s]));
         const candidates: Candidate[] = scope.map((s) => ({
@@ -168,14 +163,4 @@ export class BestAvailableService {
         's.number',
       )) as ScopeSeat[];
   }
-}
-
-/** Seats in the user's live holds for the event (the per-user limit). */
-async function heldSeatsOf(trx: Trx, eventId: number, userId: number, now: number): Promise<number> {
-  const [{ n }] = (await trx('event_seats as es')
-    .join('holds as h', 'h.id', 'es.hold_id')
-    .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.user_id': userId, 'h.status': 'active' })
-    .andWhere('es.hold_expires_at', '>', now)
-    .count({ n: '*' })) as [{ n: number | string }];
-  return Number(n);
 }

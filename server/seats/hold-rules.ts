@@ -1,7 +1,8 @@
 import type { AuthUser } from '../accounts/auth-user';
 import { isStaff } from '../accounts/auth-user';
 import type { Knex } from 'knex';
-import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
+import type { Trx } from '../db/transaction';
+import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../shared/errors';
 
 export interface HoldRow {
   id: number;
@@ -54,4 +55,50 @@ export function assertLive(hold: HoldRow, now: number): void {
   if (hold.status === 'booked') throw new ConflictError('HOLD_ALREADY_BOOKED', 'This hold has already been booked');
   if (hold.status === 'released') throw new ConflictError('HOLD_RELEASED', 'This hold was released');
   if (hold.status === 'expired' || Number(hold.expires_at) <= now) throw new ConflictError('HOLD_EXPIRED', 'This hold has expired; pick your seats again');
+}
+
+export interface AdmissionInput {
+  actor: AuthUser;
+  /** Whose hold it is (the actor, or the owner of the hold being added to). */
+  holderId: number;
+  event: EventRules;
+  /** Seats or tickets this request adds. */
+  adding: number;
+  /** Already in the hold being added to (0 for a new hold). */
+  inThisHold: number;
+  /** Seats or tickets the holder already holds live in this event; only read for buyers. */
+  heldByHolder: () => Promise<number>;
+  unit: 'seats' | 'tickets';
+}
+
+/**
+ * The limits every new hold, or addition to one, must pass: at most `max_seats_per_order` in the hold, and for
+ * buyers (not staff) at most `max_seats_per_user` held in the event. On MySQL it first locks the holder's user
+ * row, so two concurrent requests of one user cannot both pass the count; only that user's requests serialise,
+ * there is no per-event hot row.
+ */
+export async function admitHold(trx: Trx, input: AdmissionInput): Promise<void> {
+  const { event, unit } = input;
+  if (trx.client.config.client === 'mysql2') await trx('users').where({ id: input.holderId }).forUpdate().first('id');
+  if (input.inThisHold + input.adding > event.max_seats_per_order) {
+    throw new UnprocessableError('TOO_MANY_SEATS', `At most ${event.max_seats_per_order} ${unit} per order`, { max: event.max_seats_per_order });
+  }
+  if (isStaff(input.actor)) return;
+  const held = await input.heldByHolder();
+  if (held + input.adding > event.max_seats_per_user) {
+    throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${event.max_seats_per_user} ${unit} for this event`, {
+      max: event.max_seats_per_user,
+      held,
+    });
+  }
+}
+
+/** Seats in the user's live holds for the event (the per-user limit). */
+export async function heldSeatsOf(trx: Trx, eventId: number, userId: number, now: number): Promise<number> {
+  const [{ n }] = (await trx('event_seats as es')
+    .join('holds as h', 'h.id', 'es.hold_id')
+    .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.user_id': userId, 'h.status': 'active' })
+    .andWhere('es.hold_expires_at', '>', now)
+    .count({ n: '*' })) as [{ n: number | string }];
+  return Number(n);
 }

@@ -1,14 +1,13 @@
 import type { AuthUser } from '../accounts/auth-user';
 import type { HoldExtras } from '../ga/hold-extras';
-import { isStaff } from '../accounts/auth-user';
-import { isMysql, type Db } from '../db/knex';
+import type { Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { HoldView, SeatState, SeatsChanged, SeatsSnapshot } from '../realtime/protocol';
 import type { Notifier } from '../realtime/notifier';
 import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, SeatUnavailableError, UnprocessableError } from '../shared/errors';
 import { newToken } from '../shared/ids';
-import { assertOnSale, loadEventRules, loadHoldForActor, type HoldRow } from './hold-rules';
+import { admitHold, assertOnSale, heldSeatsOf, loadEventRules, loadHoldForActor, type HoldRow } from './hold-rules';
 import { readSeats, readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from './seat-store';
 
 export interface SeatsDeps {
@@ -69,23 +68,15 @@ export class SeatsService {
         if (hold.event_id !== eventId) throw new UnprocessableError('HOLD_OTHER_EVENT', 'That hold belongs to another event');
       }
       const holderId = hold?.user_id ?? actor.id;
-      // Serialise one user's concurrent hold requests so the per-user limit cannot be overrun by a race.
-      // It locks that user's row only: no per-event hot row on the hold path.
-      if (isMysql(this.deps.db)) await trx('users').where({ id: holderId }).forUpdate().first('id');
-
-      const inThisHold = hold ? await countSeats(trx, { holdId: hold.id }) : 0;
-      if (inThisHold + seatIds.length > event.max_seats_per_order) {
-        throw new UnprocessableError('TOO_MANY_SEATS', `At most ${event.max_seats_per_order} seats per order`, { max: event.max_seats_per_order });
-      }
-      if (!isStaff(actor)) {
-        const heldByUser = await countSeats(trx, { eventId, userId: holderId, now });
-        if (heldByUser + seatIds.length > event.max_seats_per_user) {
-          throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${event.max_seats_per_user} seats for this event`, {
-            max: event.max_seats_per_user,
-            held: heldByUser,
-          });
-        }
-      }
+      await admitHold(trx, {
+        actor,
+        holderId,
+        event,
+        adding: seatIds.length,
+        inThisHold: hold ? await seatsInHold(trx, hold.id) : 0,
+        heldByHolder: () => heldSeatsOf(trx, eventId, holderId, now),
+        unit: 'seats',
+      });
 
       const rows = await readSeats(trx, eventId, seatIds);
       if (rows.length !== seatIds.length) {
@@ -318,17 +309,8 @@ function isFree(r: SeatRow, now: number): boolean {
   return r.status === 'available' || (r.status === 'held' && r.hold_expires_at !== null && Number(r.hold_expires_at) <= now);
 }
 
-/** Seats currently held: in one hold, or by one user in one event (lapsed holds do not count). */
-async function countSeats(trx: Trx, by: { holdId: number } | { eventId: number; userId: number; now: number }): Promise<number> {
-  const q = trx('event_seats as es').where('es.status', 'held');
-  if ('holdId' in by) q.where('es.hold_id', by.holdId);
-  else
-    q.join('holds as h', 'h.id', 'es.hold_id')
-      .where('es.event_id', by.eventId)
-      .where('h.user_id', by.userId)
-      .where('h.status', 'active')
-      .where('es.hold_expires_at', '>', by.now);
-  const [{ n }] = (await q.count({ n: '*' })) as [{ n: number | string }];
+async function seatsInHold(trx: Trx, holdId: number): Promise<number> {
+  const [{ n }] = (await trx('event_seats').where({ hold_id: holdId, status: 'held' }).count({ n: '*' })) as [{ n: number | string }];
   return Number(n);
 }
 
