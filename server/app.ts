@@ -53,7 +53,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { 'img-src': ["'self'", 'data:'], 'connect-src': ["'self'", 'ws:', 'wss:'] },
+        // upgrade-insecure-requests is off: it would make a browser fetch the demo's script and styles over
+        // https when the server is reached over plain http by IP or host name (only localhost is exempt).
+        directives: { 'img-src': ["'self'", 'data:'], 'connect-src': ["'self'", 'ws:', 'wss:'], 'upgrade-insecure-requests': null },
       },
     }),
   );

@@ -167,6 +167,14 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     void refreshWaitlist();
   });
   live.socket.on('connect', () => void refreshWaitlist());
+  live.socket.on('event:status', (notice) => {
+    if (notice.status === 'cancelled') say(`This event was cancelled${notice.reason ? `: ${notice.reason}` : ''}. Any booking is cancelled and refunded.`, 'error', 'EVENT_CANCELLED');
+    else if (notice.status === 'closed') say('Sales for this event are closed.', 'info', 'EVENT_NOT_ON_SALE');
+    else if (notice.status === 'on_sale') say('Tickets for this event are on sale now.', 'ok');
+  });
+  live.socket.on('booking:cancelled', (notice) => {
+    say(`Your booking ${notice.reference} was cancelled${notice.reason === 'event_cancelled' ? ' because the event was cancelled' : ' by the box office'}.`, 'error', 'BOOKING_CANCELLED');
+  });
 
   function updateAvailability(): void {
     const c = live.map.counts();
