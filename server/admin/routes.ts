@@ -4,6 +4,7 @@ import { bookingPage, bookingView, idempotencyKey } from '../bookings/schemas';
 import type { BookingsService } from '../bookings/service';
 import { eventPage, eventView, listEventsQuery, createEventInput } from '../events/schemas';
 import type { EventsService } from '../events/service';
+import { listBookingsQuery } from '../bookings/schemas';
 import type { ApiRouter } from '../http/route';
 import { holdView } from '../seats/schemas';
 import type { SeatsService } from '../seats/service';
@@ -22,7 +23,6 @@ import {
   eventParams,
   eventSeatParams,
   forceReleaseBody,
-  listAdminBookingsQuery,
   listVenuesQuery,
   reportQuery,
   reportView,
@@ -309,7 +309,7 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       summary: 'All bookings (paginated, filtered by event and status, sorted)',
       tag: TAG,
       access: STAFF,
-      query: listAdminBookingsQuery,
+      query: listBookingsQuery,
       responses: { 200: { description: 'A page of bookings', schema: bookingPage } },
     },
     async ({ query, user }) => ({ body: await s.bookings.list(user, query, { all: true }) }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createEventInput, EVENT_STATUSES } from '../events/schemas';
+import { createEventInput } from '../events/schemas';
 import { holdToken, seatIdList, seatStateView } from '../seats/schemas';
 import { idParam, pageQuery } from '../shared/validation';
 import { sectionInput } from '../venues/schemas';
@@ -95,27 +95,6 @@ export const updateEventBody = z
 export type UpdateEventBody = z.infer<typeof updateEventBody>;
 
 export const cancelEventBody = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict();
-
-export const listAdminEventsQuery = z
-  .object({
-    ...pageQuery,
-    status: z.enum(EVENT_STATUSES).optional(),
-    venueId: z.coerce.number().int().positive().optional(),
-    q: z.string().trim().min(1).max(100).optional(),
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
-    sort: z.enum(['startsAt', '-startsAt', 'name', '-name', 'id', '-id']).default('startsAt'),
-  })
-  .strict();
-
-export const listAdminBookingsQuery = z
-  .object({
-    ...pageQuery,
-    eventId: z.coerce.number().int().positive().optional(),
-    status: z.enum(['confirmed', 'cancelled']).optional(),
-    sort: z.enum(['createdAt', '-createdAt']).default('-createdAt'),
-  })
-  .strict();
 
 export const BLOCK_REASONS = ['house', 'broken', 'other'] as const;
 export const blockBody = z.object({ seatIds: seatIdList, reason: z.enum(BLOCK_REASONS).default('other') }).strict();
