@@ -316,6 +316,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
 
   // ----- panels -----
   let timer: number | undefined;
+  let warnedFor: string | undefined;
   function renderHold(): void {
     clearInterval(timer);
     persistHold();
@@ -352,6 +353,11 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
       }
       countdown.textContent = `Held for you: ${mmss(left)}`;
       countdown.classList.toggle('urgent', left < 60000);
+      // One spoken warning a minute before the end (the timer itself is not read out every second).
+      if (left < 60000 && left > 50000 && warnedFor !== current.holdToken) {
+        warnedFor = current.holdToken;
+        say('Less than a minute left on your hold: book now or ask for more time.', 'info');
+      }
     };
     tick();
     timer = window.setInterval(tick, 250);
