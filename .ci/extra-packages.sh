@@ -4,4 +4,4 @@ if [ ! -x /usr/bin/chromium ]; then
   log "installing chromium from Debian (for tests/e2e)"
   apt_install chromium
 fi
-/usr/bin/chromium --version || true
+/usr/bin/chromium --version 2>/dev/null || true
