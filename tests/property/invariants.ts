@@ -62,5 +62,24 @@ export async function invariantViolations(db: Db, eventId: number): Promise<stri
     const l = last.get(s.seat_id);
     if (l && (l.version !== s.version || l.to !== s.status)) out.push(`seat ${s.seat_id}: is ${s.status}@${s.version} but its last change says ${l.to}@${l.version}`);
   }
+
+  // 4. Waitlist: one active entry per user; an offered entry's hold is a waitlist hold in the same user's
+  //    name; an active waitlist hold belongs to an offered entry.
+  if (await db.schema.hasTable('waitlist_entries')) {
+    const entries = await db('waitlist_entries').where({ event_id: eventId }).select('id', 'user_id', 'status', 'offer_hold_id');
+    const activePerUser = new Map<number, number>();
+    for (const e of entries) if (e.status === 'waiting' || e.status === 'offered') activePerUser.set(e.user_id, (activePerUser.get(e.user_id) ?? 0) + 1);
+    for (const [user, n] of activePerUser) if (n > 1) out.push(`user ${user} has ${n} active waitlist entries`);
+    const allHolds = new Map((await db('holds').where({ event_id: eventId }).select('id', 'user_id', 'status', 'source')).map((h) => [Number(h.id), h]));
+    for (const e of entries.filter((x) => x.status === 'offered')) {
+      const h = allHolds.get(Number(e.offer_hold_id));
+      if (!h || h.user_id !== e.user_id || h.source !== 'waitlist') out.push(`offered entry ${e.id}: offer hold ${e.offer_hold_id} is ${JSON.stringify(h)}`);
+    }
+    for (const h of allHolds.values()) {
+      if (h.source === 'waitlist' && h.status === 'active' && !entries.some((e) => e.status === 'offered' && Number(e.offer_hold_id) === Number(h.id))) {
+        out.push(`active waitlist hold ${h.id} has no offered entry`);
+      }
+    }
+  }
   return out;
 }

@@ -7,7 +7,8 @@ import { invariantViolations } from './invariants';
 
 /**
  * Model-based test of the whole seat state machine against a running node: random sequences of hold,
- * release (all or some), extend, book, cancel, block, unblock, and time passing with a sweep, by the owner
+ * release (all or some), extend, book, cancel, block, unblock, waitlist join/accept/decline/leave (with the
+ * offers the server makes on its own), and time passing with a sweep, by the owner
  * or by someone else, over REST or the socket. A plain in-memory model predicts each reply (success, or the
  * exact error code and the seats named); after every command the seats' statuses in the database must match
  * the model, and after every run the database invariants must hold.
@@ -95,8 +96,31 @@ function expectReply(got: Reply, want: { ok: true } | { code: string; seatIds?: 
   if (want.seatIds && JSON.stringify(got.details?.seatIds) !== JSON.stringify(want.seatIds)) throw new Error(`${what}: expected seats ${want.seatIds}, got ${JSON.stringify(got.details)}`);
 }
 
+/**
+ * Waitlist offers are made by the server on its own after seats are freed (a matching pass per event,
+ * queued after the commit). Wait for the passes, then learn the offers they made: an offer may only take
+ * seats the model says are free, and becomes a hold in the entry owner's name that cannot be extended.
+ */
+async function settleWaitlist(m: Model, r: Real): Promise<void> {
+  await r.env.nodes[0]!.services.waitlist.idle();
+  const offers = await r.env.db('holds').where({ event_id: r.ev.eventId, source: 'waitlist', status: 'active' }).select('id', 'token', 'user_id', 'expires_at', 'max_expires_at');
+  for (const o of offers) {
+    if (m.holds.some((h) => h.token === o.token)) continue;
+    const user = r.users.findIndex((u) => u.id === o.user_id);
+    if (user < 0) throw new Error(`offer ${o.token} to a user outside the test`);
+    const seats = (await r.env.db('event_seats').where({ event_id: r.ev.eventId, hold_id: o.id, status: 'held' }).select('seat_id')).map((x) => x.seat_id as number);
+    const t = now(r);
+    for (const id of seats) if (!free(m, id, t)) throw new Error(`waitlist offered seat ${id}, which the model has ${m.seats.get(id)!.status}`);
+    const h: MHold = { token: o.token, user, seats: new Set(), expiresAt: Number(o.expires_at), maxExpiresAt: Number(o.max_expires_at), status: 'active' };
+    m.holds.push(h);
+    for (const id of seats) setSeat(m, id, { status: 'held', hold: h });
+    r.stats.set('waitlist offer', (r.stats.get('waitlist offer') ?? 0) + 1);
+  }
+}
+
 /** After every command: each seat's status in the database is what the model says (a lapsed hold may not be swept yet). */
 async function compare(m: Model, r: Real, what: string): Promise<void> {
+  await settleWaitlist(m, r);
   const rows = await r.env.db('event_seats').where({ event_id: r.ev.eventId }).select('seat_id', 'status', 'hold_id');
   const t = now(r);
   for (const row of rows) {
@@ -249,6 +273,77 @@ class UnblockCmd implements Cmd {
   toString = () => `unblock(${this.seatIdx})`;
 }
 
+interface EntryRow {
+  id: number;
+  user_id: number;
+  status: string;
+  offer_hold_id: number | null;
+}
+const entries = async (r: Real): Promise<EntryRow[]> =>
+  r.env.db('waitlist_entries').where({ event_id: r.ev.eventId }).orderBy('id').select('id', 'user_id', 'status', 'offer_hold_id');
+const offerHold = async (m: Model, r: Real, e: EntryRow): Promise<MHold | undefined> => {
+  if (!e.offer_hold_id) return undefined;
+  const row = await r.env.db('holds').where({ id: e.offer_hold_id }).first('token');
+  return m.holds.find((h) => h.token === row?.token);
+};
+
+/** Join the waitlist: one active (waiting or offered) entry per user and event. */
+class JoinCmd implements Cmd {
+  constructor(readonly user: number, readonly partySize: number) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const active = (await entries(r)).some((e) => e.user_id === r.users[this.user]!.id && (e.status === 'waiting' || e.status === 'offered'));
+    const got = await rest(r, 'POST', `/api/events/${r.ev.eventId}/waitlist`, r.users[this.user]!.token, { partySize: this.partySize });
+    expectReply(got, active ? { code: 'WAITLIST_ALREADY_JOINED' } : { ok: true }, this.toString());
+    await compare(m, r, this.toString());
+  }
+  toString = () => `waitlist-join(u${this.user}, ${this.partySize})`;
+}
+
+/** Accept, decline or leave one of the event's entries, as its owner. */
+class EntryCmd implements Cmd {
+  constructor(readonly action: 'accept' | 'decline' | 'leave', readonly entryIdx: number) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const all = await entries(r);
+    if (!all.length) return;
+    const e = all[this.entryIdx % all.length]!;
+    const user = r.users.findIndex((u) => u.id === e.user_id);
+    const token = r.users[user]!.token;
+    const h = await offerHold(m, r, e);
+    const t = now(r);
+    if (this.action === 'accept') {
+      const got = await rest(r, 'POST', `/api/waitlist/${e.id}/accept`, token, undefined, { 'Idempotency-Key': `waitlist-${r.ev.eventId}-${r.keys++}` });
+      if (e.status !== 'offered' || !h || !live(h, t)) {
+        if (got.ok) throw new Error(`${this}: accepted an entry that is ${e.status} (offer ${h ? (live(h, t) ? 'live' : h.status) : 'none'})`);
+        expectReply(got, { code: got.code! }, this.toString());
+      } else {
+        expectReply(got, { ok: true }, this.toString());
+        const b: MBooking = { id: got.data.id, user, seats: [...h.seats].sort((a, c) => a - c), status: 'confirmed' };
+        m.bookings.push(b);
+        h.status = 'booked';
+        for (const id of b.seats) setSeat(m, id, { status: 'booked', booking: b });
+      }
+    } else {
+      const got = this.action === 'decline' ? await rest(r, 'POST', `/api/waitlist/${e.id}/decline`, token) : await rest(r, 'DELETE', `/api/waitlist/${e.id}`, token);
+      const allowed = this.action === 'decline' ? e.status === 'offered' : e.status === 'waiting' || e.status === 'offered';
+      if (!allowed) {
+        if (got.ok) throw new Error(`${this}: ${this.action} of an entry that is ${e.status}`);
+        expectReply(got, { code: got.code! }, this.toString());
+      } else {
+        expectReply(got, { ok: true }, this.toString());
+        // An open offer is given back: its hold is released (even if it lapsed and is not swept yet).
+        if (e.status === 'offered' && h && h.status === 'active') {
+          for (const id of [...h.seats]) setSeat(m, id, { status: 'available' });
+          h.status = 'released';
+        }
+      }
+    }
+    await compare(m, r, this.toString());
+  }
+  toString = () => `waitlist-${this.action}(e${this.entryIdx})`;
+}
+
 /** Time passes, then a sweep: lapsed holds give their seats back (by the database's record of expiry). */
 class TickCmd implements Cmd {
   constructor(readonly seconds: number) {}
@@ -275,6 +370,10 @@ const stranger = fc.integer({ min: 0, max: 4 }).map((n) => n === 0);
 const hold = fc.tuple(user, pickSeats, fc.boolean()).map(([u, s, v]) => new HoldCmd(u, s, v));
 const book = fc.tuple(idx, stranger, fc.boolean()).map(([h, x, v]) => new BookCmd(h, x, v));
 const tick = fc.constantFrom(10, 45, 61, 200).map((s) => new TickCmd(s));
+const waitlist = [
+  fc.tuple(user, fc.integer({ min: 1, max: 3 })).map(([u, n]) => new JoinCmd(u, n)),
+  fc.tuple(fc.constantFrom('accept' as const, 'accept' as const, 'decline' as const, 'leave' as const), idx).map(([a, e]) => new EntryCmd(a, e)),
+];
 const commands = [
   hold,
   hold,
@@ -288,6 +387,7 @@ const commands = [
   fc.nat({ max: SEATS - 1 }).map((s) => new UnblockCmd([s])),
   tick,
   tick,
+  ...waitlist,
 ];
 
 describe.each(testDialects())('seat state machine, model-based (%s)', (dialect) => {
