@@ -136,6 +136,8 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     io.disconnectSockets(true);
     await io.close().catch(() => undefined);
     await closed;
+    // Requests that finished during the drain may have queued waitlist passes; let them commit first.
+    await services.waitlist.idle();
     await waitForIdlePool(db, 5_000);
     await redis?.close();
     if (ownsDb) await db.destroy();
