@@ -55,7 +55,7 @@ export function command<E extends keyof ClientToServerEvents, S extends z.ZodTyp
     } catch (err) {
       const { status, body } = toErrorBody(err);
       if (status >= 500) ctx.logger.error({ err, command: name, sid: socket.id }, 'socket command failed');
-      failure = err instanceof AppError ? err : new AppError(500, 'INTERNAL', body.message);
+      failure = err instanceof AppError ? err : new AppError(status, body.code, body.message);
       ack({ ok: false, error: body });
     } finally {
       ctx.afterCommand?.(name, Number(process.hrtime.bigint() - started) / 1e6, failure);

@@ -79,8 +79,25 @@ export class SeatUnavailableError extends ConflictError {
   }
 }
 
+/** Network-level codes of a database (or Redis) that is down, restarting or refusing connections. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', 'ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR']);
+
+/**
+ * True for failures of a backing service rather than of the request: the database restarting, a lost
+ * connection, a pool that could not get a connection in time. The client may retry (bookings are
+ * idempotent by key), so these answer 503 SERVICE_UNAVAILABLE instead of 500.
+ */
+export function isServiceUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if ((typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) || e.name === 'KnexTimeoutError') return true;
+  // mysql2, when a transaction's connection died under it (its ROLLBACK then fails without a code).
+  return typeof e.message === 'string' && /connection is in closed state|Connection lost/i.test(e.message);
+}
+
 /** Shapes any thrown value into the public error body; unknown errors become INTERNAL. */
 export function toErrorBody(err: unknown): { status: number; body: { code: string; message: string; details?: unknown } } {
   if (err instanceof AppError) return { status: err.status, body: err.toJSON() };
+  if (isServiceUnavailable(err)) return { status: 503, body: { code: 'SERVICE_UNAVAILABLE', message: 'A backing service is unavailable; retry shortly' } };
   return { status: 500, body: { code: 'INTERNAL', message: 'Something went wrong on our side' } };
 }
