@@ -4,8 +4,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { Server } from 'socket.io';
-import { io as ioc, type Socket } from 'socket.io-client';
 import { Latency, now, pool, sleep, wallNow, type LatencySummary } from './stats';
+import { ClientThread } from './workers';
 
 export interface CasResult {
   concurrency: number;
@@ -115,9 +115,9 @@ export interface BroadcastResult {
 }
 
 /**
- * A bare Socket.IO server (no auth, no database) broadcasting `io.to(room).emit` to `watchers` clients at
- * `ratePerS`, payloads shaped like a one-seat `seats:changed` batch. Latency runs from the emit call to each
- * client's receipt, on the same machine and event loop arrangement as the Evently measurement.
+ * A bare Socket.IO server (no auth, no database) broadcasting `io.to(room).emit` to `watchers` clients (in a
+ * client thread, like the Evently watchers) at `ratePerS`, payloads shaped like a one-seat `seats:changed`
+ * batch. Latency runs from the emit call to each client's receipt.
  */
 export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: number; durationMs: number; connectConcurrency: number }): Promise<BroadcastResult> {
   const http = createServer();
@@ -125,45 +125,34 @@ export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: num
   io.of('/events/1').on('connection', (s) => void s.join('event'));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const port = (http.address() as AddressInfo).port;
-  const latency = new Latency();
-  const sent = new Map<number, number>();
-  let delivered = 0;
-  const sockets: Socket[] = [];
-  await pool(
-    Array.from({ length: o.watchers }, (_, i) => i),
-    o.connectConcurrency,
-    async () => {
-      const s = ioc(`http://127.0.0.1:${port}/events/1`, { transports: ['websocket'], reconnection: false, forceNew: true });
-      s.on('seats:changed', (b: { cursor: number }) => {
-        const t = sent.get(b.cursor);
-        if (t !== undefined) {
-          latency.recordMs(wallNow() - t);
-          delivered++;
-        }
-      });
-      sockets.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once('connect', () => resolve());
-        s.once('connect_error', reject);
-      });
-    },
-  );
-  await sleep(500);
-  const nsp = io.of('/events/1');
-  let seq = 0;
-  const interval = 1000 / o.ratePerS;
-  const end = now() + o.durationMs;
-  while (now() < end) {
-    seq++;
-    sent.set(seq, wallNow());
-    nsp.to('event').emit('seats:changed', { eventId: 1, cursor: seq, seats: [{ id: (seq % 1000) + 1, status: 'held', version: seq + 1, expiresAt: new Date().toISOString() }] });
-    await sleep(interval);
+  const sent = new Map<string, number>();
+  const thread = new ClientThread({ kind: 'watchers', urls: [`http://127.0.0.1:${port}`], eventId: 1, tokens: Array.from({ length: o.watchers }, () => null), connectConcurrency: o.connectConcurrency, waitFor: 'connect' });
+  try {
+    await thread.next('connected');
+    await sleep(500);
+    const nsp = io.of('/events/1');
+    let seq = 0;
+    const interval = 1000 / o.ratePerS;
+    const end = now() + o.durationMs;
+    while (now() < end) {
+      const tick = now();
+      seq++;
+      const seat = { id: (seq % 1000) + 1, status: 'held', version: seq + 1, expiresAt: new Date().toISOString() };
+      sent.set(`${seat.id}:${seat.version}`, wallNow());
+      nsp.to('event').emit('seats:changed', { eventId: 1, cursor: seq, seats: [seat] });
+      await sleep(Math.max(0, interval - (now() - tick)));
+    }
+    await sleep(1500);
+    thread.send({ type: 'finish', commitTimes: [...sent] });
+    const done = await thread.next<{ delivery: string }>('done');
+    const latency = new Latency();
+    latency.merge(done.delivery);
+    return { watchers: o.watchers, changes: seq, delivered: latency.count, latency: latency.summary() };
+  } finally {
+    await thread.stop();
+    io.close();
+    await new Promise<void>((r) => http.close(() => r()));
   }
-  await sleep(1000);
-  for (const s of sockets) s.close();
-  io.close();
-  await new Promise<void>((r) => http.close(() => r()));
-  return { watchers: o.watchers, changes: seq, delivered, latency: latency.summary() };
 }
 
 /** A server in a child process whose memory can be sampled on its own (clients stay in this process). */

@@ -21,6 +21,7 @@ options (defaults depend on the scenario; see load/README.md):
   --join-window-ms MS    join-storm spread
   --pool N               DB_POOL_MAX per node
   --baseline true|false  --memory true|false  --memory-connections N
+  --watcher-role box_office|anonymous
   --dialect mysql|sqlite --mysql-url URL  --redis-url URL
   --url URL --database-url URL   target a running deployment (JWT_SECRET from the environment)
   --env KEY=VALUE        extra server environment (repeatable)

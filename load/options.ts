@@ -35,6 +35,8 @@ export const optionsSchema = z
     memoryConnections: int(0, 50_000).optional(),
     baseline: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     memory: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+    /** Watchers sign in as box office (their batches carry holders, read from the database) or watch anonymously. */
+    watcherRole: z.enum(['box_office', 'anonymous']).default('box_office'),
     dialect: z.enum(['mysql', 'sqlite']).default('mysql'),
     url: z.string().url().optional(),
     databaseUrl: z.string().regex(/^(mysql:\/\/.+|sqlite:.+)$/).optional(),
@@ -72,6 +74,7 @@ export interface Options {
   memoryConnections: number;
   baseline: boolean;
   memory: boolean;
+  watcherRole: 'box_office' | 'anonymous';
   dialect: 'mysql' | 'sqlite';
   url?: string;
   databaseUrl?: string;
@@ -84,7 +87,7 @@ export interface Options {
   env: Record<string, string>;
 }
 
-type Defaults = Omit<Options, 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
+type Defaults = Omit<Options, 'watcherRole' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
 
 const base: Defaults = {
   nodes: 1,
@@ -111,7 +114,7 @@ const base: Defaults = {
 
 /** Per-scenario defaults: the sizes where they fit 2 cores, otherwise noted in load/README.md. */
 export const DEFAULTS: Record<ScenarioName, Defaults> = {
-  'flash-sale': { ...base, nodes: 2, buyers: 2000, seats: 1000, watchers: 20, duration: 60, strategy: 'hotspot' },
+  'flash-sale': { ...base, nodes: 2, buyers: 2000, seats: 1000, watchers: 20, duration: 60, strategy: 'hotspot', holdTtl: 30, expireProbability: 0.05 },
   'hot-seat': { ...base, nodes: 1, seats: 10, contenders: [8, 256], duration: 15, seatsPerHold: 1, bookProbability: 0, expireProbability: 0 },
   'fan-out': { ...base, nodes: 1, seats: 1000, watchers: 2000, rate: 10, duration: 20, connectConcurrency: 200 },
   'join-storm': { ...base, nodes: 1, seats: 20_000, clients: 1000, joinWindowMs: 1000 },

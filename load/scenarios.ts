@@ -2,15 +2,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Server } from 'socket.io';
-import { io as ioc } from 'socket.io-client';
-import type { SeatsChanged } from '../server/realtime/protocol';
+import type { Ack, HoldView } from '../server/realtime/protocol';
 import { audit, type AuditResult } from './audit';
 import { bareBroadcastBaseline, casBaseline, idleMemoryPerConnection, startMemoryProbe, type CasResult, type IdleMemoryResult } from './baselines';
-import { Buyer, BuyerStats, connect, firstSnapshot, SeatChooser, watcher, type BuyerPlan, type ClientSocket } from './clients';
+import { BuyerStats, connect, firstSnapshot, send, type BuyerPlan, type Strategy } from './clients';
+import { deserializeStats, type SerializedStats } from './client-worker';
+import { ClientThread } from './workers';
 import { Cluster, type LoadUser, type SeededEvent } from './harness';
 import type { Options, ScenarioName } from './options';
 import { figure, machine, type Figure, type Report } from './report';
-import { gc, Latency, now, pool, Progress, round, sleep, wallNow } from './stats';
+import { gc, Latency, now, Progress, round, sleep, wallNow } from './stats';
 
 /** rows x seatsPerRow == seats, rows of at most 50 (or 200 for big venues). */
 function layout(seats: number): { rows: number; seatsPerRow: number } {
@@ -28,39 +29,69 @@ interface Ctx {
   acked: { bookingId: number; seatIds: number[] }[];
 }
 
-/** Receipt side of broadcast delivery: commit (observed in the node) to this client's receipt. */
-function deliveryRecorder(cluster: Cluster, hist: Latency): (b: SeatsChanged, at: number) => void {
-  return (b, at) => {
-    for (const s of b.seats) {
-      const t = cluster.commitTimes.get(`${s.id}:${s.version}`);
-      if (t !== undefined) hist.recordMs(at - t);
-    }
+/** Watchers in a client thread; `finish()` matches their receipts with the cluster's commit times. */
+async function startWatchers(ctx: Ctx, eventId: number, tokens: (string | null)[]): Promise<{ finish(): Promise<Latency> }> {
+  if (tokens.length === 0) return { finish: async () => new Latency() };
+  const thread = new ClientThread({ kind: 'watchers', urls: ctx.cluster.urls, eventId, tokens, connectConcurrency: ctx.opts.connectConcurrency, waitFor: 'snapshot' });
+  const { failures } = await thread.next<{ failures: number }>('connected');
+  if (failures) ctx.details.watcherConnectFailures = failures;
+  return {
+    finish: async () => {
+      await sleep(500);
+      thread.send({ type: 'finish', commitTimes: [...ctx.cluster.commitTimes] });
+      const done = await thread.next<{ delivery: string; unmatched: number }>('done');
+      await thread.stop();
+      const h = new Latency();
+      h.merge(done.delivery);
+      return h;
+    },
   };
 }
 
-async function connectBuyers(ctx: Ctx, ev: SeededEvent, users: LoadUser[], plan: BuyerPlan, stats: BuyerStats, chooser: SeatChooser, onBatch?: (b: SeatsChanged, at: number) => void): Promise<Buyer[]> {
-  const urls = ctx.cluster.urls;
-  const buyers = users.map((u, i) => new Buyer(urls[i % urls.length]!, ev.eventId, u.token, stats, chooser, plan, onBatch));
-  await pool(buyers, ctx.opts.connectConcurrency, (b) => b.connect().catch(() => undefined));
-  return buyers;
+interface BuyersRun {
+  stats: BuyerStats;
+  seconds: number;
+  queries: number;
 }
 
-async function connectWatchers(ctx: Ctx, eventId: number, tokens: (string | undefined)[], onBatch: (b: SeatsChanged, at: number) => void): Promise<ClientSocket[]> {
-  const urls = ctx.cluster.urls;
-  const sockets: ClientSocket[] = [];
-  let failed = 0;
-  await pool(tokens, ctx.opts.connectConcurrency, async (t, i) => {
-    const w = watcher(urls[i % urls.length]!, eventId, t, onBatch);
-    sockets.push(w.socket);
-    await w.ready.catch(() => failed++);
+/** Buyers in a client thread: connect them all, then open the sale at once; returns what they measured. */
+async function runBuyers(
+  ctx: Ctx,
+  ev: SeededEvent,
+  users: LoadUser[],
+  plan: BuyerPlan,
+  o: { strategy: Strategy; durationMs: number; stopAtSeatsBooked?: number; lingerMs: number; label?: string; onStart?: () => void },
+): Promise<BuyersRun> {
+  const thread = new ClientThread({
+    kind: 'buyers',
+    urls: ctx.cluster.urls,
+    eventId: ev.eventId,
+    users,
+    seats: ev.seats,
+    strategy: o.strategy,
+    plan,
+    connectConcurrency: ctx.opts.connectConcurrency,
+    durationMs: o.durationMs,
+    stopAtSeatsBooked: o.stopAtSeatsBooked,
+    lingerMs: o.lingerMs,
   });
-  if (failed) ctx.details.watcherConnectFailures = failed;
-  return sockets;
-}
-
-function buyerProgress(stats: BuyerStats, extra: () => string = () => ''): (s: number) => string {
-  return (s) =>
-    `${s.toFixed(0)}s holds ${stats.holds}/${stats.holdAttempts} (${(stats.holdAttempts / Math.max(s, 0.001)).toFixed(0)}/s) conflicts ${stats.conflicts} bookings ${stats.bookings} releases ${stats.releases} expire ${stats.letExpire} p99 ${stats.holdAck.summary().p99}ms ${extra()}`;
+  try {
+    await thread.next('connected');
+    const progress = new Progress((s) => {
+      const c = thread.progress.counters;
+      return `${s.toFixed(0)}s ${o.label ?? ''}holds ${c.holds ?? 0}/${c.holdAttempts ?? 0} (${((c.holdAttempts ?? 0) / Math.max(s, 0.001)).toFixed(0)}/s) conflicts ${c.conflicts ?? 0} bookings ${c.bookings ?? 0} (${c.seatsBooked ?? 0} seats) releases ${c.releases ?? 0} lapse ${c.letExpire ?? 0} p99 ${thread.progress.p99 ?? 0}ms`;
+    }, ctx.opts.progress).start();
+    const q0 = ctx.cluster.queryCount();
+    thread.send({ type: 'start' });
+    o.onStart?.();
+    await thread.next('ran');
+    const queries = ctx.cluster.queryCount() - q0;
+    const done = await thread.next<{ seconds: number; stats: SerializedStats }>('done');
+    progress.stop();
+    return { stats: deserializeStats(done.stats), seconds: done.seconds, queries };
+  } finally {
+    await thread.stop();
+  }
 }
 
 function buyerSummary(stats: BuyerStats, seconds: number, queries: number): Record<string, unknown> {
@@ -102,25 +133,16 @@ async function flashSale(ctx: Ctx): Promise<void> {
   const ev = await cluster.seedEvent({ ...layout(opts.seats), holdTtlSeconds: opts.holdTtl, maxSeatsPerOrder: Math.max(10, opts.seatsPerHold), maxSeatsPerUser: Math.max(10, opts.seatsPerHold * 2) });
   ctx.eventIds.push(ev.eventId);
   const [users, staff] = [await cluster.createUsers(opts.buyers), await cluster.createUsers(opts.watchers, 'box_office')];
-  const stats = new BuyerStats();
-  const delivery = new Latency();
-  const chooser = new SeatChooser(ev.seats, opts.strategy);
   const plan: BuyerPlan = { seatsPerHold: opts.seatsPerHold, bookProbability: opts.bookProbability, expireProbability: opts.expireProbability, thinkMs: opts.thinkMs, oneBooking: true, maxAttempts: 1000 };
-  const watchers = await connectWatchers(ctx, ev.eventId, staff.map((s) => s.token), deliveryRecorder(cluster, delivery));
-  const buyers = await connectBuyers(ctx, ev, users, plan, stats, chooser);
-  const progress = new Progress(buyerProgress(stats, () => `booked ${stats.seatsBooked}/${opts.seats}`), opts.progress).start();
-  const q0 = cluster.queryCount();
-  const t0 = now();
-  const stop = () => stats.seatsBooked >= opts.seats || now() - t0 > opts.duration * 1000;
-  await Promise.all(buyers.map((b) => b.run(stop)));
-  const seconds = (now() - t0) / 1000;
-  const queries = cluster.queryCount() - q0;
-  // Let left-to-lapse holds expire so their broadcast delay is measured too.
-  const waitUntil = now() + (opts.holdTtl + 2) * 1000;
-  while (buyers.some((b) => b.pendingExpiries() > 0) && now() < waitUntil) await sleep(100);
-  progress.stop();
-  for (const b of buyers) b.close();
-  for (const w of watchers) w.close();
+  const watchers = await startWatchers(ctx, ev.eventId, staff.map((s) => (opts.watcherRole === 'anonymous' ? null : s.token)));
+  const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, {
+    strategy: opts.strategy,
+    durationMs: opts.duration * 1000,
+    stopAtSeatsBooked: opts.seats,
+    // Let left-to-lapse holds expire so their broadcast delay is measured too.
+    lingerMs: (opts.holdTtl + 3) * 1000,
+  });
+  const delivery = await watchers.finish();
   ctx.acked.push(...stats.acked);
   details.run = buyerSummary(stats, seconds, queries);
   details.delivery = delivery.summary();
@@ -131,8 +153,8 @@ async function flashSale(ctx: Ctx): Promise<void> {
     cas = await casBaseline(cluster.databaseUrl, { concurrency: opts.buyers, connections: cluster.opts.poolMax * Math.max(1, cluster.nodes.length), rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
     details.casBaseline = cas;
   }
-  if (opts.baseline) {
-    bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, stats.holds / seconds), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency });
+  if (opts.baseline && opts.watchers > 0) {
+    bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, Math.min(200, stats.holds / seconds)), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency });
     details.bareBroadcast = bare;
   }
   casFigures(figures, '', stats, seconds, queries, cas);
@@ -140,7 +162,7 @@ async function flashSale(ctx: Ctx): Promise<void> {
   figures.push(figure('booking ack p50', stats.bookAck.summary().p50, 'ms'));
   figures.push(figure('booking ack p99', stats.bookAck.summary().p99, 'ms'));
   figures.push(figure('seats sold', stats.seatsBooked, 'seats'));
-  figures.push(figure(`broadcast delivery p50 (commit -> ${opts.watchers} box-office watchers)`, delivery.summary().p50, 'ms', bare?.latency.p50));
+  figures.push(figure(`broadcast delivery p50 (commit -> ${opts.watchers} ${opts.watcherRole} watchers)`, delivery.summary().p50, 'ms', bare?.latency.p50));
   figures.push(figure('broadcast delivery p99', delivery.summary().p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
   if (stats.expiryDelivery.count) figures.push(figure('expired hold -> broadcast p99', stats.expiryDelivery.summary().p99, 'ms', undefined, { value: ['<=', 1000] }));
 }
@@ -153,17 +175,8 @@ async function hotSeat(ctx: Ctx): Promise<void> {
     const ev = await cluster.seedEvent({ rows: 1, seatsPerRow: opts.seats, holdTtlSeconds: opts.holdTtl, maxSeatsPerOrder: 10, maxSeatsPerUser: 10 });
     ctx.eventIds.push(ev.eventId);
     const users = await cluster.createUsers(c);
-    const stats = new BuyerStats();
     const plan: BuyerPlan = { seatsPerHold: opts.seatsPerHold, bookProbability: opts.bookProbability, expireProbability: opts.expireProbability, thinkMs: opts.thinkMs, oneBooking: false, maxAttempts: Number.MAX_SAFE_INTEGER, blind: true };
-    const buyers = await connectBuyers(ctx, ev, users, plan, stats, new SeatChooser(ev.seats, 'random'));
-    const progress = new Progress(buyerProgress(stats, () => `[${c} contenders]`), opts.progress).start();
-    const q0 = cluster.queryCount();
-    const t0 = now();
-    await Promise.all(buyers.map((b) => b.run(() => now() - t0 > opts.duration * 1000)));
-    const seconds = (now() - t0) / 1000;
-    const queries = cluster.queryCount() - q0;
-    progress.stop();
-    for (const b of buyers) b.close();
+    const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, { strategy: 'random', durationMs: opts.duration * 1000, lingerMs: 0, label: `[${c}] ` });
     ctx.acked.push(...stats.acked);
     let cas: CasResult | undefined;
     if (opts.baseline && cluster.databaseUrl.startsWith('mysql')) {
@@ -189,57 +202,46 @@ async function fanOut(ctx: Ctx): Promise<void> {
   const ev = await cluster.seedEvent({ ...layout(opts.seats), holdTtlSeconds: 600, maxSeatsPerOrder: 10, maxSeatsPerUser: 10 });
   ctx.eventIds.push(ev.eventId);
   const [holder] = await cluster.createUsers(1);
-  const delivery = new Latency();
-  let received = 0;
-  const record = deliveryRecorder(cluster, delivery);
   const connectStart = now();
-  const progressConnect = new Progress((s) => `${s.toFixed(0)}s connecting watchers: ${received}`, opts.progress);
-  const watchers = await connectWatchers(ctx, ev.eventId, Array.from({ length: opts.watchers }, () => undefined), (b, at) => {
-    received++;
-    record(b, at);
-  });
-  progressConnect.stop();
+  const watchers = await startWatchers(ctx, ev.eventId, Array.from({ length: opts.watchers }, () => null));
   details.connectSeconds = round((now() - connectStart) / 1000);
   const socket = connect(cluster.urls[0]!, ev.eventId, holder!.token);
   await firstSnapshot(socket);
-  received = 0;
   const holdAck = new Latency();
   let changes = 0;
-  const progress = new Progress((s) => `${s.toFixed(0)}s changes ${changes} deliveries ${received}/${changes * opts.watchers} p99 ${delivery.summary().p99}ms`, opts.progress).start();
+  const progress = new Progress((s) => `${s.toFixed(0)}s ${opts.watchers} watchers, changes ${changes}, hold ack p99 ${holdAck.summary().p99}ms`, opts.progress).start();
   // Each tick holds one seat and releases the previous tick's hold: two committed changes per tick.
   const interval = 1000 / opts.rate;
-  const end = now() + opts.duration * 1000;
+  const t0 = now();
+  const end = t0 + opts.duration * 1000;
   let previous: string | undefined;
   let i = 0;
   while (now() < end) {
     const tick = now();
     const seatId = ev.seats[i++ % ev.seats.length]!.id;
-    const t0 = now();
-    const ack = await (socket as any).timeout(30_000).emitWithAck('seat:hold', { seatIds: [seatId] });
-    holdAck.recordMs(now() - t0);
+    const t1 = now();
+    const ack = (await send(socket, 'seat:hold', { seatIds: [seatId] })) as Ack<HoldView>;
+    holdAck.recordMs(now() - t1);
     if (ack.ok) changes++;
-    if (previous) {
-      const rel = await (socket as any).timeout(30_000).emitWithAck('seat:release', { holdToken: previous });
-      if (rel.ok) changes++;
-    }
+    if (previous && (await send(socket, 'seat:release', { holdToken: previous })).ok) changes++;
     previous = ack.ok ? ack.data.holdToken : undefined;
     await sleep(Math.max(0, interval - (now() - tick)));
   }
-  if (previous) await (socket as any).timeout(30_000).emitWithAck('seat:release', { holdToken: previous });
-  await sleep(1500);
+  if (previous && (await send(socket, 'seat:release', { holdToken: previous })).ok) changes++;
+  const seconds = (now() - t0) / 1000;
+  await sleep(1000);
   progress.stop();
-  const seconds = opts.duration;
   socket.close();
-  for (const w of watchers) w.close();
+  const delivery = await watchers.finish();
   const d = delivery.summary();
-  details.run = { changes, watchers: opts.watchers, batchesReceived: received, deliveries: d.count, expectedDeliveries: changes * opts.watchers, delivery: d, holdAck: holdAck.summary() };
+  details.run = { changes, seconds: round(seconds), watchers: opts.watchers, deliveries: d.count, expectedDeliveries: changes * opts.watchers, delivery: d, holdAck: holdAck.summary() };
   let bare: Awaited<ReturnType<typeof bareBroadcastBaseline>> | undefined;
   if (opts.baseline) {
     bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: changes / seconds, durationMs: Math.min(opts.duration, 15) * 1000, connectConcurrency: opts.connectConcurrency });
     details.bareBroadcast = bare;
   }
   figures.push(figure('watchers', opts.watchers, 'sockets'));
-  figures.push(figure('seat changes/s', changes / seconds, '1/s'));
+  figures.push(figure('seat changes/s', changes / seconds, '1/s', bare ? bare.changes / Math.min(opts.duration, 15) : undefined));
   figures.push(figure('deliveries (received / expected)', d.count / Math.max(1, changes * opts.watchers), 'ratio', bare ? bare.delivered / Math.max(1, bare.changes * bare.watchers) : undefined));
   figures.push(figure('delivery p50 (commit -> watcher)', d.p50, 'ms', bare?.latency.p50));
   figures.push(figure('delivery p99 (commit -> watcher)', d.p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
@@ -252,31 +254,18 @@ async function joinStorm(ctx: Ctx): Promise<void> {
   ctx.eventIds.push(ev.eventId);
   const users = await cluster.createUsers(opts.clients);
   const run = async (url: string, label: string, withToken: boolean) => {
-    const hist = new Latency();
-    let failures = 0;
-    let done = 0;
-    const sockets: ReturnType<typeof ioc>[] = [];
-    const progress = new Progress((s) => `${s.toFixed(1)}s ${label}: ${done}/${opts.clients} snapshots, p99 ${hist.summary().p99}ms`, opts.progress).start(250);
-    const t0 = now();
-    await Promise.all(
-      users.map(async (u, i) => {
-        await sleep((opts.joinWindowMs * i) / opts.clients);
-        const start = now();
-        const s = withToken ? connect(url, ev.eventId, u.token) : connect(url, ev.eventId);
-        sockets.push(s);
-        try {
-          await firstSnapshot(s, 60_000);
-          hist.recordMs(now() - start);
-        } catch {
-          failures++;
-        }
-        done++;
-      }),
-    );
-    const seconds = (now() - t0) / 1000;
-    progress.stop();
-    for (const s of sockets) s.close();
-    return { latency: hist.summary(), failures, seconds: round(seconds) };
+    const thread = new ClientThread({ kind: 'join', url, eventId: ev.eventId, tokens: users.map((u) => (withToken ? u.token : null)), windowMs: opts.joinWindowMs, timeoutMs: 60_000 });
+    try {
+      const progress = new Progress((s) => `${s.toFixed(1)}s ${label}: ${thread.progress.counters.done ?? 0}/${opts.clients} snapshots, p99 ${thread.progress.p99 ?? 0}ms`, opts.progress).start(250);
+      thread.send({ type: 'start' });
+      const done = await thread.next<{ latency: string; failures: number; seconds: number }>('done');
+      progress.stop();
+      const hist = new Latency();
+      hist.merge(done.latency);
+      return { latency: hist.summary(), failures: done.failures, seconds: round(done.seconds) };
+    } finally {
+      await thread.stop();
+    }
   };
   const q0 = cluster.queryCount();
   const evently = await run(cluster.urls[0]!, 'evently', true);
@@ -351,30 +340,30 @@ async function soak(ctx: Ctx): Promise<void> {
   const ev = await cluster.seedEvent({ ...layout(opts.seats), holdTtlSeconds: opts.holdTtl, maxSeatsPerOrder: 10, maxSeatsPerUser: 20 });
   ctx.eventIds.push(ev.eventId);
   const [users, staff] = [await cluster.createUsers(opts.buyers), await cluster.createUsers(opts.watchers, 'box_office')];
-  const stats = new BuyerStats();
-  const delivery = new Latency();
-  const watchers = await connectWatchers(ctx, ev.eventId, staff.map((s) => s.token), deliveryRecorder(cluster, delivery));
+  const watchers = await startWatchers(ctx, ev.eventId, staff.map((s) => (opts.watcherRole === 'anonymous' ? null : s.token)));
   const plan: BuyerPlan = { seatsPerHold: opts.seatsPerHold, bookProbability: opts.bookProbability, expireProbability: opts.expireProbability, thinkMs: opts.thinkMs, oneBooking: false, maxAttempts: Number.MAX_SAFE_INTEGER };
-  const buyers = await connectBuyers(ctx, ev, users, plan, stats, new SeatChooser(ev.seats, opts.strategy));
+  // Memory of this process (the server nodes; clients live in their own thread's heap) sampled during the run.
   const samples: { t: number; heapMiB: number; rssMiB: number }[] = [];
-  const sample = (t: number) => {
+  let t0 = now();
+  const sample = () => {
     gc();
     const m = process.memoryUsage();
-    samples.push({ t: round(t, 1), heapMiB: round(m.heapUsed / 2 ** 20), rssMiB: round(m.rss / 2 ** 20) });
+    samples.push({ t: round((now() - t0) / 1000, 1), heapMiB: round(m.heapUsed / 2 ** 20), rssMiB: round(m.rss / 2 ** 20) });
   };
-  const progress = new Progress(buyerProgress(stats, () => `heap ${samples.at(-1)?.heapMiB ?? '?'} MiB`), opts.progress).start();
-  const q0 = cluster.queryCount();
-  const t0 = now();
-  sample(0);
-  const sampler = setInterval(() => sample((now() - t0) / 1000), Math.max(1000, (opts.duration * 1000) / 20));
-  await Promise.all(buyers.map((b) => b.run(() => now() - t0 > opts.duration * 1000)));
+  let sampler: NodeJS.Timeout | undefined;
+  const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, {
+    strategy: opts.strategy,
+    durationMs: opts.duration * 1000,
+    lingerMs: 0,
+    onStart: () => {
+      t0 = now();
+      sample();
+      sampler = setInterval(sample, Math.max(1000, (opts.duration * 1000) / 20));
+    },
+  });
   clearInterval(sampler);
-  const seconds = (now() - t0) / 1000;
-  const queries = cluster.queryCount() - q0;
-  sample(seconds);
-  progress.stop();
-  for (const b of buyers) b.close();
-  for (const w of watchers) w.close();
+  sample();
+  const delivery = await watchers.finish();
   ctx.acked.push(...stats.acked);
   // Growth: least-squares slope of heap over the second half of the run (after warm-up), MiB per minute.
   const tail = samples.filter((s) => s.t >= seconds / 2);
@@ -394,7 +383,7 @@ async function soak(ctx: Ctx): Promise<void> {
   figures.push(figure('hold ack p99', stats.holdAck.summary().p99, 'ms'));
   figures.push(figure('broadcast delivery p99', delivery.summary().p99, 'ms'));
   if (stats.expiryDelivery.count) figures.push(figure('expired hold -> broadcast p99', stats.expiryDelivery.summary().p99, 'ms', undefined, { value: ['<=', 1000] }));
-  figures.push(figure('heap growth, 2nd half (load process: servers + clients)', slope, 'MiB/min'));
+  figures.push(figure('server heap growth, 2nd half (main thread: the nodes)', slope, 'MiB/min'));
   if (queries > 0) figures.push(figure('db round trips per hold attempt', queries / Math.max(1, stats.holdAttempts), 'queries'));
   await memoryComparison(ctx, ev.eventId);
 }

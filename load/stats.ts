@@ -17,6 +17,18 @@ export interface LatencySummary {
 export class Latency {
   private readonly h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 
+  /** Compact form to send between threads. */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.h);
+  }
+
+  /** Adds another histogram's values (e.g. decoded from a client thread). */
+  merge(encoded: string): void {
+    const other = hdr.decodeFromCompressedBase64(encoded);
+    this.h.add(other);
+    other.destroy();
+  }
+
   recordMs(ms: number): void {
     this.h.recordValue(Math.max(1, Math.round(ms * 1000)));
   }

@@ -1,0 +1,183 @@
+/**
+ * The simulated clients run here, in a worker thread, so their socket.io-client work (parsing every broadcast,
+ * seat maps) does not share an event loop with the server nodes under test. Jobs: 'buyers', 'watchers',
+ * 'join'. Protocol with the main thread: worker -> {type:'connected'}, {type:'progress'}, {type:'done'};
+ * main -> {type:'start'}, {type:'finish', commitTimes}.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { SeatsChanged } from '../server/realtime/protocol';
+import { Buyer, BuyerStats, connect, firstSnapshot, SeatChooser, watcher, type BuyerPlan, type ClientSocket, type Strategy } from './clients';
+import type { LoadUser, SeatInfo } from './harness';
+import { Latency, now, pool, sleep } from './stats';
+
+export type ClientJob =
+  | {
+      kind: 'buyers';
+      urls: string[];
+      eventId: number;
+      users: LoadUser[];
+      seats: SeatInfo[];
+      strategy: Strategy;
+      plan: BuyerPlan;
+      connectConcurrency: number;
+      durationMs: number;
+      /** Stop once this many seats are booked (flash sale sold out). */
+      stopAtSeatsBooked?: number;
+      /** After the run, wait up to this long for holds left to lapse to come back (expiry delay measurement). */
+      lingerMs: number;
+    }
+  | { kind: 'watchers'; urls: string[]; eventId: number; tokens: (string | null)[]; connectConcurrency: number; waitFor: 'snapshot' | 'connect' }
+  | { kind: 'join'; url: string; eventId: number; tokens: (string | null)[]; windowMs: number; timeoutMs: number };
+
+/** BuyerStats as it crosses the thread boundary. */
+export interface SerializedStats {
+  counters: Record<string, number>;
+  errors: Record<string, number>;
+  acked: { bookingId: number; seatIds: number[] }[];
+  hist: Record<'holdAck' | 'bookAck' | 'releaseAck' | 'expiryDelivery', string>;
+}
+
+export function serializeStats(s: BuyerStats): SerializedStats {
+  const counters: Record<string, number> = {};
+  for (const k of ['holdAttempts', 'holds', 'conflicts', 'bookings', 'bookingAttempts', 'releases', 'letExpire', 'seatsHeld', 'seatsBooked', 'connectFailures'] as const) counters[k] = s[k];
+  return {
+    counters,
+    errors: s.errors,
+    acked: s.acked,
+    hist: { holdAck: s.holdAck.encode(), bookAck: s.bookAck.encode(), releaseAck: s.releaseAck.encode(), expiryDelivery: s.expiryDelivery.encode() },
+  };
+}
+
+export function deserializeStats(x: SerializedStats): BuyerStats {
+  const s = new BuyerStats();
+  Object.assign(s, x.counters);
+  s.errors = x.errors;
+  s.acked.push(...x.acked);
+  s.holdAck.merge(x.hist.holdAck);
+  s.bookAck.merge(x.hist.bookAck);
+  s.releaseAck.merge(x.hist.releaseAck);
+  s.expiryDelivery.merge(x.hist.expiryDelivery);
+  return s;
+}
+
+function nextMessage<T extends { type: string }>(type: T['type']): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: T) => {
+      if (m.type !== type) return;
+      parentPort!.off('message', on);
+      resolve(m);
+    };
+    parentPort!.on('message', on);
+  });
+}
+
+async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<void> {
+  const stats = new BuyerStats();
+  const chooser = new SeatChooser(job.seats, job.strategy);
+  const buyers = job.users.map((u, i) => new Buyer(job.urls[i % job.urls.length]!, job.eventId, u.token, stats, chooser, job.plan));
+  await pool(buyers, job.connectConcurrency, (b) => b.connect().catch(() => undefined));
+  parentPort!.postMessage({ type: 'connected', failures: stats.connectFailures });
+  await nextMessage('start');
+  const progress = setInterval(() => parentPort!.postMessage({ type: 'progress', counters: serializeStats(stats).counters, p99: stats.holdAck.summary().p99 }), 500);
+  const t0 = now();
+  const stop = () => now() - t0 > job.durationMs || (job.stopAtSeatsBooked !== undefined && stats.seatsBooked >= job.stopAtSeatsBooked);
+  await Promise.all(buyers.map((b) => b.run(stop)));
+  const seconds = (now() - t0) / 1000;
+  parentPort!.postMessage({ type: 'ran', seconds });
+  const lingerUntil = now() + job.lingerMs;
+  while (buyers.some((b) => b.pendingExpiries() > 0) && now() < lingerUntil) await sleep(100);
+  clearInterval(progress);
+  for (const b of buyers) b.close();
+  parentPort!.postMessage({ type: 'done', seconds, stats: serializeStats(stats) });
+}
+
+async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promise<void> {
+  // Receipt times per seat state; matched with commit (or emit) times the main thread sends at the end.
+  const receipts = new Map<string, number[]>();
+  let batches = 0;
+  const onBatch = (b: SeatsChanged, at: number) => {
+    batches++;
+    for (const s of b.seats) {
+      const k = `${s.id}:${s.version}`;
+      const list = receipts.get(k);
+      if (list) list.push(at);
+      else receipts.set(k, [at]);
+    }
+  };
+  const sockets: ClientSocket[] = [];
+  let failures = 0;
+  await pool(job.tokens, job.connectConcurrency, async (t, i) => {
+    const url = job.urls[i % job.urls.length]!;
+    if (job.waitFor === 'snapshot') {
+      const w = watcher(url, job.eventId, t ?? undefined, onBatch);
+      sockets.push(w.socket);
+      await w.ready.catch(() => failures++);
+    } else {
+      const s = connect(url, job.eventId, t ?? undefined);
+      s.on('seats:changed', (b) => onBatch(b, performance.timeOrigin + performance.now()));
+      sockets.push(s);
+      await new Promise<void>((resolve) => {
+        s.once('connect', () => resolve());
+        s.once('connect_error', () => {
+          failures++;
+          resolve();
+        });
+      });
+    }
+  });
+  parentPort!.postMessage({ type: 'connected', failures });
+  const progress = setInterval(() => parentPort!.postMessage({ type: 'progress', counters: { batches } }), 500);
+  const { commitTimes } = await nextMessage<{ type: 'finish'; commitTimes: [string, number][] }>('finish');
+  clearInterval(progress);
+  for (const s of sockets) s.close();
+  const delivery = new Latency();
+  const commits = new Map(commitTimes);
+  let unmatched = 0;
+  for (const [k, times] of receipts) {
+    const c = commits.get(k);
+    if (c === undefined) {
+      unmatched += times.length;
+      continue;
+    }
+    for (const t of times) delivery.recordMs(t - c);
+  }
+  parentPort!.postMessage({ type: 'done', delivery: delivery.encode(), batches, unmatched, failures });
+}
+
+async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void> {
+  await nextMessage('start');
+  const hist = new Latency();
+  let failures = 0;
+  let done = 0;
+  const sockets: ClientSocket[] = [];
+  const progress = setInterval(() => parentPort!.postMessage({ type: 'progress', counters: { done, failures }, p99: hist.summary().p99 }), 250);
+  const t0 = now();
+  await Promise.all(
+    job.tokens.map(async (token, i) => {
+      await sleep((job.windowMs * i) / job.tokens.length);
+      const start = now();
+      const s = connect(job.url, job.eventId, token ?? undefined);
+      sockets.push(s);
+      try {
+        await firstSnapshot(s, job.timeoutMs);
+        hist.recordMs(now() - start);
+      } catch {
+        failures++;
+      }
+      done++;
+    }),
+  );
+  const seconds = (now() - t0) / 1000;
+  clearInterval(progress);
+  for (const s of sockets) s.close();
+  parentPort!.postMessage({ type: 'done', latency: hist.encode(), failures, seconds });
+}
+
+// Only inside a client thread: the main thread imports this module for its types and (de)serialisers.
+if (!isMainThread && parentPort && (workerData as ClientJob | undefined)?.kind) {
+  const job = workerData as ClientJob;
+  const run = job.kind === 'buyers' ? runBuyers(job) : job.kind === 'watchers' ? runWatchers(job) : runJoin(job);
+  run.catch((err) => {
+    parentPort!.postMessage({ type: 'error', message: (err as Error).stack ?? String(err) });
+  });
+}
