@@ -58,7 +58,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const ownsDb = !opts.db;
-  const db = opts.db ?? createDb(config);
+  const db = opts.db ?? createDb(config, logger);
   if (!opts.skipMigrations) await migrateLatest(db);
 
   const metrics = new Metrics({ db, clock });

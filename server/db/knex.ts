@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config';
+import type { Logger } from '../shared/logger';
 import { migrationSource } from '../../migrations';
 
 export type Db = Knex;
@@ -17,11 +18,21 @@ export type Db = Knex;
  *
  * SQLite: one connection (better-sqlite3 is synchronous, SQLite has one writer), WAL, foreign keys on.
  */
-export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>): Db {
+export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>, logger?: Logger): Db {
+  // knex prints its own warnings (lost connections, pool trouble) with console.*; route them into the JSON logs.
+  const log = logger
+    ? {
+        warn: (m: unknown) => logger.warn({ knex: String(m) }, 'knex warning'),
+        error: (m: unknown) => logger.error({ knex: String(m) }, 'knex error'),
+        deprecate: (m: unknown) => logger.warn({ knex: String(m) }, 'knex deprecation'),
+        debug: (m: unknown) => logger.debug({ knex: m }, 'knex debug'),
+      }
+    : undefined;
   if (config.database.client === 'mysql2') {
     const url = new URL(config.database.url);
     return knexFactory({
       client: 'mysql2',
+      log,
       connection: {
         host: url.hostname,
         port: url.port ? Number(url.port) : 3306,
@@ -53,6 +64,7 @@ export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>): Db {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   return knexFactory({
     client: 'better-sqlite3',
+    log,
     connection: { filename },
     useNullAsDefault: true,
     pool: {
