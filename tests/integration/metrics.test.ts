@@ -40,6 +40,8 @@ describe.each(testDialects())('/metrics (%s)', (dialect) => {
       await w.ready;
       const held = await send(w.socket, 'seat:hold', { seatIds: [ev.seatIds[0]!] });
       if (!held.ok) throw new Error(held.error.code);
+      // Two separate batches: without this wait the hold and the booking may merge into one batch.
+      await until(() => w.map.seats.get(ev.seatIds[0]!)?.status === 'held', 5000, 'hold broadcast');
       // Bob loses the race for the same seat on the other node (REST).
       const lost = await http(env.nodes[1]!.url, 'POST', `/api/events/${ev.eventId}/holds`, { token: bob!.token, body: { seatIds: [ev.seatIds[0]] } });
       expect(lost.status).toBe(409);
