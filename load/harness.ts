@@ -166,6 +166,18 @@ export class Cluster {
     this.queryTimes.set(key, e);
   }
 
+  /**
+   * MariaDB's global counters that explain where time goes (row-lock waits, deadlocks, commits). Global: other
+   * work on the same server shows up too. Empty on SQLite.
+   */
+  async dbStatus(): Promise<Record<string, number>> {
+    if (this.config.database.client !== 'mysql2') return {};
+    const [rows] = (await this.db.raw(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits','Innodb_row_lock_time','Innodb_deadlocks','Com_commit','Com_rollback','Questions','Innodb_os_log_fsyncs')",
+    )) as [{ Variable_name: string; Value: string }[]];
+    return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+  }
+
   /** Queries the in-process nodes have sent to the database so far (knex 'query' events). */
   queryCount(): number {
     return this.queries;

@@ -81,11 +81,15 @@ async function runBuyers(
       const c = thread.progress.counters;
       return `${s.toFixed(0)}s ${o.label ?? ''}holds ${c.holds ?? 0}/${c.holdAttempts ?? 0} (${((c.holdAttempts ?? 0) / Math.max(s, 0.001)).toFixed(0)}/s) conflicts ${c.conflicts ?? 0} bookings ${c.bookings ?? 0} (${c.seatsBooked ?? 0} seats) releases ${c.releases ?? 0} lapse ${c.letExpire ?? 0} p99 ${thread.progress.p99 ?? 0}ms`;
     }, ctx.opts.progress).start();
+    const status0 = await ctx.cluster.dbStatus();
     const q0 = ctx.cluster.queryCount();
     thread.send({ type: 'start' });
     o.onStart?.();
     await thread.next('ran');
     const queries = ctx.cluster.queryCount() - q0;
+    const status1 = await ctx.cluster.dbStatus();
+    // Global MariaDB counters over the buyers' phase (row-lock waits explain slow statements).
+    ctx.details[`mariadbStatus${o.label ? ` ${o.label.trim()}` : ''}`] = Object.fromEntries(Object.keys(status1).map((k) => [k, status1[k]! - (status0[k] ?? 0)]));
     const done = await thread.next<{ seconds: number; stats: SerializedStats }>('done');
     progress.stop();
     return { stats: deserializeStats(done.stats), seconds: done.seconds, queries };
