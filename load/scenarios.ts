@@ -166,8 +166,11 @@ async function flashSale(ctx: Ctx): Promise<void> {
   figures.push(figure('booking ack p50', stats.bookAck.summary().p50, 'ms'));
   figures.push(figure('booking ack p99', stats.bookAck.summary().p99, 'ms'));
   figures.push(figure('seats sold', stats.seatsBooked, 'seats'));
-  figures.push(figure(`broadcast delivery p50 (commit -> ${opts.watchers} ${opts.watcherRole} watchers)`, delivery.summary().p50, 'ms', bare?.latency.p50));
-  figures.push(figure('broadcast delivery p99', delivery.summary().p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
+  // Commit times are only known for in-process nodes; with --url there is nothing to measure from.
+  if (delivery.count) {
+    figures.push(figure(`broadcast delivery p50 (commit -> ${opts.watchers} ${opts.watcherRole} watchers)`, delivery.summary().p50, 'ms', bare?.latency.p50));
+    figures.push(figure('broadcast delivery p99', delivery.summary().p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
+  }
   if (stats.expiryDelivery.count) figures.push(figure('expired hold -> broadcast p99', stats.expiryDelivery.summary().p99, 'ms', undefined, { value: ['<=', 1000] }));
 }
 
@@ -247,9 +250,11 @@ async function fanOut(ctx: Ctx): Promise<void> {
   figures.push(figure('watchers', opts.watchers, 'sockets'));
   figures.push(figure('seat changes/s', changes / seconds, '1/s', bare ? bare.changes / Math.min(opts.duration, 15) : undefined));
   figures.push(figure('deliveries (received / expected)', d.count / Math.max(1, changes * opts.watchers), 'ratio', bare ? bare.delivered / Math.max(1, bare.changes * bare.watchers) : undefined));
-  figures.push(figure('delivery p50 (commit -> watcher)', d.p50, 'ms', bare?.latency.p50));
-  figures.push(figure('delivery p99 (commit -> watcher)', d.p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
-  figures.push(figure('delivery max', d.max, 'ms', bare?.latency.max));
+  if (d.count) {
+    figures.push(figure('delivery p50 (commit -> watcher)', d.p50, 'ms', bare?.latency.p50));
+    figures.push(figure('delivery p99 (commit -> watcher)', d.p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
+    figures.push(figure('delivery max', d.max, 'ms', bare?.latency.max));
+  }
 }
 
 async function joinStorm(ctx: Ctx): Promise<void> {
@@ -385,7 +390,7 @@ async function soak(ctx: Ctx): Promise<void> {
   figures.push(figure('connections (buyers + watchers)', opts.buyers + opts.watchers, 'sockets'));
   figures.push(figure('holds/s (successful)', stats.holds / seconds, '1/s'));
   figures.push(figure('hold ack p99', stats.holdAck.summary().p99, 'ms'));
-  figures.push(figure('broadcast delivery p99', delivery.summary().p99, 'ms'));
+  if (delivery.count) figures.push(figure('broadcast delivery p99', delivery.summary().p99, 'ms'));
   if (stats.expiryDelivery.count) figures.push(figure('expired hold -> broadcast p99', stats.expiryDelivery.summary().p99, 'ms', undefined, { value: ['<=', 1000] }));
   figures.push(figure('server heap growth, 2nd half (main thread: the nodes)', slope, 'MiB/min'));
   if (queries > 0) figures.push(figure('db round trips per hold attempt', queries / Math.max(1, stats.holdAttempts), 'queries'));
