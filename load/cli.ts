@@ -29,7 +29,7 @@ options (defaults depend on the scenario; see load/README.md):
 
 export function parseArgs(argv: string[]): { scenario: ScenarioName; raw: Record<string, unknown> } {
   const [scenario, ...rest] = argv;
-  if (!scenario || scenario === '--help' || scenario === '-h') throw new UsageError(USAGE);
+  if (!scenario || argv.includes('--help') || argv.includes('-h')) throw new UsageError(USAGE);
   const parsedScenario = z.enum(SCENARIOS).safeParse(scenario);
   if (!parsedScenario.success) throw new UsageError(`unknown scenario "${scenario}"\n\n${USAGE}`);
   const raw: Record<string, unknown> = { env: [] };
