@@ -70,7 +70,10 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
       opts.retry?.onRetry?.(err, attempt);
     },
   };
-  const services = createServices({ config, db, clock, notifier: broadcaster, retry });
+  // The sweeper gets one MySQL connection of its own: in a rush the main pool's queue is long, and expiry
+  // (which frees seats for everyone) must not wait in it. SQLite has a single connection anyway.
+  const sweepDb = ownsDb && config.database.client === 'mysql2' ? createDb({ database: config.database, dbPoolMax: 1 }, logger) : undefined;
+  const services = createServices({ config, db, clock, notifier: broadcaster, retry, sweepDb });
   // Box office and admin sockets see who holds each seat; buyers get the same batches without it.
   broadcaster.setStaffView((eventId, seats) => services.boxOffice.withHolders(eventId, seats));
 
@@ -140,6 +143,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     await services.waitlist.idle();
     await waitForIdlePool(db, 5_000);
     await redis?.close();
+    await sweepDb?.destroy();
     if (ownsDb) await db.destroy();
   };
 

@@ -23,6 +23,8 @@ export interface CoreDeps {
   clock: Clock;
   notifier: Notifier;
   retry?: RetryOptions;
+  /** A connection of its own for the hold sweeper, so expiry does not queue behind buyers. */
+  sweepDb?: Db;
 }
 
 export interface Services {
@@ -41,7 +43,7 @@ export interface Services {
 }
 
 export function createServices(core: CoreDeps): Services {
-  const { config, db, clock, notifier, retry } = core;
+  const { config, db, clock, notifier, retry, sweepDb } = core;
   const tokens = new TokenService(config.jwt, clock);
   const accounts = new AccountsService({ db, clock, tokens, bcryptCost: config.bcryptCost });
   const venues = new VenuesService({ db, clock });
@@ -50,7 +52,7 @@ export function createServices(core: CoreDeps): Services {
   // Freed seats go to the waitlist first; the waitlist is built after the bookings service it books through.
   let waitlist: WaitlistService | undefined;
   const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
-  const seats = new SeatsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga });
+  const seats = new SeatsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, sweepDb });
   const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga });
   waitlist = new WaitlistService({ db, clock, notifier, retry, bookings });
   const best = new BestAvailableService({ db, clock, notifier, retry });

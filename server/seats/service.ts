@@ -1,6 +1,6 @@
 import type { AuthUser } from '../accounts/auth-user';
 import type { HoldExtras } from '../ga/hold-extras';
-import type { Db } from '../db/knex';
+import { isMysql, type Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { HoldView, SeatState, SeatsChanged, SeatsSnapshot } from '../realtime/protocol';
 import type { Notifier } from '../realtime/notifier';
@@ -15,6 +15,8 @@ export interface SeatsDeps {
   clock: Clock;
   notifier: Notifier;
   retry?: RetryOptions;
+  /** A small pool of its own for the expiry sweeper (see sweepExpired); the main pool when absent. */
+  sweepDb?: Db;
   /** Called after a hold lapses or is released, so freed seats can be offered (waitlist). */
   onSeatsFreed?: (eventId: number, seatIds: number[]) => void;
   /** What holds carry besides seats (general-admission tickets), released and expired with them. */
@@ -58,7 +60,8 @@ export class SeatsService {
    */
   async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }): Promise<HoldView> {
     const seatIds = [...new Set(input.seatIds)];
-    const { hold, result } = await this.tx(async (trx) => {
+    await this.refuseIfTaken(eventId, seatIds);
+    const { hold, result, fresh } = await this.tx(async (trx) => {
       const now = this.deps.clock.now();
       const event = await loadEventRules(trx, eventId);
       assertOnSale(event);
@@ -86,9 +89,10 @@ export class SeatsService {
       const taken = rows.filter((r) => !isFree(r, now)).map((r) => r.seat_id);
       if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
 
+      const fresh = !hold;
       if (!hold) {
         const expiresAt = now + event.hold_ttl_seconds * 1000;
-        const fresh = {
+        const row = {
           token: newToken(),
           event_id: eventId,
           user_id: actor.id,
@@ -100,8 +104,8 @@ export class SeatsService {
           max_expires_at: now + event.max_hold_life_seconds * 1000,
           created_at: now,
         };
-        const [id] = await trx('holds').insert(fresh);
-        hold = { ...fresh, id: Number(id) };
+        const [id] = await trx('holds').insert(row);
+        hold = { ...row, id: Number(id) };
       }
       const result = await transitionSeats(trx, {
         eventId,
@@ -113,10 +117,31 @@ export class SeatsService {
         reason: input.customer ? 'box_office_hold' : 'hold',
         now,
       });
-      return { hold, result };
+      return { hold, result, fresh };
     });
     this.publish(eventId, result);
-    return this.holdView(hold);
+    // A new hold is exactly the seats just changed: answer from them instead of reading them back.
+    return fresh ? this.holdView(hold, result.seats) : this.holdView(hold);
+  }
+
+  /**
+   * The flash-sale fast path: most attempts in a rush are for seats somebody already has. One plain read
+   * (no transaction, no pool slot held across round trips) answers those at once with SEAT_UNAVAILABLE;
+   * everything else goes through the full transaction, whose compare-and-set stays the only authority. The
+   * answer is truthful at the instant of the read. It applies only to an on-sale event whose seats all exist,
+   * so other errors (not on sale, unknown seats) keep their own codes from the transaction.
+   */
+  private async refuseIfTaken(eventId: number, seatIds: number[]): Promise<void> {
+    const now = this.deps.clock.now();
+    const rows = (await this.deps.db('events as e')
+      .join('event_seats as es', 'es.event_id', 'e.id')
+      .where('e.id', eventId)
+      .where('e.status', 'on_sale')
+      .whereIn('es.seat_id', seatIds)
+      .select('es.seat_id', 'es.status', 'es.hold_expires_at')) as Pick<SeatRow, 'seat_id' | 'status' | 'hold_expires_at'>[];
+    if (rows.length !== seatIds.length) return;
+    const taken = rows.filter((r) => !isFree(r, now)).map((r) => r.seat_id);
+    if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
   }
 
   /** Releases some or all seats of a live hold. Seats not in the hold are an error; nothing changes then. */
@@ -186,7 +211,8 @@ export class SeatsService {
       return { hold: { ...hold, expires_at: expiresAt }, result };
     });
     this.publish(hold.event_id, result);
-    return this.holdView(hold);
+    // Extending re-versions every seat of the hold, so the transition result is the whole hold.
+    return this.holdView(hold, result.seats);
   }
 
   /** The hold as its owner (or staff) sees it. */
@@ -195,50 +221,76 @@ export class SeatsService {
     return this.holdView(hold);
   }
 
-  private async holdView(hold: HoldRow): Promise<HoldView> {
-    const seats = (await this.deps.db('event_seats')
-      .where({ hold_id: hold.id, status: 'held' })
-      .orderBy('seat_id')
-      .select('seat_id', 'status', 'version', 'hold_expires_at')) as SeatRow[];
+  /** The hold with its seats: `known` when the caller already has them all, else read back. */
+  private async holdView(hold: HoldRow, known?: SeatState[]): Promise<HoldView> {
+    const seats =
+      known ??
+      ((await this.deps.db('event_seats')
+        .where({ hold_id: hold.id, status: 'held' })
+        .orderBy('seat_id')
+        .select('seat_id', 'status', 'version', 'hold_expires_at')) as SeatRow[]).map(toSeatState);
     return {
       holdToken: hold.token,
       eventId: hold.event_id,
       expiresAt: new Date(Number(hold.expires_at)).toISOString(),
       maxExpiresAt: new Date(Number(hold.max_expires_at)).toISOString(),
-      seats: seats.map(toSeatState),
+      seats,
     };
   }
 
   /**
-   * Releases lapsed holds. Runs on every node: each hold is claimed with a compare-and-set on its status,
-   * so exactly one node releases and broadcasts it, however many sweep at once. Returns holds released.
+   * Releases lapsed holds, up to `limit` per call, in ONE transaction. Runs on every node: on MySQL the due
+   * holds are claimed with `FOR UPDATE SKIP LOCKED`, so concurrent sweepers take disjoint holds without
+   * waiting for each other, and each hold is released (and broadcast, and its holder told) by exactly one node.
+   * It uses `sweepDb` when given, a connection of its own, so expiry is not queued behind buyers in the main
+   * pool during a rush. Returns the number of holds released.
    */
-  async sweepExpired(limit = 200): Promise<number> {
-    const now = this.deps.clock.now();
-    const due = (await this.deps.db('holds')
-      .where('status', 'active')
-      .andWhere('expires_at', '<=', now)
-      .orderBy('expires_at')
-      .limit(limit)
-      .select('id', 'token', 'event_id', 'user_id')) as Pick<HoldRow, 'id' | 'token' | 'event_id' | 'user_id'>[];
-    let released = 0;
-    for (const hold of due) {
-      const result = await this.tx(async (trx) => {
-        const claimed = await trx('holds').where({ id: hold.id, status: 'active' }).andWhere('expires_at', '<=', now).update({ status: 'expired' });
-        if (claimed !== 1) return null; // another node got it first, or it was extended/booked meanwhile
-        const seats = await readSeatsOfHold(trx, hold.id);
-        const extras = (await this.deps.holdExtras?.closeHold(trx, hold.id)) ?? false;
-        const done = await transitionSeats(trx, { eventId: hold.event_id, seats, to: 'available', actorId: null, reason: 'expire', now });
-        return { ...done, extras };
-      });
-      if (!result) continue;
-      released++;
-      this.publish(hold.event_id, result);
-      this.deps.notifier.holdExpired(hold.user_id, { eventId: hold.event_id, holdToken: hold.token, seatIds: result.seats.map((s) => s.id) });
-      if (result.extras) this.deps.holdExtras?.changed(hold.event_id);
-      if (result.seats.length) this.deps.onSeatsFreed?.(hold.event_id, result.seats.map((s) => s.id));
+  async sweepExpired(limit = 100): Promise<number> {
+    const db = this.deps.sweepDb ?? this.deps.db;
+    const done = await withTransaction(
+      db,
+      async (trx) => {
+        const now = this.deps.clock.now();
+        const due = (await trx('holds')
+          .where('status', 'active')
+          .andWhere('expires_at', '<=', now)
+          .orderBy('expires_at')
+          .limit(limit)
+          .select('id', 'token', 'event_id', 'user_id')
+          .modify((q) => {
+            if (isMysql(db)) q.forUpdate().skipLocked();
+          })) as Pick<HoldRow, 'id' | 'token' | 'event_id' | 'user_id'>[];
+        if (due.length === 0) return null;
+        const ids = due.map((h) => h.id);
+        // The rows are ours (locked on MySQL; SQLite has one writer), so every one must change.
+        const claimed = await trx('holds').whereIn('id', ids).where('status', 'active').update({ status: 'expired' });
+        if (claimed !== ids.length) throw new RetryableConflict(`claimed ${claimed} of ${ids.length} lapsed holds`);
+        const seats = (await trx('event_seats')
+          .whereIn('hold_id', ids)
+          .where('status', 'held')
+          .select('event_id', 'seat_id', 'status', 'version', 'hold_id')) as (SeatRow & { event_id: number })[];
+        const extrasEvents = new Set<number>();
+        for (const hold of due) if (await this.deps.holdExtras?.closeHold(trx, hold.id)) extrasEvents.add(hold.event_id);
+        const results = new Map<number, TransitionResult>();
+        for (const eventId of new Set(seats.map((s) => s.event_id))) {
+          const ofEvent = seats.filter((s) => s.event_id === eventId);
+          results.set(eventId, await transitionSeats(trx, { eventId, seats: ofEvent, to: 'available', actorId: null, reason: 'expire', now }));
+        }
+        return { due, seats, results, extrasEvents };
+      },
+      this.deps.retry,
+    );
+    if (!done) return 0;
+    for (const [eventId, result] of done.results) {
+      this.publish(eventId, result);
+      this.deps.onSeatsFreed?.(eventId, result.seats.map((s) => s.id));
     }
-    return released;
+    for (const eventId of done.extrasEvents) this.deps.holdExtras?.changed(eventId);
+    for (const hold of done.due) {
+      const seatIds = done.seats.filter((s) => s.hold_id === hold.id).map((s) => s.seat_id).sort((a, b) => a - b);
+      this.deps.notifier.holdExpired(hold.user_id, { eventId: hold.event_id, holdToken: hold.token, seatIds });
+    }
+    return done.due.length;
   }
 
   /**
@@ -305,7 +357,7 @@ export class SeatsService {
   }
 }
 
-function isFree(r: SeatRow, now: number): boolean {
+function isFree(r: Pick<SeatRow, 'status' | 'hold_expires_at'>, now: number): boolean {
   return r.status === 'available' || (r.status === 'held' && r.hold_expires_at !== null && Number(r.hold_expires_at) <= now);
 }
 

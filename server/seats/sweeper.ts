@@ -1,6 +1,9 @@
 import type { Logger } from '../shared/logger';
 import type { SeatsService } from './service';
 
+/** Lapsed holds released per transaction. */
+const BATCH = 100;
+
 /**
  * Runs the hold sweeper on this node every `intervalMs`. Every node runs one; the compare-and-set in
  * `sweepExpired` makes sure each lapsed hold is released (and broadcast) by exactly one of them.
@@ -13,7 +16,7 @@ export function startSweeper(seats: SeatsService, intervalMs: number, logger: Lo
     running = (async () => {
       try {
         // Keep going while full batches come back, so a backlog drains within one tick.
-        while (!stopped && (await seats.sweepExpired(200)) === 200);
+        while (!stopped && (await seats.sweepExpired(BATCH)) === BATCH);
       } catch (err) {
         logger.warn({ err }, 'hold sweep failed; will retry');
       } finally {

@@ -96,6 +96,30 @@ describe.each(mysqlDialects())('concurrency across two nodes on %s', (dialect) =
     expect(log).toHaveLength(1);
   });
 
+  it('many holds lapsing at once are each released exactly once by the two nodes sweeping together', async () => {
+    const short = await seedEvent(env, { rows: 2, seatsPerRow: 20, holdTtlSeconds: 25, maxSeatsPerOrder: 2 });
+    const users = await createUsers(env, 20);
+    const sockets = users.map((u, i) => {
+      const w = watch(nodeUrl(i), short.eventId, { token: u.token });
+      open.push(w);
+      return w;
+    });
+    await Promise.all(sockets.map((w) => w.ready));
+    const notices = new Map<string, number>();
+    sockets.forEach((w) => w.socket.on('hold:expired', (n) => notices.set(n.holdToken, (notices.get(n.holdToken) ?? 0) + 1)));
+    const acks = await Promise.all(sockets.map((w, i) => send(w.socket, 'seat:hold', { seatIds: short.seatIds.slice(i * 2, i * 2 + 2) })));
+    expect(acks.every((a) => a.ok)).toBe(true);
+    env.clock.advance(26_000);
+    await until(() => notices.size === 20, 5000, 'every holder told');
+    await new Promise((r) => setTimeout(r, 300)); // more sweeps on both nodes: nothing may repeat
+    expect([...notices.values()].every((n) => n === 1)).toBe(true);
+    const expired = await env.db('seat_changes').where({ event_id: short.eventId, reason: 'expire' }).count({ n: '*' });
+    expect(Number(expired[0]!.n)).toBe(40);
+    const left = await env.db('event_seats').where({ event_id: short.eventId, status: 'held' }).count({ n: '*' });
+    expect(Number(left[0]!.n)).toBe(0);
+    await until(() => sockets.every((w) => short.seatIds.every((id) => w.map.seats.get(id)?.status === 'available')), 5000, 'maps converge');
+  });
+
   it('multi-seat holds taking the same seats in opposite orders: one wins whole, no partial hold', async () => {
     const users = await createUsers(env, 40);
     const rounds = 20;
