@@ -15,7 +15,7 @@ import type { Logger } from '../shared/logger';
 import type { Broadcaster } from './broadcaster';
 import { command, type CommandContext } from './commands';
 import { eventNamespace, type SeatsSnapshot } from './protocol';
-import { SnapshotLoader } from './snapshot-loader';
+import { SharedDelivery, SnapshotLoader } from './snapshot-loader';
 import { STAFF_ROOM, userRoom, type EventNamespace, type EventSocket, type IoServer } from './types';
 
 export interface RealtimeDeps {
@@ -90,7 +90,31 @@ export function createRealtime(
     });
   };
 
-  const snapshots = new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.seats.snapshot(eventId));
+  /**
+   * Sends one snapshot to every socket that shared its read with ONE broadcast per namespace: Socket.IO encodes
+   * a broadcast once, `socket.emit` once per socket (a 20,000-seat snapshot is ~900 KB of JSON, 3 ms each).
+   * Every socket is in the room named by its id; `local` keeps the Redis adapter from publishing it to other nodes.
+   */
+  const sendSnapshot = (snapshot: SeatsSnapshot, sockets: EventSocket[]): void => {
+    const ids = new Map<EventNamespace, string[]>();
+    const seen = new Set<EventSocket>();
+    for (const socket of sockets) {
+      if (!socket.connected) continue;
+      // A socket that asked twice for the same read (seats:sync) still gets one snapshot per request.
+      if (seen.has(socket)) {
+        socket.emit('seats:snapshot', snapshot);
+        continue;
+      }
+      seen.add(socket);
+      const list = ids.get(socket.nsp);
+      if (list) list.push(socket.id);
+      else ids.set(socket.nsp, [socket.id]);
+    }
+    for (const [nsp, list] of ids) nsp.local.to(list).emit('seats:snapshot', snapshot);
+  };
+  // Buyers and anonymous viewers share one read; box office and admin share another (with holders), never mixed.
+  const snapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.seats.snapshot(eventId)), sendSnapshot);
+  const staffSnapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.boxOffice.staffSnapshot(eventId)), sendSnapshot);
   const ctx: CommandContext = { clock, logger, ...deps.commandHooks };
 
   parent.use(async (socket, next) => {
@@ -121,7 +145,7 @@ export function createRealtime(
         return 'changes';
       }
     }
-    socket.emit('seats:snapshot', staffSocket(socket) ? await services.boxOffice.staffSnapshot(eventId) : await snapshots.get(eventId));
+    await (staffSocket(socket) ? staffSnapshots : snapshots).deliver(eventId, socket);
     return 'snapshot';
   };
 

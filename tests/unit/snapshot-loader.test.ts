@@ -1,4 +1,4 @@
-import { SnapshotLoader } from '../../server/realtime/snapshot-loader';
+import { SharedDelivery, SnapshotLoader } from '../../server/realtime/snapshot-loader';
 
 describe('SnapshotLoader', () => {
   it('makes a caller that arrives during a read wait for the next read', async () => {
@@ -45,5 +45,56 @@ describe('SnapshotLoader', () => {
     await expect(loader.get('x')).rejects.toThrow('db down');
     fail = false;
     await expect(loader.get('x')).resolves.toBe('ok');
+  });
+});
+
+describe('SharedDelivery', () => {
+  it('sends each read once, to exactly the waiters that shared it', async () => {
+    const releases: (() => void)[] = [];
+    let n = 0;
+    const loader = new SnapshotLoader(
+      (_k: string) =>
+        new Promise<number>((resolve) => {
+          const id = ++n;
+          releases.push(() => resolve(id));
+        }),
+    );
+    const sent: [number, string[]][] = [];
+    const delivery = new SharedDelivery(loader, (value: number, waiters: string[]) => sent.push([value, [...waiters]]));
+    const a = delivery.deliver('e', 'a'); // starts read 1
+    const b = delivery.deliver('e', 'b'); // arrived during read 1: waits for read 2
+    const c = delivery.deliver('e', 'c');
+    releases[0]!();
+    await a;
+    expect(sent).toEqual([[1, ['a']]]);
+    await new Promise((r) => setImmediate(r));
+    const d = delivery.deliver('e', 'd'); // arrived during read 2: read 3
+    releases[1]!();
+    await Promise.all([b, c]);
+    expect(sent).toEqual([
+      [1, ['a']],
+      [2, ['b', 'c']],
+    ]);
+    await new Promise((r) => setImmediate(r));
+    releases[2]!();
+    await d;
+    expect(sent[2]).toEqual([3, ['d']]);
+    expect(n).toBe(3);
+  });
+
+  it('rejects every waiter of a failed read and sends nothing; the next read works', async () => {
+    let fail = true;
+    const sent: string[][] = [];
+    const delivery = new SharedDelivery(
+      new SnapshotLoader(async () => {
+        if (fail) throw new Error('db down');
+        return 'ok';
+      }),
+      (_v: string, waiters: string[]) => sent.push(waiters),
+    );
+    await expect(delivery.deliver('x', 'a')).rejects.toThrow('db down');
+    fail = false;
+    await delivery.deliver('x', 'b');
+    expect(sent).toEqual([['b']]);
   });
 });
