@@ -26,11 +26,84 @@ export function requireUser(socket: EventSocket, clock: Clock): AuthUser {
   return user;
 }
 
+type CommandOptions = { public?: boolean };
+
+/** A command's handler: the parsed input, the acting user (undefined only for `public` commands) and the socket. */
+export type CommandHandler<E extends keyof ClientToServerEvents, S extends z.ZodType> = (
+  input: z.infer<S>,
+  user: AuthUser | undefined,
+  socket: EventSocket,
+) => Promise<AckData<E>>;
+
 /**
- * Registers one acknowledged command: validates the payload with zod, requires a signed-in user unless
- * `public`, calls the handler, and answers `{ok: true, data}` or `{ok: false, error}`. A command sent
- * without an ack callback is ignored (there is nobody to answer). Unknown errors are logged and answered
- * as INTERNAL without detail.
+ * Runs one acknowledged command: validates the payload with zod, requires a signed-in user unless `public`,
+ * calls the handler, and answers `{ok: true, data}` or `{ok: false, error}`. A command sent without an ack
+ * callback is ignored (there is nobody to answer). Unknown errors are logged and answered as INTERNAL
+ * without detail.
+ */
+async function run<E extends keyof ClientToServerEvents, S extends z.ZodType>(
+  socket: EventSocket,
+  ctx: CommandContext,
+  name: E,
+  schema: S,
+  handler: CommandHandler<E, S>,
+  opts: CommandOptions,
+  args: unknown[],
+): Promise<void> {
+  const ack = args[args.length - 1];
+  if (typeof ack !== 'function') return;
+  const started = process.hrtime.bigint();
+  let failure: AppError | undefined;
+  try {
+    if (args.length !== 2) throw new AppError(400, 'VALIDATION_FAILED', 'Send exactly one payload object and an ack');
+    const user = opts.public ? socket.data.user : requireUser(socket, ctx.clock);
+    await ctx.beforeCommand?.(socket, name);
+    const input = parse(schema, args[0], `${name} payload`);
+    const data = await handler(input, user, socket);
+    ack({ ok: true, data });
+  } catch (err) {
+    const { status, body } = toErrorBody(err);
+    if (status >= 500) ctx.logger.error({ err, command: name, sid: socket.id }, 'socket command failed');
+    failure = err instanceof AppError ? err : new AppError(status, body.code, body.message);
+    ack({ ok: false, error: body });
+  } finally {
+    ctx.afterCommand?.(name, Number(process.hrtime.bigint() - started) / 1e6, failure);
+  }
+}
+
+type Listener = (this: EventSocket, ...args: unknown[]) => void;
+
+/**
+ * A node's socket commands, built once. Each command's listener is ONE function shared by every socket (the
+ * emitter calls it with the socket as `this`), so a connection costs a listener reference per command, not a
+ * set of closures per command (finding 6 in load/README.md). Events not in the table have no listener and
+ * are ignored, as before.
+ */
+export class CommandTable {
+  private readonly listeners = new Map<string, Listener>();
+
+  constructor(private readonly ctx: CommandContext) {}
+
+  /** Adds an acknowledged command (see `run` for validation, auth, hooks and answers). */
+  add<E extends keyof ClientToServerEvents, S extends z.ZodType>(name: E, schema: S, handler: CommandHandler<E, S>, opts: CommandOptions = {}): this {
+    if (this.listeners.has(name)) throw new Error(`socket command ${name} registered twice`);
+    const ctx = this.ctx;
+    this.listeners.set(name, function (this: EventSocket, ...args: unknown[]) {
+      void run(this, ctx, name, schema, handler, opts, args);
+    });
+    return this;
+  }
+
+  /** Listens for every command on a newly connected socket. */
+  attach(socket: EventSocket): void {
+    const on = (socket as unknown as { on(n: string, l: Listener): void }).on.bind(socket);
+    for (const [name, listener] of this.listeners) on(name, listener);
+  }
+}
+
+/**
+ * Registers one acknowledged command on one socket (a closure per socket; prefer `CommandTable`, which
+ * shares one listener between all sockets). Same validation, auth, hooks and answers.
  */
 export function command<E extends keyof ClientToServerEvents, S extends z.ZodType>(
   socket: EventSocket,
@@ -38,27 +111,9 @@ export function command<E extends keyof ClientToServerEvents, S extends z.ZodTyp
   name: E,
   schema: S,
   handler: (input: z.infer<S>, user: AuthUser | undefined) => Promise<AckData<E>>,
-  opts: { public?: boolean } = {},
+  opts: CommandOptions = {},
 ): void {
-  (socket as unknown as { on(n: string, l: (...args: unknown[]) => void): void }).on(name, async (...args: unknown[]) => {
-    const ack = args[args.length - 1];
-    if (typeof ack !== 'function') return;
-    const started = process.hrtime.bigint();
-    let failure: AppError | undefined;
-    try {
-      if (args.length !== 2) throw new AppError(400, 'VALIDATION_FAILED', 'Send exactly one payload object and an ack');
-      const user = opts.public ? socket.data.user : requireUser(socket, ctx.clock);
-      await ctx.beforeCommand?.(socket, name);
-      const input = parse(schema, args[0], `${name} payload`);
-      const data = await handler(input, user);
-      ack({ ok: true, data });
-    } catch (err) {
-      const { status, body } = toErrorBody(err);
-      if (status >= 500) ctx.logger.error({ err, command: name, sid: socket.id }, 'socket command failed');
-      failure = err instanceof AppError ? err : new AppError(status, body.code, body.message);
-      ack({ ok: false, error: body });
-    } finally {
-      ctx.afterCommand?.(name, Number(process.hrtime.bigint() - started) / 1e6, failure);
-    }
+  (socket as unknown as { on(n: string, l: (...args: unknown[]) => void): void }).on(name, (...args: unknown[]) => {
+    void run(socket, ctx, name, schema, handler, opts, args);
   });
 }

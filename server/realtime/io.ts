@@ -13,7 +13,7 @@ import type { Clock } from '../shared/clock';
 import { AppError, toErrorBody } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Broadcaster } from './broadcaster';
-import { command, type CommandContext } from './commands';
+import { CommandTable, type CommandContext } from './commands';
 import { eventNamespace, type SeatsSnapshot } from './protocol';
 import { SharedDelivery, SnapshotLoader } from './snapshot-loader';
 import { STAFF_ROOM, userRoom, type EventNamespace, type EventSocket, type IoServer } from './types';
@@ -149,32 +149,34 @@ export function createRealtime(
     return 'snapshot';
   };
 
+  // Built once per node: every socket shares these listeners (no closures per socket).
+  const commands = new CommandTable(ctx);
+  registerSeatHandlers(commands, services.seats);
+  registerBookingHandlers(commands, services.bookings);
+  registerBestHandlers(commands, services.best);
+  registerWaitlistHandlers(commands, services.waitlist);
+  registerGaHandlers(commands, services.ga);
+  commands.add('seats:sync', syncPayload, async (input, _user, socket) => ({ mode: await sync(socket, input.cursor) }), { public: true });
+  commands.add(
+    'auth:refresh',
+    z.object({ token: z.string().min(1).max(4096) }).strict(),
+    async (input, _user, socket) => {
+      const next = services.tokens.verify(input.token);
+      if (socket.data.user && socket.data.user.id !== next.id) throw new AppError(403, 'FORBIDDEN', 'A socket cannot switch to another user');
+      if (!socket.data.user) void socket.join(userRoom(next.id));
+      if (isStaff(next)) void socket.join(STAFF_ROOM);
+      socket.data.user = next;
+      return { expiresAt: new Date(next.expiresAt).toISOString() };
+    },
+    { public: true },
+  );
+
   parent.on('connection', (socket: EventSocket) => {
     const user = socket.data.user;
     // The socket is already in the namespace's broadcast set here, before its snapshot is read.
     if (user) void socket.join(userRoom(user.id));
     if (user && isStaff(user)) void socket.join(STAFF_ROOM);
-    registerSeatHandlers(socket, ctx, services.seats);
-    registerBookingHandlers(socket, ctx, services.bookings);
-    registerBestHandlers(socket, ctx, services.best);
-    registerWaitlistHandlers(socket, ctx, services.waitlist);
-    registerGaHandlers(socket, ctx, services.ga);
-    command(socket, ctx, 'seats:sync', syncPayload, async (input) => ({ mode: await sync(socket, input.cursor) }), { public: true });
-    command(
-      socket,
-      ctx,
-      'auth:refresh',
-      z.object({ token: z.string().min(1).max(4096) }).strict(),
-      async (input) => {
-        const next = services.tokens.verify(input.token);
-        if (socket.data.user && socket.data.user.id !== next.id) throw new AppError(403, 'FORBIDDEN', 'A socket cannot switch to another user');
-        if (!socket.data.user) void socket.join(userRoom(next.id));
-        if (isStaff(next)) void socket.join(STAFF_ROOM);
-        socket.data.user = next;
-        return { expiresAt: new Date(next.expiresAt).toISOString() };
-      },
-      { public: true },
-    );
+    commands.attach(socket);
     const cursor = (socket.handshake.auth as { cursor?: number } | undefined)?.cursor;
     sync(socket, cursor).catch((err) => {
       logger.error({ err, eventId: socket.data.eventId }, 'initial sync failed');

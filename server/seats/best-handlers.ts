@@ -1,8 +1,6 @@
 import { eventIdParams } from '../events/routes';
 import type { ApiRouter } from '../http/route';
-import type { CommandContext } from '../realtime/commands';
-import { command } from '../realtime/commands';
-import type { EventSocket } from '../realtime/types';
+import type { CommandTable } from '../realtime/commands';
 import { bestBody, type BestAvailableService } from './best-service';
 import { holdView } from './schemas';
 
@@ -28,7 +26,6 @@ export function registerBestRoutes(api: ApiRouter, best: BestAvailableService): 
 }
 
 /** Socket: `seat:best`. */
-export function registerBestHandlers(socket: EventSocket, ctx: CommandContext, best: BestAvailableService): void {
-  const eventId = socket.data.eventId;
-  command(socket, ctx, 'seat:best', bestBody, (input, user) => best.holdBest(user!, eventId, input));
+export function registerBestHandlers(commands: CommandTable, best: BestAvailableService): void {
+  commands.add('seat:best', bestBody, (input, user, socket) => best.holdBest(user!, socket.data.eventId, input));
 }

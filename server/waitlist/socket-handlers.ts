@@ -1,15 +1,12 @@
-import type { CommandContext } from '../realtime/commands';
-import { command } from '../realtime/commands';
-import type { EventSocket } from '../realtime/types';
+import type { CommandTable } from '../realtime/commands';
 import { acceptPayload, emptyPayload, entryPayload, joinBody } from './schemas';
 import type { WaitlistService } from './service';
 
 /** `waitlist:join|status|accept|decline|leave` on an event namespace; offers arrive as `waitlist:offer`. */
-export function registerWaitlistHandlers(socket: EventSocket, ctx: CommandContext, waitlist: WaitlistService): void {
-  const eventId = socket.data.eventId;
-  command(socket, ctx, 'waitlist:join', joinBody, (input, user) => waitlist.join(user!, eventId, input));
-  command(socket, ctx, 'waitlist:status', emptyPayload, (_input, user) => waitlist.mine(user!, eventId));
-  command(socket, ctx, 'waitlist:accept', acceptPayload, async (input, user) => (await waitlist.accept(user!, input.entryId, input.idempotencyKey)).booking);
-  command(socket, ctx, 'waitlist:decline', entryPayload, (input, user) => waitlist.decline(user!, input.entryId));
-  command(socket, ctx, 'waitlist:leave', entryPayload, (input, user) => waitlist.leave(user!, input.entryId));
+export function registerWaitlistHandlers(commands: CommandTable, waitlist: WaitlistService): void {
+  commands.add('waitlist:join', joinBody, (input, user, socket) => waitlist.join(user!, socket.data.eventId, input));
+  commands.add('waitlist:status', emptyPayload, (_input, user, socket) => waitlist.mine(user!, socket.data.eventId));
+  commands.add('waitlist:accept', acceptPayload, async (input, user) => (await waitlist.accept(user!, input.entryId, input.idempotencyKey)).booking);
+  commands.add('waitlist:decline', entryPayload, (input, user) => waitlist.decline(user!, input.entryId));
+  commands.add('waitlist:leave', entryPayload, (input, user) => waitlist.leave(user!, input.entryId));
 }
