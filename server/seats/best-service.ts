@@ -10,7 +10,7 @@ import { newToken } from '../shared/ids';
 import { pickBest, type Candidate } from './best-available';
 import { admitHold, assertOnSale, heldSeatsOf, loadEventRules } from './hold-rules';
 import { MAX_SEATS_PER_REQUEST } from './schemas';
-import { transitionSeats, type SeatRow } from './seat-store';
+import { readLaidOutSeats, transitionSeats, type LaidOutSeat } from './seat-store';
 import { toSeatState } from './service';
 
 /** `seat:best` / POST /events/:id/holds/best. */
@@ -35,12 +35,6 @@ export interface BestDeps {
 /** Blocks tried inside one transaction before the whole transaction is retried from a fresh read. */
 const TRIES_PER_TRANSACTION = 5;
 
-interface ScopeSeat extends SeatRow {
-  section_id: number;
-  sort_order: number;
-  row_label: string;
-  number: number;
-}
 
 /**
  * Best available: in ONE transaction, reads the seats in scope, ranks blocks with best-available.ts and
@@ -139,28 +133,7 @@ export class BestAvailableService {
   }
 
   /** Every seat of the event in scope (free or not: taken seats decide what counts as stranded). */
-  private async readScope(trx: Trx, eventId: number, input: BestInput): Promise<ScopeSeat[]> {
-    return (await trx('event_seats as es')
-      .join('seats as s', 's.id', 'es.seat_id')
-      .join('sections as sec', 'sec.id', 's.section_id')
-      .where('es.event_id', eventId)
-      .modify((q) => {
-        if (input.category) q.where('s.category', input.category);
-        if (input.section) q.where('sec.name', input.section);
-        if (input.accessible) q.where('s.accessible', true);
-      })
-      .select(
-        'es.seat_id',
-        'es.status',
-        'es.version',
-        'es.hold_id',
-        'es.hold_expires_at',
-        'es.booking_id',
-        'es.price_cents',
-        's.section_id',
-        'sec.sort_order',
-        's.row_label',
-        's.number',
-      )) as ScopeSeat[];
+  private readScope(trx: Trx, eventId: number, input: BestInput): Promise<LaidOutSeat[]> {
+    return readLaidOutSeats(trx, eventId, input);
   }
 }

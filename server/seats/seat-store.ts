@@ -34,6 +34,43 @@ export interface TransitionResult {
 
 const SEAT_COLUMNS = ['seat_id', 'status', 'version', 'hold_id', 'hold_expires_at', 'booking_id', 'price_cents'] as const;
 
+/** A seat with its place in the layout: what seat choosers (best available, waitlist) rank by. */
+export interface LaidOutSeat extends SeatRow {
+  section_id: number;
+  section_name: string;
+  sort_order: number;
+  row_label: string;
+  number: number;
+  category: string;
+}
+
+/** Seats of an event joined with their section, row and number, optionally narrowed. */
+export async function readLaidOutSeats(
+  trx: Trx,
+  eventId: number,
+  filter: { status?: SeatStatus; category?: string; section?: string; accessible?: boolean } = {},
+): Promise<LaidOutSeat[]> {
+  return (await trx('event_seats as es')
+    .join('seats as s', 's.id', 'es.seat_id')
+    .join('sections as sec', 'sec.id', 's.section_id')
+    .where('es.event_id', eventId)
+    .modify((q) => {
+      if (filter.status) q.where('es.status', filter.status);
+      if (filter.category) q.where('s.category', filter.category);
+      if (filter.section) q.where('sec.name', filter.section);
+      if (filter.accessible) q.where('s.accessible', true);
+    })
+    .select(
+      ...SEAT_COLUMNS.map((c) => `es.${c}`),
+      's.section_id',
+      'sec.name as section_name',
+      'sec.sort_order',
+      's.row_label',
+      's.number',
+      's.category',
+    )) as LaidOutSeat[];
+}
+
 /** Reads seats of one event by id (a plain read; the write that follows re-checks the version). */
 export async function readSeats(trx: Trx, eventId: number, seatIds: number[]): Promise<SeatRow[]> {
   return trx('event_seats').where('event_id', eventId).whereIn('seat_id', seatIds).select(SEAT_COLUMNS) as Promise<SeatRow[]>;

@@ -8,7 +8,7 @@ import type { Notifier } from '../realtime/notifier';
 import type { BookingView, SeatState, WaitlistEntryView, WaitlistOffer, WaitlistStatus } from '../realtime/protocol';
 import { pickBest, type Candidate } from '../seats/best-available';
 import { assertOnSale, loadEventRules } from '../seats/hold-rules';
-import { readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from '../seats/seat-store';
+import { readLaidOutSeats, readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from '../seats/seat-store';
 import { toSeatState } from '../seats/service';
 import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, UnprocessableError } from '../shared/errors';
@@ -44,14 +44,6 @@ interface EntryRow {
 }
 
 /** A seat of the event as the matcher reads it. */
-interface MatchSeat extends SeatRow {
-  section_id: number;
-  section_name: string;
-  sort_order: number;
-  row_label: string;
-  number: number;
-  category: string;
-}
 
 /** Entries looked at per matching pass (the oldest first). */
 const ENTRY_WINDOW = 200;
@@ -286,25 +278,7 @@ export class WaitlistService {
     await this.settleOffers(trx, eventId);
     const entries = (await trx('waitlist_entries').where({ event_id: eventId, status: 'waiting' }).orderBy('id').limit(ENTRY_WINDOW)) as EntryRow[];
     if (entries.length === 0) return null;
-    const seats = (await trx('event_seats as es')
-      .join('seats as s', 's.id', 'es.seat_id')
-      .join('sections as sec', 'sec.id', 's.section_id')
-      .where({ 'es.event_id': eventId, 'es.status': 'available' })
-      .select(
-        'es.seat_id',
-        'es.status',
-        'es.version',
-        'es.hold_id',
-        'es.hold_expires_at',
-        'es.booking_id',
-        'es.price_cents',
-        's.section_id',
-        'sec.name as section_name',
-        'sec.sort_order',
-        's.row_label',
-        's.number',
-        's.category',
-      )) as MatchSeat[];
+    const seats = await readLaidOutSeats(trx, eventId, { status: 'available' });
     if (seats.length === 0) return null;
     for (const entry of entries) {
       const scope = seats.filter((s) => (!entry.section || s.section_name === entry.section) && (!entry.category || s.category === entry.category));
