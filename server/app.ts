@@ -7,6 +7,7 @@ import { registerAdminRoutes } from './admin/routes';
 import type { AuthUser } from './accounts/auth-user';
 import { registerBookingsRoutes } from './bookings/routes';
 import type { Config } from './config';
+import type { Backpressure } from './db/backpressure';
 import type { Db } from './db/knex';
 import { buildOpenApi } from './docs/openapi';
 import { registerEventsRoutes } from './events/routes';
@@ -25,6 +26,8 @@ import type { Logger } from './shared/logger';
 import { UnauthorizedError } from './shared/errors';
 
 export interface AppDeps {
+  /** Sheds writes when the database pool's queue is full (see db/backpressure.ts). */
+  backpressure?: Backpressure;
   config: Config;
   db: Db;
   logger: Logger;
@@ -89,6 +92,14 @@ export function createApp(deps: AppDeps): Express {
 
   const router = express.Router();
   if (deps.metrics) router.use(deps.metrics.routerMarker());
+  if (deps.backpressure) {
+    const backpressure = deps.backpressure;
+    // Writes are shed when the pool's queue is full; reads stay served (they are short and cacheable).
+    router.use((req, _res, next) => {
+      if (req.method !== 'GET') backpressure.check();
+      next();
+    });
+  }
   if (deps.rateLimits) router.use(deps.rateLimits.restMiddleware(authenticate));
   router.use(express.json({ limit: BODY_LIMIT, strict: true }));
   if (deps.rateLimits) router.post('/auth/login', deps.rateLimits.loginMiddleware());

@@ -18,6 +18,7 @@ const envSchema = z
       .regex(/^(mysql:\/\/.+|sqlite:.+)$/, 'must be mysql://user:pass@host:port/db or sqlite:<path>')
       .default('sqlite:./data/evently.sqlite'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+    DB_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(500),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),
     REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('evently'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -base64 48)').optional(),
@@ -45,6 +46,8 @@ export interface Config {
   port: number;
   database: { client: 'mysql2'; url: string } | { client: 'better-sqlite3'; filename: string };
   dbPoolMax: number;
+  /** Requests waiting for a pool connection beyond which new commands are answered BUSY (0: never). */
+  dbQueueMax: number;
   redisUrl?: string;
   /** Prefix of every Redis key and channel, so several deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
@@ -97,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { client: 'better-sqlite3', filename: e.DATABASE_URL.slice('sqlite:'.length) }
       : { client: 'mysql2', url: e.DATABASE_URL },
     dbPoolMax: e.DB_POOL_MAX,
+    dbQueueMax: e.DB_QUEUE_MAX,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jwt: { secret: e.JWT_SECRET ?? EMBEDDED_DEV_SECRET, ttlSeconds: e.JWT_TTL_SECONDS, issuer: 'evently', audience: 'evently-api' },

@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import type { Config } from './config';
+import { Backpressure } from './db/backpressure';
 import { createDb, migrateLatest, type Db } from './db/knex';
 import type { RetryOptions } from './db/transaction';
 import type { ReadinessProbe } from './health/routes';
@@ -83,8 +84,9 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   // Shared by all nodes through Redis, so N nodes do not give a client N times the budget.
   const rateLimits = new RateLimits(config.rateLimits, logger, { redis: redis?.redis, keyPrefix: config.redisKeyPrefix, trustProxy: config.trustProxy });
 
+  const backpressure = new Backpressure(db, config.dbQueueMax);
   let shuttingDown = false;
-  const app = createApp({ config, db, logger, services, probes, isShuttingDown: () => shuttingDown, metrics, rateLimits });
+  const app = createApp({ backpressure, config, db, logger, services, probes, isShuttingDown: () => shuttingDown, metrics, rateLimits });
   const http = createServer(app);
   http.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
   const { io, eventNamespaces } = createRealtime(http, {
@@ -99,6 +101,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
       beforeCommand: async (socket, name) => {
         // Draining: the client reconnects (to another node) and retries there.
         if (shuttingDown) throw new AppError(503, 'SHUTTING_DOWN', 'This server is restarting; reconnect and retry');
+        backpressure.check();
         await rateLimits.beforeCommand(socket, name);
       },
       afterCommand: metrics.afterCommand,

@@ -17,7 +17,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     else if (type === 'entity.parse.failed') e = new AppError(400, 'INVALID_JSON', 'Request body is not valid JSON');
     else if (type === 'encoding.unsupported' || type === 'charset.unsupported') e = new AppError(415, 'UNSUPPORTED_ENCODING', 'Unsupported body encoding');
     const { status, body } = toErrorBody(e);
-    if (status >= 500) ((req as { log?: Logger }).log ?? logger).error({ err }, 'request failed');
+    // A deliberate 503 (BUSY, SHUTTING_DOWN) is load shedding, not a failure: logging each would flood the logs.
+    if (status >= 500 && !(e instanceof AppError)) ((req as { log?: Logger }).log ?? logger).error({ err }, 'request failed');
     if (e instanceof RateLimitedError) res.set('Retry-After', String(e.retryAfterSeconds));
     else if (status === 503) res.set('Retry-After', '1');
     if (res.headersSent) return;

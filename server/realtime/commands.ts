@@ -63,7 +63,8 @@ async function run<E extends keyof ClientToServerEvents, S extends z.ZodType>(
     ack({ ok: true, data });
   } catch (err) {
     const { status, body } = toErrorBody(err);
-    if (status >= 500) ctx.logger.error({ err, command: name, sid: socket.id }, 'socket command failed');
+    // A deliberate 503 (BUSY, SHUTTING_DOWN) is load shedding, not a failure: logging each would flood the logs.
+    if (status >= 500 && !(err instanceof AppError)) ctx.logger.error({ err, command: name, sid: socket.id }, 'socket command failed');
     failure = err instanceof AppError ? err : new AppError(status, body.code, body.message);
     ack({ ok: false, error: body });
   } finally {

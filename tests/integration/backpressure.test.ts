@@ -1,0 +1,57 @@
+import { mysqlDialects } from '../helpers/dialects';
+import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
+import { http } from '../helpers/http';
+import { send, watch, type Watcher } from '../helpers/sockets';
+
+/** Load shedding: with the pool's queue full, new writes are answered BUSY at once and change nothing. */
+describe.each(mysqlDialects())('backpressure on %s', (dialect) => {
+  let env: TestEnv;
+  let ev: SeededEvent;
+  const open: Watcher[] = [];
+
+  beforeAll(async () => {
+    env = await startTestEnv({ dialect, poolMax: 1, env: { DB_QUEUE_MAX: '2' } });
+    ev = await seedEvent(env, { rows: 2, seatsPerRow: 40, maxSeatsPerUser: 1, maxSeatsPerOrder: 1 });
+  });
+  afterAll(async () => {
+    open.forEach((w) => w.close());
+    await env.stop();
+  });
+
+  it('answers BUSY with Retry-After instead of queueing without bound, and busy requests change nothing', async () => {
+    const users = await createUsers(env, 60);
+    const url = env.nodes[0]!.url;
+    const replies = await Promise.all(
+      users.map((u, i) => http(url, 'POST', `/api/events/${ev.eventId}/holds`, { token: u.token, body: { seatIds: [ev.seatIds[i]] } })),
+    );
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.every((s) => s === 201 || s === 503)).toBe(true);
+    const busy = replies.filter((r) => r.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThan(0);
+    for (const r of busy) {
+      expect(r.body.error.code).toBe('BUSY');
+      expect(r.headers.get('retry-after')).toBe('1');
+    }
+    // Exactly the acknowledged holds exist.
+    const [{ n }] = await env.db('holds').where({ event_id: ev.eventId }).count({ n: '*' });
+    expect(Number(n)).toBe(statuses.filter((s) => s === 201).length);
+    // Reads are never shed.
+    const snap = await http(url, 'GET', `/api/events/${ev.eventId}/seats`);
+    expect(snap.status).toBe(200);
+  });
+
+  it('sheds socket commands with a BUSY ack', async () => {
+    const users = await createUsers(env, 40);
+    const sockets = users.map((u) => {
+      const w = watch(env.nodes[0]!.url, ev.eventId, { token: u.token });
+      open.push(w);
+      return w;
+    });
+    await Promise.all(sockets.map((w) => w.ready));
+    const acks = await Promise.all(sockets.map((w, i) => send(w.socket, 'seat:hold', { seatIds: [ev.seatIds[60 + (i % 20)]!] })));
+    const codes = new Set(acks.map((a) => (a.ok ? 'ok' : a.error.code)));
+    expect(codes.has('BUSY')).toBe(true);
+    for (const code of codes) expect(['ok', 'BUSY', 'SEAT_UNAVAILABLE']).toContain(code);
+  });
+});
