@@ -75,11 +75,14 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   // (which frees seats for everyone) must not wait in it. SQLite has a single connection anyway.
   const sweepDb = ownsDb && config.database.client === 'mysql2' ? createDb({ database: config.database, dbPoolMax: 1 }, logger) : undefined;
   const services = createServices({ config, db, clock, notifier: broadcaster, retry, sweepDb });
-  // Box office and admin sockets see who holds each seat; buyers get the same batches without it.
-  broadcaster.setStaffView((eventId, seats) => services.boxOffice.withHolders(eventId, seats));
 
   const probes: ReadinessProbe[] = [];
   const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  // Box office and admin sockets see who holds each seat; buyers get the same batches without it. The
+  // holder read has one MySQL connection of its own, so staff batches do not wait in the main pool's queue
+  // behind buyers; with one node it is skipped while no staff socket is connected (see Broadcaster).
+  const staffDb = ownsDb && config.database.client === 'mysql2' ? createDb({ database: config.database, dbPoolMax: 1 }, logger) : undefined;
+  broadcaster.setStaffView((eventId, seats) => services.boxOffice.withHolders(eventId, seats, staffDb), { clustered: !!redis });
   if (redis) probes.push(redis.probe);
   // Shared by all nodes through Redis, so N nodes do not give a client N times the budget.
   const rateLimits = new RateLimits(config.rateLimits, logger, { redis: redis?.redis, keyPrefix: config.redisKeyPrefix, trustProxy: config.trustProxy });
@@ -147,6 +150,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     await waitForIdlePool(db, 5_000);
     await redis?.close();
     await sweepDb?.destroy();
+    await staffDb?.destroy();
     if (ownsDb) await db.destroy();
   };
 

@@ -102,14 +102,15 @@ export class BoxOfficeService {
   /**
    * Fills in `holder` on broadcast seat states. A holder is attached only when the seat is still at the
    * broadcast version: if it moved on since, the later change carries the later holder, so a staff client
-   * never pairs a version with someone else's name.
+   * never pairs a version with someone else's name. `db` lets the broadcaster read on a connection of its
+   * own, so staff batches do not queue behind buyers' transactions in the main pool.
    */
-  async withHolders(eventId: number, seats: SeatState[]): Promise<SeatState[]> {
+  async withHolders(eventId: number, seats: SeatState[], db: Db = this.deps.db): Promise<SeatState[]> {
     const wanted = seats.filter((s) => s.status === 'held' || s.status === 'booked').map((s) => s.id);
     if (wanted.length === 0) return seats;
     const byId = new Map<number, HolderRow>();
     for (let i = 0; i < wanted.length; i += IN_CHUNK) {
-      for (const r of await this.holderQuery(this.deps.db, eventId, wanted.slice(i, i + IN_CHUNK))) byId.set(r.seat_id, r);
+      for (const r of await this.holderQuery(db, eventId, wanted.slice(i, i + IN_CHUNK))) byId.set(r.seat_id, r);
     }
     return seats.map((s) => {
       const r = byId.get(s.id);

@@ -10,6 +10,24 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** Staff batches of one event waiting for (or in) the staff view; one read in flight per event. */
+interface StaffQueue {
+  nsp: EventNamespace;
+  seats: Map<number, SeatState>;
+  cursor: number;
+  running: boolean;
+}
+
+type StaffView = (eventId: number, seats: SeatState[]) => Promise<SeatState[]>;
+
+/** Merges seat states into `into`, keeping the highest version per seat. */
+function mergeSeats(into: Map<number, SeatState>, seats: Iterable<SeatState>): void {
+  for (const s of seats) {
+    const prev = into.get(s.id);
+    if (!prev || prev.version < s.version) into.set(s.id, s);
+  }
+}
+
 /**
  * Fans committed seat changes out to an event's namespace. Changes are merged per seat (highest version
  * wins) over a short window so a burst of commits costs one emit, not hundreds; with the Redis adapter that
@@ -18,7 +36,10 @@ interface Pending {
 export class Broadcaster implements Notifier {
   private readonly pending = new Map<number, Pending>();
   private namespaceOf: ((eventId: number) => EventNamespace) | undefined;
-  private staffView: ((eventId: number, seats: SeatState[]) => Promise<SeatState[]>) | undefined;
+  private staffView: StaffView | undefined;
+  /** True when other nodes share the namespaces (Redis adapter): their staff sockets cannot be seen here. */
+  private clustered = false;
+  private readonly staffQueues = new Map<number, StaffQueue>();
 
   constructor(
     private readonly batchMs: number,
@@ -38,10 +59,7 @@ export class Broadcaster implements Notifier {
       p = { seats: new Map(), cursor: 0, timer: setTimeout(() => this.flush(eventId), this.batchMs) };
       this.pending.set(eventId, p);
     }
-    for (const s of seats) {
-      const prev = p.seats.get(s.id);
-      if (!prev || prev.version < s.version) p.seats.set(s.id, s);
-    }
+    mergeSeats(p.seats, seats);
     p.cursor = Math.max(p.cursor, cursor);
   }
 
@@ -61,9 +79,16 @@ export class Broadcaster implements Notifier {
    * Box office and admin sockets (room STAFF_ROOM) get each batch with `holder` filled in by `view`; every
    * other socket gets the plain batch, so a buyer never sees another person's identity. Without a view
    * everybody gets the plain batch.
+   *
+   * The view is a database read, so it is run only when a staff socket may be listening, at most one at a
+   * time per event (batches flushed meanwhile are merged, highest version per seat, and read together next),
+   * and the plain batch never waits for it. `clustered` (Redis adapter) means staff sockets of other nodes
+   * cannot be seen from here, so every batch is read; a single node skips the read and the `except(staff)`
+   * filter whenever its staff room is empty.
    */
-  setStaffView(view: (eventId: number, seats: SeatState[]) => Promise<SeatState[]>): void {
+  setStaffView(view: StaffView, opts: { clustered?: boolean } = {}): void {
     this.staffView = view;
+    this.clustered = opts.clustered ?? false;
   }
 
   waitlistOffer(userId: number, offer: WaitlistOffer): void {
@@ -82,21 +107,11 @@ export class Broadcaster implements Notifier {
     try {
       const batch = { eventId, cursor: p.cursor, seats: [...p.seats.values()] };
       const nsp = this.namespaceOf?.(eventId);
-      if (nsp && this.staffView) {
+      if (nsp && this.staffView && this.mayHaveStaff(nsp)) {
         nsp.except(STAFF_ROOM).emit('seats:changed', batch);
-        void this.staffView(eventId, batch.seats)
-          .catch((err: unknown) => {
-            this.logger.error({ err, eventId }, 'staff view failed; sending the plain batch');
-            return batch.seats;
-          })
-          .then((seats) => {
-            try {
-              nsp.to(STAFF_ROOM).emit('seats:changed', { ...batch, seats });
-            } catch (err) {
-              this.logger.error({ err, eventId }, 'staff broadcast failed');
-            }
-          });
+        this.queueStaff(eventId, nsp, batch.seats, batch.cursor);
       } else {
+        // Nobody here sees holders: one plain emit, no per-socket room filter, no database read.
         nsp?.emit('seats:changed', batch);
       }
       this.onFlush?.(eventId, p.seats.size);
@@ -104,6 +119,57 @@ export class Broadcaster implements Notifier {
       // Delivery is at most once by design; clients resync from their cursor. Never throw into a timer.
       this.logger.error({ err, eventId }, 'broadcast failed');
     }
+  }
+
+  /**
+   * Whether a staff socket may receive this namespace's batches. With the in-memory adapter the local staff
+   * room is the whole truth (a socket joins it synchronously on connection, before its staff snapshot is
+   * read, so a batch flushed before the join is in that snapshot); clustered, assume yes.
+   */
+  private mayHaveStaff(nsp: EventNamespace): boolean {
+    if (this.clustered) return true;
+    return (nsp.adapter.rooms.get(STAFF_ROOM)?.size ?? 0) > 0;
+  }
+
+  private queueStaff(eventId: number, nsp: EventNamespace, seats: SeatState[], cursor: number): void {
+    let q = this.staffQueues.get(eventId);
+    if (!q) {
+      q = { nsp, seats: new Map(), cursor: 0, running: false };
+      this.staffQueues.set(eventId, q);
+    }
+    q.nsp = nsp;
+    mergeSeats(q.seats, seats);
+    q.cursor = Math.max(q.cursor, cursor);
+    this.runStaff(eventId, q);
+  }
+
+  /** One staff-view read in flight per event; staff batches therefore also leave in commit order. */
+  private runStaff(eventId: number, q: StaffQueue): void {
+    const view = this.staffView;
+    if (q.running || !view) return;
+    if (q.seats.size === 0) {
+      this.staffQueues.delete(eventId);
+      return;
+    }
+    const batch = { eventId, cursor: q.cursor, seats: [...q.seats.values()] };
+    q.seats = new Map();
+    q.running = true;
+    view(eventId, batch.seats)
+      .catch((err: unknown) => {
+        this.logger.error({ err, eventId }, 'staff view failed; sending the plain batch');
+        return batch.seats;
+      })
+      .then((seats) => {
+        try {
+          q.nsp.to(STAFF_ROOM).emit('seats:changed', { ...batch, seats });
+        } catch (err) {
+          this.logger.error({ err, eventId }, 'staff broadcast failed');
+        }
+      })
+      .finally(() => {
+        q.running = false;
+        this.runStaff(eventId, q);
+      });
   }
 
   /** Sends everything still batched (shutdown). */

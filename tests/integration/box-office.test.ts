@@ -95,6 +95,41 @@ describe.each(testDialects())('box office on %s', (dialect) => {
     expect(JSON.stringify(snaps)).not.toContain('holder');
   });
 
+  it('reads holders only while staff watch; a staff socket joining mid-sale gets holders from then on, buyers never', async () => {
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
+    const [s0, s1] = [ev.seatIds[0]!, ev.seatIds[1]!];
+    const spy = jest.spyOn(env.nodes[0]!.services.boxOffice, 'withHolders');
+    try {
+      const buyer = w(ev.eventId, bob.token);
+      const buyerSeen: SeatsChanged[] = [];
+      buyer.socket.on('seats:changed', (b) => buyerSeen.push(b));
+      await buyer.ready;
+      const h0 = await holdAs(alice, ev, [s0]);
+      expect(h0.status).toBe(201);
+      await until(() => buyer.map.seats.get(s0)?.status === 'held', 5000, 'buyer sees the first hold');
+      // One node, nobody in the staff room: the batch went out without a holder read.
+      expect(spy).not.toHaveBeenCalled();
+
+      const staff = w(ev.eventId, clerk.token);
+      await staff.ready;
+      expect(staff.map.seats.get(s0)!.holder?.userId).toBe(alice.id); // from its staff snapshot
+      const h1 = await holdAs(bob, ev, [s1]);
+      expect(h1.status).toBe(201);
+      await until(() => staff.map.seats.get(s1)?.holder?.userId === bob.id, 5000, 'staff sees the later hold with its holder');
+      expect(staff.map.seats.get(s1)!.holdToken).toBe(h1.body.holdToken);
+      expect(spy).toHaveBeenCalled();
+      await until(() => buyer.map.seats.get(s1)?.status === 'held', 5000, 'buyer sees the later hold');
+      const buyerText = JSON.stringify(buyerSeen);
+      expect(buyerSeen.length).toBeGreaterThanOrEqual(2);
+      expect(buyerText).not.toContain('holder');
+      expect(buyerText).not.toContain('holdToken');
+      expect(buyerText).not.toContain(h0.body.holdToken);
+      expect(buyerText).not.toContain(alice.email);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('holds and books for a walk-in customer, recording the clerk as actor in seat_changes', async () => {
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
     const hold = await http(url, 'POST', `/api/admin/events/${ev.eventId}/holds`, {

@@ -1,0 +1,124 @@
+import { Broadcaster } from '../../server/realtime/broadcaster';
+import type { SeatState } from '../../server/realtime/protocol';
+import { createLogger } from '../../server/shared/logger';
+import { STAFF_ROOM, type EventNamespace } from '../../server/realtime/types';
+
+type Sent = { target: 'all' | 'except-staff' | 'staff'; event: string; payload: { cursor: number; seats: SeatState[] } };
+
+/** Just enough of a namespace: records where each emit went; the staff room's members are `staff`. */
+function fakeNamespace(staff: string[]) {
+  const sent: Sent[] = [];
+  const rooms = new Map<string, Set<string>>();
+  if (staff.length) rooms.set(STAFF_ROOM, new Set(staff));
+  const emitter = (target: Sent['target']) => ({
+    emit: (event: string, payload: Sent['payload']) => {
+      // Copy: what a socket would have received at that instant.
+      sent.push({ target, event, payload: JSON.parse(JSON.stringify(payload)) });
+      return true;
+    },
+  });
+  const nsp = {
+    adapter: { rooms },
+    emit: emitter('all').emit,
+    except: (room: string) => (room === STAFF_ROOM ? emitter('except-staff') : assert.fail(room)),
+    to: (room: string) => (room === STAFF_ROOM ? emitter('staff') : assert.fail(room)),
+  };
+  return { nsp: nsp as unknown as EventNamespace, sent, rooms };
+}
+const assert = { fail: (room: string): never => { throw new Error(`unexpected room ${room}`); } };
+
+const held = (id: number, version: number): SeatState => ({ id, status: 'held', version });
+const flushed = () => new Promise((r) => setImmediate(r));
+
+describe('Broadcaster staff view', () => {
+  const logger = createLogger('silent');
+
+  it('with no staff socket on a single node: one plain emit, no holder read, no staff filter', async () => {
+    const { nsp, sent } = fakeNamespace([]);
+    const b = new Broadcaster(1000, logger);
+    b.attach(() => nsp);
+    const view = jest.fn(async (_e: number, seats: SeatState[]) => seats);
+    b.setStaffView(view, { clustered: false });
+    b.seatsChanged(7, [held(1, 2)], 10);
+    b.flushAll();
+    await flushed();
+    expect(view).not.toHaveBeenCalled();
+    expect(sent.map((s) => s.target)).toEqual(['all']);
+  });
+
+  it('with staff connected: buyers get the plain batch, staff the viewed one; buyers never see a holder', async () => {
+    const { nsp, sent } = fakeNamespace(['s1']);
+    const b = new Broadcaster(1000, logger);
+    b.attach(() => nsp);
+    b.setStaffView(async (_e, seats) => seats.map((s) => ({ ...s, holder: { userId: 5, name: 'Alice', email: 'a@x' }, holdToken: 'tok' })), { clustered: false });
+    b.seatsChanged(7, [held(1, 2)], 10);
+    b.flushAll();
+    await flushed();
+    expect(sent.map((s) => s.target)).toEqual(['except-staff', 'staff']);
+    expect(JSON.stringify(sent[0])).not.toMatch(/holder|holdToken|Alice/);
+    expect(sent[1]!.payload.seats[0]).toMatchObject({ id: 1, version: 2, holder: { userId: 5 }, holdToken: 'tok' });
+  });
+
+  it('clustered: reads even when this node has no staff socket (another node may have one)', async () => {
+    const { nsp, sent } = fakeNamespace([]);
+    const b = new Broadcaster(1000, logger);
+    b.attach(() => nsp);
+    const view = jest.fn(async (_e: number, seats: SeatState[]) => seats);
+    b.setStaffView(view, { clustered: true });
+    b.seatsChanged(7, [held(1, 2)], 10);
+    b.flushAll();
+    await flushed();
+    expect(view).toHaveBeenCalledTimes(1);
+    expect(sent.map((s) => s.target)).toEqual(['except-staff', 'staff']);
+  });
+
+  it('keeps one holder read in flight per event: batches flushed meanwhile are merged, newest version per seat, sent in order', async () => {
+    const { nsp, sent } = fakeNamespace(['s1']);
+    const b = new Broadcaster(1000, logger);
+    b.attach(() => nsp);
+    const calls: { seats: SeatState[]; release: () => void }[] = [];
+    b.setStaffView(
+      (_e, seats) =>
+        new Promise((resolve) => {
+          calls.push({ seats, release: () => resolve(seats) });
+        }),
+      { clustered: false },
+    );
+    b.seatsChanged(7, [held(1, 2)], 10);
+    b.flushAll();
+    b.seatsChanged(7, [held(1, 3), held(2, 2)], 11);
+    b.flushAll();
+    b.seatsChanged(7, [held(1, 4)], 12);
+    b.flushAll();
+    // Buyers got all three at once; only one read has started.
+    expect(sent.map((s) => s.target)).toEqual(['except-staff', 'except-staff', 'except-staff']);
+    expect(calls).toHaveLength(1);
+    calls[0]!.release();
+    await flushed();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.seats.map((s) => [s.id, s.version]).sort()).toEqual([
+      [1, 4],
+      [2, 2],
+    ]);
+    calls[1]!.release();
+    await flushed();
+    const staff = sent.filter((s) => s.target === 'staff');
+    expect(staff.map((s) => s.payload.cursor)).toEqual([10, 12]);
+    expect(staff[1]!.payload.seats.find((s) => s.id === 1)!.version).toBe(4);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('a failed holder read still gives staff the plain batch', async () => {
+    const { nsp, sent } = fakeNamespace(['s1']);
+    const b = new Broadcaster(1000, logger);
+    b.attach(() => nsp);
+    b.setStaffView(async () => Promise.reject(new Error('db down')), { clustered: false });
+    b.seatsChanged(7, [held(1, 2)], 10);
+    b.flushAll();
+    await flushed();
+    expect(sent.map((s) => [s.target, s.payload.seats[0]!.version])).toEqual([
+      ['except-staff', 2],
+      ['staff', 2],
+    ]);
+  });
+});
