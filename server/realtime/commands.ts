@@ -101,20 +101,3 @@ export class CommandTable {
     for (const [name, listener] of this.listeners) on(name, listener);
   }
 }
-
-/**
- * Registers one acknowledged command on one socket (a closure per socket; prefer `CommandTable`, which
- * shares one listener between all sockets). Same validation, auth, hooks and answers.
- */
-export function command<E extends keyof ClientToServerEvents, S extends z.ZodType>(
-  socket: EventSocket,
-  ctx: CommandContext,
-  name: E,
-  schema: S,
-  handler: (input: z.infer<S>, user: AuthUser | undefined) => Promise<AckData<E>>,
-  opts: CommandOptions = {},
-): void {
-  (socket as unknown as { on(n: string, l: (...args: unknown[]) => void): void }).on(name, (...args: unknown[]) => {
-    void run(socket, ctx, name, schema, handler, opts, args);
-  });
-}
