@@ -3,7 +3,7 @@ import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
 import type { BookingView, SeatState } from '../realtime/protocol';
-import { readSeats, transitionSeats, type SeatRow, type TransitionResult } from '../seats/seat-store';
+import { isSeatFree, readSeats, transitionSeats, type SeatRow, type TransitionResult } from '../seats/seat-store';
 import { toSeatState } from '../seats/service';
 import type { BookingsService } from '../bookings/service';
 import type { Clock } from '../shared/clock';
@@ -163,7 +163,7 @@ export class BoxOfficeService {
       const now = this.deps.clock.now();
       await loadLiveEvent(trx, eventId);
       const rows = await readExisting(trx, eventId, seatIds);
-      const taken = rows.filter((r) => r.status !== 'blocked' && !isFree(r, now)).map((r) => r.seat_id);
+      const taken = rows.filter((r) => r.status !== 'blocked' && !isSeatFree(r, now)).map((r) => r.seat_id);
       if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
       return transitionSeats(trx, {
         eventId,
@@ -215,7 +215,7 @@ export class BoxOfficeService {
       const toTakeIds = seatIds.filter((id) => !have.has(id));
       if (toTakeIds.length === 0 && toFree.length === 0) return { eventId, taken: null, freed: null };
       const toTake = await readExisting(trx, eventId, toTakeIds);
-      const unavailable = toTake.filter((r) => !isFree(r, now)).map((r) => r.seat_id);
+      const unavailable = toTake.filter((r) => !isSeatFree(r, now)).map((r) => r.seat_id);
       if (unavailable.length) throw new SeatUnavailableError(unavailable.sort((a, b) => a - b));
 
       if (toFree.length) {
@@ -325,9 +325,6 @@ function holdTokenOf(r: HolderRow): { holdToken?: string } {
 }
 
 /** Available, or held by a hold that has lapsed by the database's record (invariant 4). */
-function isFree(r: SeatRow, now: number): boolean {
-  return r.status === 'available' || (r.status === 'held' && r.hold_expires_at !== null && Number(r.hold_expires_at) <= now);
-}
 
 async function loadLiveEvent(trx: Trx, eventId: number): Promise<void> {
   const event = (await trx('events').where({ id: eventId }).first('status')) as { status: string } | undefined;

@@ -4,10 +4,9 @@ import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
 import type { GaHoldView, GaLine } from '../realtime/protocol';
-import { admitHold, assertOnSale, loadEventRules } from '../seats/hold-rules';
+import { admitHold, assertOnSale, loadEventRules, newHoldRow } from '../seats/hold-rules';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
-import { newToken } from '../shared/ids';
 import type { HoldExtras } from './hold-extras';
 import type { GaAreaView, GaHoldBody } from './schemas';
 import { bookHoldTickets, cancelBookingTickets, closeHoldTickets, holdTickets, holdTicketTotals, linesView } from './store';
@@ -73,16 +72,7 @@ export class GaService implements HoldExtras {
         });
         const area = await trx('event_ga_areas').where({ event_id: eventId, section_id: input.sectionId }).first('section_id');
         if (!area) throw new NotFoundError('General admission area', 'GA_AREA_NOT_FOUND', { sectionId: input.sectionId });
-        const row = {
-          token: newToken(),
-          event_id: eventId,
-          user_id: actor.id,
-          status: 'active',
-          source: 'user',
-          expires_at: now + event.hold_ttl_seconds * 1000,
-          max_expires_at: now + event.max_hold_life_seconds * 1000,
-          created_at: now,
-        };
+        const row = newHoldRow(event, actor.id, now);
         const [id] = await trx('holds').insert(row);
         await holdTickets(trx, { holdId: Number(id), eventId, sectionId: input.sectionId, quantity: input.quantity });
         return { ...row, id: Number(id) };

@@ -6,11 +6,10 @@ import type { Notifier } from '../realtime/notifier';
 import type { HoldView } from '../realtime/protocol';
 import type { Clock } from '../shared/clock';
 import { ConflictError } from '../shared/errors';
-import { newToken } from '../shared/ids';
 import { pickBest, type Candidate } from './best-available';
-import { admitHold, assertOnSale, heldSeatsOf, loadEventRules } from './hold-rules';
+import { admitHold, assertOnSale, heldSeatsOf, loadEventRules, newHoldRow } from './hold-rules';
 import { MAX_SEATS_PER_REQUEST } from './schemas';
-import { readLaidOutSeats, transitionSeats, type LaidOutSeat } from './seat-store';
+import { isSeatFree, readLaidOutSeats, transitionSeats, type LaidOutSeat } from './seat-store';
 import { toSeatState } from './service';
 
 /** `seat:best` / POST /events/:id/holds/best. */
@@ -70,19 +69,10 @@ export class BestAvailableService {
           sectionOrder: s.sort_order,
           row: s.row_label,
           number: s.number,
-          free: s.status === 'available' || (s.status === 'held' && s.hold_expires_at !== null && Number(s.hold_expires_at) <= now),
+          free: isSeatFree(s, now),
         }));
-        const expiresAt = now + event.hold_ttl_seconds * 1000;
-        const hold = {
-          token: newToken(),
-          event_id: eventId,
-          user_id: actor.id,
-          status: 'active',
-          source: 'user',
-          expires_at: expiresAt,
-          max_expires_at: now + event.max_hold_life_seconds * 1000,
-          created_at: now,
-        };
+        const hold = newHoldRow(event, actor.id, now);
+        const expiresAt = hold.expires_at;
         let holdId: number | undefined;
         for (let attempt = 0; attempt < TRIES_PER_TRANSACTION; attempt++) {
           const [pick] = pickBest(candidates, { quantity: input.quantity, allowSplit: input.allowSplit });

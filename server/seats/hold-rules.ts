@@ -3,6 +3,7 @@ import { isStaff } from '../accounts/auth-user';
 import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../shared/errors';
+import { newToken } from '../shared/ids';
 
 export interface HoldRow {
   id: number;
@@ -101,4 +102,25 @@ export async function heldSeatsOf(trx: Trx, eventId: number, userId: number, now
     .andWhere('es.hold_expires_at', '>', now)
     .count({ n: '*' })) as [{ n: number | string }];
   return Number(n);
+}
+
+/** The row of a new active hold: a fresh token, expiry after the hold time, and a maximum life extensions cannot pass. */
+export function newHoldRow(
+  event: Pick<EventRules, 'id' | 'hold_ttl_seconds' | 'max_hold_life_seconds'>,
+  userId: number,
+  now: number,
+  opts: { source?: 'user' | 'box_office' | 'waitlist'; customer?: { name: string; email?: string | null } } = {},
+): Omit<HoldRow, 'id'> {
+  return {
+    token: newToken(),
+    event_id: event.id,
+    user_id: userId,
+    customer_name: opts.customer?.name ?? null,
+    customer_email: opts.customer?.email ?? null,
+    status: 'active',
+    source: opts.source ?? 'user',
+    expires_at: now + event.hold_ttl_seconds * 1000,
+    max_expires_at: now + event.max_hold_life_seconds * 1000,
+    created_at: now,
+  };
 }

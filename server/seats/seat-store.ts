@@ -34,6 +34,11 @@ export interface TransitionResult {
 
 const SEAT_COLUMNS = ['seat_id', 'status', 'version', 'hold_id', 'hold_expires_at', 'booking_id', 'price_cents'] as const;
 
+/** Free to take: available, or held by a hold that has lapsed by the database's record (sweeper or not). */
+export function isSeatFree(r: Pick<SeatRow, 'status' | 'hold_expires_at'>, now: number): boolean {
+  return r.status === 'available' || (r.status === 'held' && r.hold_expires_at !== null && Number(r.hold_expires_at) <= now);
+}
+
 /** A seat with its place in the layout: what seat choosers (best available, waitlist) rank by. */
 export interface LaidOutSeat extends SeatRow {
   section_id: number;

@@ -6,9 +6,8 @@ import type { HoldView, SeatState, SeatsChanged, SeatsSnapshot } from '../realti
 import type { Notifier } from '../realtime/notifier';
 import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, SeatUnavailableError, UnprocessableError } from '../shared/errors';
-import { newToken } from '../shared/ids';
-import { admitHold, assertOnSale, heldSeatsOf, loadEventRules, loadHoldForActor, type HoldRow } from './hold-rules';
-import { readSeats, readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from './seat-store';
+import { admitHold, assertOnSale, heldSeatsOf, loadEventRules, loadHoldForActor, newHoldRow, type HoldRow } from './hold-rules';
+import { isSeatFree, readSeats, readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from './seat-store';
 
 export interface SeatsDeps {
   db: Db;
@@ -86,24 +85,12 @@ export class SeatsService {
         const found = new Set(rows.map((r) => r.seat_id));
         throw new NotFoundError('Seat', 'SEAT_NOT_FOUND', { seatIds: seatIds.filter((id) => !found.has(id)) });
       }
-      const taken = rows.filter((r) => !isFree(r, now)).map((r) => r.seat_id);
+      const taken = rows.filter((r) => !isSeatFree(r, now)).map((r) => r.seat_id);
       if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
 
       const fresh = !hold;
       if (!hold) {
-        const expiresAt = now + event.hold_ttl_seconds * 1000;
-        const row = {
-          token: newToken(),
-          event_id: eventId,
-          user_id: actor.id,
-          customer_name: input.customer?.name ?? null,
-          customer_email: input.customer?.email ?? null,
-          status: 'active' as const,
-          source: input.customer ? 'box_office' : 'user',
-          expires_at: expiresAt,
-          max_expires_at: now + event.max_hold_life_seconds * 1000,
-          created_at: now,
-        };
+        const row = newHoldRow(event, actor.id, now, input.customer ? { source: 'box_office', customer: input.customer } : {});
         const [id] = await trx('holds').insert(row);
         hold = { ...row, id: Number(id) };
       }
@@ -140,7 +127,7 @@ export class SeatsService {
       .whereIn('es.seat_id', seatIds)
       .select('es.seat_id', 'es.status', 'es.hold_expires_at')) as Pick<SeatRow, 'seat_id' | 'status' | 'hold_expires_at'>[];
     if (rows.length !== seatIds.length) return;
-    const taken = rows.filter((r) => !isFree(r, now)).map((r) => r.seat_id);
+    const taken = rows.filter((r) => !isSeatFree(r, now)).map((r) => r.seat_id);
     if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
   }
 
@@ -357,9 +344,6 @@ export class SeatsService {
   }
 }
 
-function isFree(r: Pick<SeatRow, 'status' | 'hold_expires_at'>, now: number): boolean {
-  return r.status === 'available' || (r.status === 'held' && r.hold_expires_at !== null && Number(r.hold_expires_at) <= now);
-}
 
 async function seatsInHold(trx: Trx, holdId: number): Promise<number> {
   const [{ n }] = (await trx('event_seats').where({ hold_id: holdId, status: 'held' }).count({ n: '*' })) as [{ n: number | string }];

@@ -7,12 +7,11 @@ import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from 
 import type { Notifier } from '../realtime/notifier';
 import type { BookingView, SeatState, WaitlistEntryView, WaitlistOffer, WaitlistStatus } from '../realtime/protocol';
 import { pickBest, type Candidate } from '../seats/best-available';
-import { assertOnSale, loadEventRules } from '../seats/hold-rules';
+import { assertOnSale, loadEventRules, newHoldRow } from '../seats/hold-rules';
 import { readLaidOutSeats, readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from '../seats/seat-store';
 import { toSeatState } from '../seats/service';
 import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, UnprocessableError } from '../shared/errors';
-import { newToken } from '../shared/ids';
 import type { Logger } from '../shared/logger';
 import type { Page } from '../shared/validation';
 import type { JoinInput, ListWaitlistQuery } from './schemas';
@@ -297,17 +296,8 @@ export class WaitlistService {
       const rows = scope.filter((s) => chosen.has(s.seat_id));
       const ttl = this.deps.offerTtlSeconds ?? Number(event.hold_ttl_seconds);
       const expiresAt = now + ttl * 1000;
-      const hold = {
-        token: newToken(),
-        event_id: eventId,
-        user_id: entry.user_id,
-        status: 'active',
-        source: 'waitlist',
-        expires_at: expiresAt,
-        // An offer is not extended: it lapses at its own time and goes to the next in line.
-        max_expires_at: expiresAt,
-        created_at: now,
-      };
+      // An offer is not extended (its maximum life is its offer time): it lapses and goes to the next in line.
+      const hold = newHoldRow({ id: eventId, hold_ttl_seconds: ttl, max_hold_life_seconds: ttl }, entry.user_id, now, { source: 'waitlist' });
       const [holdId] = await trx('holds').insert(hold);
       const moved = await trx('waitlist_entries')
         .where({ id: entry.id, status: 'waiting', version: entry.version })
