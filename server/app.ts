@@ -7,7 +7,7 @@ import { registerAdminRoutes } from './admin/routes';
 import type { AuthUser } from './accounts/auth-user';
 import { registerBookingsRoutes } from './bookings/routes';
 import type { Config } from './config';
-import type { Backpressure } from './db/backpressure';
+import { finishesWork, type Backpressure } from './db/backpressure';
 import type { Db } from './db/knex';
 import { buildOpenApi } from './docs/openapi';
 import { registerEventsRoutes } from './events/routes';
@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps): Express {
     const backpressure = deps.backpressure;
     // Writes are shed when the pool's queue is full; reads stay served (they are short and cacheable).
     router.use((req, _res, next) => {
-      if (req.method !== 'GET') backpressure.check();
+      if (req.method !== 'GET' && !finishesWork(req.method, req.baseUrl + req.path)) backpressure.check();
       next();
     });
   }

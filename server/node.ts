@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import type { Config } from './config';
-import { Backpressure } from './db/backpressure';
+import { Backpressure, FINISHING_COMMANDS } from './db/backpressure';
 import { createDb, migrateLatest, type Db } from './db/knex';
 import type { RetryOptions } from './db/transaction';
 import type { ReadinessProbe } from './health/routes';
@@ -71,10 +71,9 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
       opts.retry?.onRetry?.(err, attempt);
     },
   };
-  // The sweeper gets one MySQL connection of its own: in a rush the main pool's queue is long, and expiry
-  // (which frees seats for everyone) must not wait in it. SQLite has a single connection anyway.
-  const sweepDb = ownsDb && config.database.client === 'mysql2' ? createDb({ database: config.database, dbPoolMax: 1 }, logger) : undefined;
-  const services = createServices({ config, db, clock, notifier: broadcaster, retry, sweepDb });
+  // Expiry goes through the same per-event group commit as every seat command (priority lane, ahead of new
+  // holds), so it needs no connection of its own: one event's batches hold at most one pool connection.
+  const services = createServices({ config, db, clock, notifier: broadcaster, retry, onBatch: (_eventId, n) => metrics.seatBatchSize.observe(n) });
 
   const probes: ReadinessProbe[] = [];
   const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
@@ -104,7 +103,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
       beforeCommand: async (socket, name) => {
         // Draining: the client reconnects (to another node) and retries there.
         if (shuttingDown) throw new AppError(503, 'SHUTTING_DOWN', 'This server is restarting; reconnect and retry');
-        backpressure.check();
+        if (!FINISHING_COMMANDS.has(name)) backpressure.check();
         await rateLimits.beforeCommand(socket, name);
       },
       afterCommand: metrics.afterCommand,
@@ -149,7 +148,6 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     await services.waitlist.idle();
     await waitForIdlePool(db, 5_000);
     await redis?.close();
-    await sweepDb?.destroy();
     await staffDb?.destroy();
     if (ownsDb) await db.destroy();
   };

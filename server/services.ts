@@ -12,6 +12,7 @@ import { GaService } from './ga/service';
 import type { Notifier } from './realtime/notifier';
 import { BestAvailableService } from './seats/best-service';
 import { SeatsService } from './seats/service';
+import { InventoryService } from './inventory/service';
 import type { Clock } from './shared/clock';
 import { VenuesService } from './venues/service';
 import { WaitlistService } from './waitlist/service';
@@ -23,8 +24,8 @@ export interface CoreDeps {
   clock: Clock;
   notifier: Notifier;
   retry?: RetryOptions;
-  /** A connection of its own for the hold sweeper, so expiry does not queue behind buyers. */
-  sweepDb?: Db;
+  /** Observes each committed seat batch (metrics): the event and how many commands it decided. */
+  onBatch?: (eventId: number, commands: number) => void;
 }
 
 export interface Services {
@@ -32,6 +33,7 @@ export interface Services {
   accounts: AccountsService;
   venues: VenuesService;
   events: EventsService;
+  inventory: InventoryService;
   seats: SeatsService;
   bookings: BookingsService;
   waitlist: WaitlistService;
@@ -43,7 +45,7 @@ export interface Services {
 }
 
 export function createServices(core: CoreDeps): Services {
-  const { config, db, clock, notifier, retry, sweepDb } = core;
+  const { config, db, clock, notifier, retry, onBatch } = core;
   const tokens = new TokenService(config.jwt, clock);
   const accounts = new AccountsService({ db, clock, tokens, bcryptCost: config.bcryptCost });
   const venues = new VenuesService({ db, clock });
@@ -52,12 +54,14 @@ export function createServices(core: CoreDeps): Services {
   // Freed seats go to the waitlist first; the waitlist is built after the bookings service it books through.
   let waitlist: WaitlistService | undefined;
   const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
-  const seats = new SeatsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, sweepDb });
-  const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga });
+  // New holds queued per event beyond DB_QUEUE_MAX are shed (BUSY), as requests waiting for a connection are.
+  const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit: { maxQueuedHolds: config.dbQueueMax } });
+  const seats = new SeatsService({ db, clock, inventory });
+  const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory });
   waitlist = new WaitlistService({ db, clock, notifier, retry, bookings });
   const best = new BestAvailableService({ db, clock, notifier, retry });
   const admin = new AdminService({ db, clock, notifier, venues, events, retry, holdExtras: ga });
   const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
   const reports = new ReportsService({ db, clock });
-  return { tokens, accounts, venues, events, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
+  return { tokens, accounts, venues, events, inventory, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
 }

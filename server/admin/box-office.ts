@@ -3,8 +3,8 @@ import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
 import type { BookingView, SeatState } from '../realtime/protocol';
-import { isSeatFree, readSeats, transitionSeats, type SeatRow, type TransitionResult } from '../seats/seat-store';
-import { toSeatState } from '../seats/service';
+import { isSeatFree, readSeats, toSeatState, type SeatRow, type TransitionResult } from '../inventory/seat-store';
+import { reseatBooking, setBlocked } from '../inventory/operations';
 import type { BookingsService } from '../bookings/service';
 import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, SeatUnavailableError } from '../shared/errors';
@@ -165,14 +165,7 @@ export class BoxOfficeService {
       const rows = await readExisting(trx, eventId, seatIds);
       const taken = rows.filter((r) => r.status !== 'blocked' && !isSeatFree(r, now)).map((r) => r.seat_id);
       if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
-      return transitionSeats(trx, {
-        eventId,
-        seats: rows.filter((r) => r.status !== 'blocked'),
-        to: 'blocked',
-        actorId: actor.id,
-        reason: `block_${reason}`,
-        now,
-      });
+      return setBlocked(trx, { eventId, seats: rows.filter((r) => r.status !== 'blocked'), blocked: true, actorId: actor.id, reason: `block_${reason}`, now });
     });
     this.publish(eventId, result);
     return { seats: await this.current(eventId, seatIds) };
@@ -186,7 +179,7 @@ export class BoxOfficeService {
       const rows = await readExisting(trx, eventId, seatIds);
       const notBlocked = rows.filter((r) => r.status !== 'blocked').map((r) => r.seat_id);
       if (notBlocked.length) throw new ConflictError('SEAT_NOT_BLOCKED', 'Some of these seats are not blocked', { seatIds: notBlocked.sort((a, b) => a - b) });
-      return transitionSeats(trx, { eventId, seats: rows, to: 'available', actorId: actor.id, reason: 'unblock', now });
+      return setBlocked(trx, { eventId, seats: rows, blocked: false, actorId: actor.id, reason: 'unblock', now });
     });
     this.publish(eventId, result);
     if (result.seats.length) this.deps.onSeatsFreed?.(eventId, result.seats.map((s) => s.id));
@@ -218,20 +211,7 @@ export class BoxOfficeService {
       const unavailable = toTake.filter((r) => !isSeatFree(r, now)).map((r) => r.seat_id);
       if (unavailable.length) throw new SeatUnavailableError(unavailable.sort((a, b) => a - b));
 
-      if (toFree.length) {
-        // Deleted, not deactivated: a booking's seat list shows every row (a cancelled booking keeps its
-        // inactive rows), and after a move it must list the new seats only. seat_changes keeps the history.
-        await trx('booking_seats').where({ booking_id: bookingId }).whereIn('seat_id', toFree.map((s) => s.seat_id)).delete();
-      }
-      const freed = await transitionSeats(trx, { eventId, seats: toFree, to: 'available', actorId: actor.id, reason: 'reseat_out', now });
-      if (toTake.length) {
-        await trx('booking_seats').insert(toTake.map((s) => ({ booking_id: bookingId, event_id: eventId, seat_id: s.seat_id, price_cents: s.price_cents, active: true })));
-      }
-      const taken = await transitionSeats(trx, { eventId, seats: toTake, to: 'booked', bookingId, actorId: actor.id, reason: 'reseat_in', now });
-      const [{ total }] = (await trx('booking_seats').where({ booking_id: bookingId }).whereNotNull('active').sum({ total: 'price_cents' })) as [
-        { total: number | string | null },
-      ];
-      await trx('bookings').where({ id: bookingId }).update({ total_cents: Number(total ?? 0) });
+      const { freed, taken } = await reseatBooking(trx, { eventId, bookingId, toFree, toTake, actorId: actor.id, now });
       return { eventId, taken, freed };
     });
     if (taken && freed) {

@@ -1,12 +1,11 @@
 import type { AuthUser } from '../accounts/auth-user';
-import { cancelBookingInTrx } from '../bookings/service';
+import { cancelBooking, releaseHold, repriceSeats } from '../inventory/operations';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { EventsService } from '../events/service';
 import type { EventView } from '../events/schemas';
 import type { Notifier } from '../realtime/notifier';
 import type { SeatState } from '../realtime/protocol';
-import { readSeatsOfHold, transitionSeats } from '../seats/seat-store';
 import type { Clock } from '../shared/clock';
 import { AppError, ConflictError, NotFoundError, PreconditionFailedError, UnprocessableError } from '../shared/errors';
 import type { Page } from '../shared/validation';
@@ -209,11 +208,7 @@ export class AdminService {
         for (const p of body.prices) {
           await trx('event_prices').where({ event_id: eventId, category: p.category }).delete();
           await trx('event_prices').insert({ event_id: eventId, category: p.category, price_cents: p.priceCents });
-          await trx('event_seats')
-            .where('event_id', eventId)
-            .whereNot('status', 'booked')
-            .whereIn('seat_id', trx('seats').where({ venue_id: ev.venue_id, category: p.category }).select('id'))
-            .update({ price_cents: p.priceCents });
+          await repriceSeats(trx, { eventId, venueId: ev.venue_id, category: p.category, priceCents: p.priceCents });
         }
       }
       return body.status !== undefined && body.status !== ev.status ? body.status : null;
@@ -282,7 +277,7 @@ async function cancelContents(trx: Trx, eventId: number, actorId: number, now: n
     reference: string;
   }[];
   for (const b of bookings) {
-    const r = await cancelBookingInTrx(trx, b, { actorId, reason: 'event_cancelled', now });
+    const r = await cancelBooking(trx, b, { actorId, reason: 'event_cancelled', now });
     if (extras && (await extras.cancelBooking(trx, b.id))) out.extrasChanged = true;
     out.seats.push(...r.seats);
     out.cursor = Math.max(out.cursor, r.cursor);
@@ -294,11 +289,9 @@ async function cancelContents(trx: Trx, eventId: number, actorId: number, now: n
     token: string;
   }[];
   for (const h of holds) {
-    const claimed = await trx('holds').where({ id: h.id, status: 'active' }).update({ status: 'released' });
-    if (claimed !== 1) continue;
+    const r = await releaseHold(trx, { eventId, holdId: h.id, actorId, reason: 'event_cancelled', now });
+    if (!r) continue;
     if (extras && (await extras.closeHold(trx, h.id))) out.extrasChanged = true;
-    const seats = await readSeatsOfHold(trx, h.id);
-    const r = await transitionSeats(trx, { eventId, seats, to: 'available', actorId, reason: 'event_cancelled', now });
     out.seats.push(...r.seats);
     out.cursor = Math.max(out.cursor, r.cursor);
     out.holds.push({ user_id: h.user_id, token: h.token, seatIds: r.seats.map((s) => s.id) });

@@ -9,10 +9,25 @@ export class BusyError extends AppError {
 }
 
 /**
+ * Commands that finish work a buyer already has (book held seats, release them, extend a hold): never shed,
+ * so a flash sale cannot strand a buyer between hold and booking. Socket command names and REST routes.
+ */
+export const FINISHING_COMMANDS = new Set(['booking:confirm', 'seat:release', 'hold:extend', 'waitlist:accept', 'waitlist:decline']);
+const FINISHING_ROUTES: [string, RegExp][] = [
+  ['POST', /^\/api\/bookings\/?$/],
+  ['DELETE', /^\/api\/holds\/[^/]+\/?$/],
+  ['POST', /^\/api\/holds\/[^/]+\/extend\/?$/],
+  ['POST', /^\/api\/waitlist\/\d+\/(accept|decline)\/?$/],
+];
+export const finishesWork = (method: string, path: string): boolean => FINISHING_ROUTES.some(([m, re]) => m === method && re.test(path));
+
+/**
  * Load shedding in front of the database pool. In a flash sale the pool's wait queue is where latency piles
  * up: left unbounded, a command can wait the whole acquire timeout (30 s) and then fail anyway. When more than
  * `maxQueued` requests already wait for a connection on this node, new commands are answered BUSY at once, so
- * the ones admitted stay fast and the rest know to retry. `maxQueued = 0` turns it off.
+ * the ones admitted stay fast and the rest know to retry. `maxQueued = 0` turns it off. Work that finishes
+ * what a buyer already holds (FINISHING_COMMANDS) is never shed; new holds are also shed by the inventory's
+ * group commit when too many wait for one event's next batch (the same limit).
  */
 export class Backpressure {
   constructor(

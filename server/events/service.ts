@@ -1,3 +1,4 @@
+import { stockEventSeats } from '../inventory/operations';
 import type { Db } from '../db/knex';
 import { withTransaction } from '../db/transaction';
 import type { Clock } from '../shared/clock';
@@ -106,8 +107,7 @@ export class EventsService {
         updated_at: now,
       });
       await trx('event_prices').insert(input.prices.map((p) => ({ event_id: eventId, category: p.category, price_cents: p.priceCents })));
-      const rows = seats.map((s) => ({ event_id: eventId, seat_id: s.id, status: 'available', version: 1, price_cents: priceOf.get(s.category)! }));
-      for (let i = 0; i < rows.length; i += 500) await trx('event_seats').insert(rows.slice(i, i + 500));
+      await stockEventSeats(trx, eventId, seats.map((s) => ({ seatId: s.id, priceCents: priceOf.get(s.category)! })));
       if (gaAreas.length) {
         await trx('event_ga_areas').insert(
           gaAreas.map((a) => ({ event_id: eventId, section_id: a.id, capacity: a.capacity, held: 0, booked: 0, version: 1, price_cents: priceOf.get(a.category)! })),

@@ -12,6 +12,8 @@ export interface HoldExtras {
   closeHold(trx: Trx, holdId: number): Promise<boolean>;
   /** What else the hold carries: ticket count and total price in cents. */
   holdTotals(trx: Trx, holdId: number): Promise<{ count: number; totalCents: number }>;
+  /** Ticket count and total of each hold that carries any (holds without extras are absent): one read per batch. */
+  totalsOf(trx: Trx, holdIds: number[]): Promise<Map<number, { count: number; totalCents: number }>>;
   /** The hold was booked as `bookingId`: move its lines to the booking. True if anything changed. */
   bookHold(trx: Trx, holdId: number, bookingId: number): Promise<boolean>;
   /** A booking was cancelled: give its lines back. True if anything changed. */

@@ -4,12 +4,13 @@ import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
 import type { GaHoldView, GaLine } from '../realtime/protocol';
-import { admitHold, assertOnSale, loadEventRules, newHoldRow } from '../seats/hold-rules';
+import { admitHold, assertOnSale, loadEventRules, newHoldRow } from '../inventory/hold-rules';
+import { openHold } from '../inventory/operations';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
 import type { HoldExtras } from './hold-extras';
 import type { GaAreaView, GaHoldBody } from './schemas';
-import { bookHoldTickets, cancelBookingTickets, closeHoldTickets, holdTickets, holdTicketTotals, linesView } from './store';
+import { bookHoldTickets, cancelBookingTickets, closeHoldTickets, holdTickets, holdTicketTotals, linesView, ticketTotalsOf } from './store';
 
 export interface GaDeps {
   db: Db;
@@ -72,10 +73,9 @@ export class GaService implements HoldExtras {
         });
         const area = await trx('event_ga_areas').where({ event_id: eventId, section_id: input.sectionId }).first('section_id');
         if (!area) throw new NotFoundError('General admission area', 'GA_AREA_NOT_FOUND', { sectionId: input.sectionId });
-        const row = newHoldRow(event, actor.id, now);
-        const [id] = await trx('holds').insert(row);
-        await holdTickets(trx, { holdId: Number(id), eventId, sectionId: input.sectionId, quantity: input.quantity });
-        return { ...row, id: Number(id) };
+        const hold = await openHold(trx, newHoldRow(event, actor.id, now));
+        await holdTickets(trx, { holdId: hold.id, eventId, sectionId: input.sectionId, quantity: input.quantity });
+        return hold;
       },
       this.deps.retry,
     );
@@ -97,6 +97,10 @@ export class GaService implements HoldExtras {
 
   holdTotals(trx: Trx, holdId: number): Promise<{ count: number; totalCents: number }> {
     return holdTicketTotals(trx, holdId);
+  }
+
+  totalsOf(trx: Trx, holdIds: number[]): Promise<Map<number, { count: number; totalCents: number }>> {
+    return ticketTotalsOf(trx, holdIds);
   }
 
   bookHold(trx: Trx, holdId: number, bookingId: number): Promise<boolean> {

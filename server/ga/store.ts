@@ -94,6 +94,23 @@ export async function holdTicketTotals(trx: Trx, holdId: number): Promise<{ coun
   return { count: lines.reduce((n, l) => n + l.quantity, 0), totalCents: lines.reduce((n, l) => n + l.quantity * l.price_cents, 0) };
 }
 
+/** Ticket count and total per hold, for the holds among `holdIds` that carry tickets. */
+export async function ticketTotalsOf(trx: Knex, holdIds: number[]): Promise<Map<number, { count: number; totalCents: number }>> {
+  const rows = (await trx('hold_ga_lines').whereIn('hold_id', holdIds).select('hold_id', 'quantity', 'price_cents')) as {
+    hold_id: number;
+    quantity: number;
+    price_cents: number;
+  }[];
+  const out = new Map<number, { count: number; totalCents: number }>();
+  for (const r of rows) {
+    const t = out.get(r.hold_id) ?? { count: 0, totalCents: 0 };
+    t.count += r.quantity;
+    t.totalCents += r.quantity * r.price_cents;
+    out.set(r.hold_id, t);
+  }
+  return out;
+}
+
 /** Turns a hold's held tickets into booked ones, recorded as booking lines. */
 export async function bookHoldTickets(trx: Trx, holdId: number, bookingId: number): Promise<boolean> {
   const lines = await linesOfHold(trx, holdId);

@@ -29,6 +29,8 @@ export class Metrics {
   readonly conflicts: Counter<'transport' | 'code'>;
   readonly errors: Counter<'transport' | 'code'>;
   readonly txRetries: Counter;
+  /** Commands decided per seat batch (group commit): 1 means no grouping happened. */
+  readonly seatBatchSize: Histogram;
   readonly holdLatency: Histogram<'transport' | 'outcome'>;
   readonly bookingLatency: Histogram<'transport' | 'outcome'>;
   readonly commandLatency: Histogram<'command' | 'outcome'>;
@@ -49,6 +51,7 @@ export class Metrics {
     });
     this.errors = new Counter({ name: 'evently_errors_total', help: 'Error replies by code (REST and socket acks)', labelNames: ['transport', 'code'], registers: [r] });
     this.txRetries = new Counter({ name: 'evently_tx_retries_total', help: 'Whole-transaction retries after deadlock, lock wait timeout or a lost compare-and-set', registers: [r] });
+    this.seatBatchSize = new Histogram({ name: 'evently_seat_batch_commands', help: 'Seat commands decided in one group-committed transaction', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [r] });
     this.holdLatency = new Histogram({ name: 'evently_hold_duration_seconds', help: 'Hold request latency', labelNames: ['transport', 'outcome'], buckets: LATENCY_BUCKETS, registers: [r] });
     this.bookingLatency = new Histogram({ name: 'evently_booking_duration_seconds', help: 'Booking request latency', labelNames: ['transport', 'outcome'], buckets: LATENCY_BUCKETS, registers: [r] });
     this.commandLatency = new Histogram({ name: 'evently_socket_command_duration_seconds', help: 'Socket command latency', labelNames: ['command', 'outcome'], buckets: LATENCY_BUCKETS, registers: [r] });

@@ -7,10 +7,10 @@ import type { HoldView } from '../realtime/protocol';
 import type { Clock } from '../shared/clock';
 import { ConflictError } from '../shared/errors';
 import { pickBest, type Candidate } from './best-available';
-import { admitHold, assertOnSale, heldSeatsOf, loadEventRules, newHoldRow } from './hold-rules';
+import { admitHold, assertOnSale, heldSeatsOf, loadEventRules, newHoldRow } from '../inventory/hold-rules';
+import { holdSeats, openHold } from '../inventory/operations';
 import { MAX_SEATS_PER_REQUEST } from './schemas';
-import { isSeatFree, readLaidOutSeats, transitionSeats, type LaidOutSeat } from './seat-store';
-import { toSeatState } from './service';
+import { isSeatFree, readLaidOutSeats, toSeatState, type LaidOutSeat } from '../inventory/seat-store';
 
 /** `seat:best` / POST /events/:id/holds/best. */
 export const bestBody = z
@@ -72,7 +72,6 @@ export class BestAvailableService {
           free: isSeatFree(s, now),
         }));
         const hold = newHoldRow(event, actor.id, now);
-        const expiresAt = hold.expires_at;
         let holdId: number | undefined;
         for (let attempt = 0; attempt < TRIES_PER_TRANSACTION; attempt++) {
           const [pick] = pickBest(candidates, { quantity: input.quantity, allowSplit: input.allowSplit });
@@ -84,23 +83,11 @@ export class BestAvailableService {
             }
             break;
           }
-          if (holdId === undefined) {
-            const [id] = await trx('holds').insert(hold);
-            holdId = Number(id);
-          }
+          if (holdId === undefined) holdId = (await openHold(trx, hold)).id;
           try {
             // A savepoint: a failed compare-and-set leaves nothing behind, and the outer transaction goes on.
             const result = await trx.transaction((sp) =>
-              transitionSeats(sp, {
-                eventId,
-                seats: pick.seatIds.map((id) => byId.get(id)!),
-                to: 'held',
-                holdId,
-                holdExpiresAt: expiresAt,
-                actorId: actor.id,
-                reason: 'hold_best',
-                now,
-              }),
+              holdSeats(sp, { eventId, seats: pick.seatIds.map((id) => byId.get(id)!), hold: { ...hold, id: holdId! }, actorId: actor.id, reason: 'hold_best', now }),
             );
             return { hold: { ...hold, id: holdId }, result };
           } catch (err) {

@@ -7,9 +7,9 @@ import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from 
 import type { Notifier } from '../realtime/notifier';
 import type { BookingView, SeatState, WaitlistEntryView, WaitlistOffer, WaitlistStatus } from '../realtime/protocol';
 import { pickBest, type Candidate } from '../seats/best-available';
-import { assertOnSale, loadEventRules, newHoldRow } from '../seats/hold-rules';
-import { readLaidOutSeats, readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from '../seats/seat-store';
-import { toSeatState } from '../seats/service';
+import { assertOnSale, loadEventRules, newHoldRow } from '../inventory/hold-rules';
+import { holdSeats, openHold, releaseHold } from '../inventory/operations';
+import { readLaidOutSeats, toSeatState, type SeatRow, type TransitionResult } from '../inventory/seat-store';
 import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, UnprocessableError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
@@ -187,11 +187,7 @@ export class WaitlistService {
       let result: TransitionResult | null = null;
       if (entry.status === 'offered' && entry.offer_hold_id) {
         // The offer hold may already have lapsed or been released; then there is nothing left to free.
-        const claimed = await trx('holds').where({ id: entry.offer_hold_id, status: 'active' }).update({ status: 'released' });
-        if (claimed === 1) {
-          const seats = await readSeatsOfHold(trx, entry.offer_hold_id);
-          result = await transitionSeats(trx, { eventId: entry.event_id, seats, to: 'available', actorId: actor.id, reason: 'waitlist_decline', now });
-        }
+        result = await releaseHold(trx, { eventId: entry.event_id, holdId: entry.offer_hold_id, actorId: actor.id, reason: 'waitlist_decline', now });
       }
       return { eventId: entry.event_id, result };
     });
@@ -298,21 +294,12 @@ export class WaitlistService {
       const expiresAt = now + ttl * 1000;
       // An offer is not extended (its maximum life is its offer time): it lapses and goes to the next in line.
       const hold = newHoldRow({ id: eventId, hold_ttl_seconds: ttl, max_hold_life_seconds: ttl }, entry.user_id, now, { source: 'waitlist' });
-      const [holdId] = await trx('holds').insert(hold);
+      const opened = await openHold(trx, hold);
       const moved = await trx('waitlist_entries')
         .where({ id: entry.id, status: 'waiting', version: entry.version })
-        .update({ status: 'offered', version: entry.version + 1, offer_hold_id: Number(holdId), offer_expires_at: expiresAt });
+        .update({ status: 'offered', version: entry.version + 1, offer_hold_id: opened.id, offer_expires_at: expiresAt });
       if (moved !== 1) throw new RetryableConflict('waitlist entry changed');
-      const result = await transitionSeats(trx, {
-        eventId,
-        seats: rows,
-        to: 'held',
-        holdId: Number(holdId),
-        holdExpiresAt: expiresAt,
-        actorId: null,
-        reason: 'waitlist_offer',
-        now,
-      });
+      const result = await holdSeats(trx, { eventId, seats: rows, hold: opened, actorId: null, reason: 'waitlist_offer', now });
       return {
         userId: entry.user_id,
         result,

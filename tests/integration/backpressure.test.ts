@@ -54,4 +54,30 @@ describeEach(mysqlDialects(), 'backpressure on %s', (dialect) => {
     expect(codes.has('BUSY')).toBe(true);
     for (const code of codes) expect(['ok', 'BUSY', 'SEAT_UNAVAILABLE']).toContain(code);
   });
+
+  it('When the queue is full of new holds, then buyers who hold seats still book and release them (never BUSY)', async () => {
+    const ev = await seedEvent(env, { rows: 2, seatsPerRow: 40, maxSeatsPerUser: 1, maxSeatsPerOrder: 1 });
+    const holders = await createUsers(env, 6);
+    const held = [];
+    for (const [i, u] of holders.entries()) {
+      const r = await http(env.nodes[0]!.url, 'POST', `/api/events/${ev.eventId}/holds`, { token: u.token, body: { seatIds: [ev.seatIds[i]] } });
+      expect(r.status).toBe(201);
+      held.push({ u, token: r.body.holdToken as string });
+    }
+    // A rush of new holds that overflows the queue, and at the same time the holders finish what they started.
+    const rush = await createUsers(env, 60);
+    const url = env.nodes[0]!.url;
+    const [rushReplies, finishing] = await Promise.all([
+      Promise.all(rush.map((u, i) => http(url, 'POST', `/api/events/${ev.eventId}/holds`, { token: u.token, body: { seatIds: [ev.seatIds[20 + (i % 40)]] } }))),
+      Promise.all(
+        held.map((h, i) =>
+          i % 2 === 0
+            ? http(url, 'POST', '/api/bookings', { token: h.u.token, body: { holdToken: h.token }, headers: { 'Idempotency-Key': `bp-${h.token}` } })
+            : http(url, 'DELETE', `/api/holds/${h.token}`, { token: h.u.token }),
+        ),
+      ),
+    ]);
+    expect(rushReplies.some((r) => r.status === 503)).toBe(true);
+    expect(finishing.map((r) => r.status)).toEqual(held.map((_, i) => (i % 2 === 0 ? 201 : 200)));
+  });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { AuthUser } from '../../server/accounts/auth-user';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { testDialects, describeEach } from '../helpers/dialects';
@@ -41,7 +42,8 @@ interface Model {
 interface Real {
   env: TestEnv;
   ev: SeededEvent;
-  users: { id: number; token: string }[];
+  /** With their emails: bursts call the inventory as these users directly, to control arrival order. */
+  users: { id: number; token: string; email: string }[];
   admin: { token: string };
   sockets: Watcher[];
   keys: number;
@@ -70,6 +72,7 @@ async function sock(w: Watcher, event: string, payload: unknown): Promise<Reply>
 }
 
 const now = (r: Real) => r.env.clock.now();
+const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER });
 const live = (h: MHold, t: number) => h.status === 'active' && h.expiresAt > t;
 const free = (m: Model, seatId: number, t: number) => {
   const s = m.seats.get(seatId)!;
@@ -133,6 +136,21 @@ async function compare(m: Model, r: Real, what: string): Promise<void> {
 type Cmd = fc.AsyncCommand<Model, Real>;
 const pickSeats = fc.uniqueArray(fc.integer({ min: 0, max: SEATS - 1 }), { minLength: 1, maxLength: 3 });
 
+/**
+ * What a hold of `seatIds` by `user` must answer at time `t` (the per-user limit before availability: docs/DESIGN.md),
+ * checked against `got`; on success the model takes the hold. Shared by single holds and bursts.
+ */
+function expectHold(m: Model, user: number, seatIds: number[], got: Reply, what: string, t: number): void {
+  const heldByUser = [...m.seats.values()].filter((s) => s.status === 'held' && s.hold!.user === user && live(s.hold!, t)).length;
+  if (heldByUser + seatIds.length > SEATS) return expectReply(got, { code: 'HOLD_LIMIT_REACHED' }, what);
+  const taken = seatIds.filter((id) => !free(m, id, t)).sort((a, b) => a - b);
+  if (taken.length) return expectReply(got, { code: 'SEAT_UNAVAILABLE', seatIds: taken }, what);
+  expectReply(got, { ok: true }, what);
+  const h: MHold = { token: got.data.holdToken, user, seats: new Set(), expiresAt: t + TTL_S * 1000, maxExpiresAt: t + MAX_LIFE_S * 1000, status: 'active' };
+  m.holds.push(h);
+  for (const id of seatIds) setSeat(m, id, { status: 'held', hold: h });
+}
+
 class HoldCmd implements Cmd {
   constructor(readonly user: number, readonly seatIdx: number[], readonly viaSocket: boolean) {}
   check = () => true;
@@ -141,18 +159,34 @@ class HoldCmd implements Cmd {
     const u = r.users[this.user]!;
     const t = now(r);
     const got = this.viaSocket ? await sock(r.sockets[this.user]!, 'seat:hold', { seatIds }) : await rest(r, 'POST', `/api/events/${r.ev.eventId}/holds`, u.token, { seatIds });
-    // The per-user limit is checked before availability (seats this user holds live, plus those asked for).
-    const heldByUser = [...m.seats.values()].filter((s) => s.status === 'held' && s.hold!.user === this.user && live(s.hold!, t)).length;
-    if (heldByUser + seatIds.length > SEATS) return expectReply(got, { code: 'HOLD_LIMIT_REACHED' }, this.toString());
-    const taken = seatIds.filter((id) => !free(m, id, t)).sort((a, b) => a - b);
-    if (taken.length) return expectReply(got, { code: 'SEAT_UNAVAILABLE', seatIds: taken }, this.toString());
-    expectReply(got, { ok: true }, this.toString());
-    const h: MHold = { token: got.data.holdToken, user: this.user, seats: new Set(), expiresAt: t + TTL_S * 1000, maxExpiresAt: t + MAX_LIFE_S * 1000, status: 'active' };
-    m.holds.push(h);
-    for (const id of seatIds) setSeat(m, id, { status: 'held', hold: h });
+    expectHold(m, this.user, seatIds, got, this.toString(), t);
     await compare(m, r, this.toString());
   }
   toString = () => `hold(u${this.user}, ${this.seatIdx}${this.viaSocket ? ', socket' : ''})`;
+}
+
+/**
+ * Several holds sent at once, so the group commit decides them together (the first alone, the rest in one batch).
+ * A batch decides in arrival order, each command as if alone: the model predicts them one by one, in order.
+ */
+class BurstCmd implements Cmd {
+  constructor(readonly holds: [number, number[]][]) {}
+  check = () => true;
+  async run(m: Model, r: Real) {
+    const inv = r.env.nodes[0]!.services.inventory;
+    const t = now(r);
+    const asked = this.holds.map(([user, idx]) => ({ user, seatIds: idx.map((i) => r.ev.seatIds[i]!) }));
+    const settled = await Promise.allSettled(asked.map((a) => inv.hold(actorOf(r.users[a.user]!), r.ev.eventId, { seatIds: a.seatIds })));
+    settled.forEach((out, i) => {
+      const got: Reply =
+        out.status === 'fulfilled'
+          ? { ok: true, status: 201, data: { holdToken: out.value.hold.token } }
+          : { ok: false, status: 0, code: (out.reason as { code?: string }).code ?? String(out.reason), details: (out.reason as { details?: unknown }).details };
+      expectHold(m, asked[i]!.user, asked[i]!.seatIds, got, `${this}[${i}]`, t);
+    });
+    await compare(m, r, this.toString());
+  }
+  toString = () => `burst(${this.holds.map(([u, s]) => `u${u}:${s}`).join(' ')})`;
 }
 
 class ReleaseCmd implements Cmd {
@@ -370,6 +404,7 @@ const idx = fc.nat({ max: 50 });
 const stranger = fc.integer({ min: 0, max: 4 }).map((n) => n === 0);
 const hold = fc.tuple(user, pickSeats, fc.boolean()).map(([u, s, v]) => new HoldCmd(u, s, v));
 const book = fc.tuple(idx, stranger, fc.boolean()).map(([h, x, v]) => new BookCmd(h, x, v));
+const burst = fc.array(fc.tuple(user, pickSeats), { minLength: 3, maxLength: 5 }).map((hs) => new BurstCmd(hs));
 const tick = fc.constantFrom(10, 45, 61, 200).map((s) => new TickCmd(s));
 const waitlist = [
   fc.tuple(user, fc.integer({ min: 1, max: 3 })).map(([u, n]) => new JoinCmd(u, n)),
@@ -379,6 +414,7 @@ const commands = [
   hold,
   hold,
   hold,
+  burst,
   fc.tuple(idx, stranger, fc.boolean(), fc.boolean()).map(([h, x, some, v]) => new ReleaseCmd(h, x, some, v)),
   fc.tuple(idx, stranger).map(([h, x]) => new ExtendCmd(h, x)),
   book,
@@ -448,6 +484,9 @@ describeEach(testDialects(), 'seat state machine, model-based (%s)', (dialect) =
     process.stdout.write(`[property] ${dialect}: ${runs} runs; replies ${JSON.stringify(Object.fromEntries([...stats].sort()))}\n`);
     // The runs reached the interesting transitions, not only errors.
     for (const k of ['hold ok', 'hold SEAT_UNAVAILABLE', 'book ok']) expect(stats.get(k) ?? 0).toBeGreaterThan(0);
+    // Bursts really were decided together: some batch held more than one command.
+    const batches = Object.values((env.nodes[0]!.metrics.seatBatchSize as unknown as { hashMap: Record<string, { count: number; sum: number }> }).hashMap)[0]!;
+    expect(batches.sum).toBeGreaterThan(batches.count);
     expect([...stats.keys()].filter((k) => k.endsWith(' ok')).length).toBeGreaterThanOrEqual(5);
     expect(stats.size).toBeGreaterThanOrEqual(12);
   }, 90_000);

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
 import { RetryableConflict } from '../db/transaction';
 import type { SeatState, SeatStatus } from '../realtime/protocol';
@@ -32,7 +33,15 @@ export interface TransitionResult {
   cursor: number;
 }
 
-const SEAT_COLUMNS = ['seat_id', 'status', 'version', 'hold_id', 'hold_expires_at', 'booking_id', 'price_cents'] as const;
+/** The columns of a seat row as the inventory reads it for a change. */
+export const SEAT_COLUMNS = ['seat_id', 'status', 'version', 'hold_id', 'hold_expires_at', 'booking_id', 'price_cents'] as const;
+
+/** A seat's state as replies and broadcasts carry it (expiry only for a held seat). */
+export function toSeatState(r: Pick<SeatRow, 'seat_id' | 'status' | 'version' | 'hold_expires_at'>): SeatState {
+  return r.status === 'held' && r.hold_expires_at
+    ? { id: r.seat_id, status: r.status, version: r.version, expiresAt: new Date(Number(r.hold_expires_at)).toISOString() }
+    : { id: r.seat_id, status: r.status, version: r.version };
+}
 
 /** Free to take: available, or held by a hold that has lapsed by the database's record (sweeper or not). */
 export function isSeatFree(r: Pick<SeatRow, 'status' | 'hold_expires_at'>, now: number): boolean {
@@ -77,7 +86,7 @@ export async function readLaidOutSeats(
 }
 
 /** Reads seats of one event by id (a plain read; the write that follows re-checks the version). */
-export async function readSeats(trx: Trx, eventId: number, seatIds: number[]): Promise<SeatRow[]> {
+export async function readSeats(trx: Knex, eventId: number, seatIds: number[]): Promise<SeatRow[]> {
   return trx('event_seats').where('event_id', eventId).whereIn('seat_id', seatIds).select(SEAT_COLUMNS) as Promise<SeatRow[]>;
 }
 
@@ -138,7 +147,7 @@ export async function transitionSeats(trx: Trx, input: TransitionInput): Promise
  * Inserts change rows in one statement and returns the highest id. MySQL reports the *first* id of a
  * multi-row insert (InnoDB gives a simple multi-row insert consecutive ids); SQLite reports the last.
  */
-async function insertChanges(trx: Trx, rows: Record<string, unknown>[]): Promise<number> {
+export async function insertChanges(trx: Trx, rows: Record<string, unknown>[]): Promise<number> {
   const [id] = await trx('seat_changes').insert(rows);
   const first = Number(id);
   return trx.client.config.client === 'mysql2' ? first + rows.length - 1 : first;

@@ -1,0 +1,54 @@
+import type { AuthUser } from '../accounts/auth-user';
+import type { AppError } from '../shared/errors';
+import type { HoldRow } from './hold-rules';
+import type { SeatState } from '../realtime/protocol';
+
+/** A walk-in customer a box-office hold is made for. */
+export interface WalkInCustomer {
+  name: string;
+  email?: string | null;
+}
+
+/**
+ * The seat commands the group commit decides together. Each is decided exactly as if it ran alone, in arrival
+ * order, against the state the commands before it in the batch left.
+ */
+export type SeatCommand =
+  | { kind: 'hold'; actor: AuthUser; seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }
+  | { kind: 'release'; actor: AuthUser; holdToken: string; seatIds?: number[] }
+  | { kind: 'extend'; actor: AuthUser; holdToken: string }
+  | { kind: 'book'; actor: AuthUser; holdToken: string; idempotencyKey: string }
+  /** The sweeper: these holds lapsed by the database's record; release each one that still has. */
+  | { kind: 'expire'; holdIds: number[] };
+
+/** What a hold looks like to its owner after a command: its token, times and every seat it holds now. */
+export interface HoldOutcome {
+  hold: HoldRow;
+  seats: SeatState[];
+}
+
+/** A booking row as the inventory writes it. */
+export interface BookingRow {
+  id: number;
+  reference: string;
+  event_id: number;
+  user_id: number;
+  hold_id: number | null;
+  idempotency_key: string;
+  customer_name: string | null;
+  customer_email: string | null;
+  status: 'confirmed' | 'cancelled';
+  total_cents: number;
+  created_at: number;
+  cancelled_at: number | null;
+}
+
+/** The answer to one command of a batch. */
+export type CommandOutcome =
+  | { kind: 'hold'; hold: HoldOutcome }
+  | { kind: 'release'; released: number[]; hold: HoldOutcome | null }
+  | { kind: 'extend'; hold: HoldOutcome }
+  | { kind: 'book'; booking: BookingRow; replayed: boolean }
+  | { kind: 'expire'; expired: { holdId: number; token: string; userId: number; seatIds: number[] }[] };
+
+export type CommandResult = { ok: true; value: CommandOutcome } | { ok: false; error: AppError };

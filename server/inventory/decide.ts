@@ -1,0 +1,313 @@
+import { isStaff, type AuthUser } from '../accounts/auth-user';
+import type { SeatStatus } from '../realtime/protocol';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, SeatUnavailableError, UnprocessableError } from '../shared/errors';
+import { newOrderReference } from '../shared/ids';
+import type { BookingRow, CommandOutcome, CommandResult, HoldOutcome, SeatCommand } from './commands';
+import { assertLive, assertOnSale, newHoldRow, type EventRules, type HoldRow } from './hold-rules';
+import { isSeatFree, toSeatState, type SeatRow } from './seat-store';
+
+/** What a batch read in its transaction: the seats, holds and counts its commands need, as of `now`. */
+export interface BatchState {
+  eventId: number;
+  now: number;
+  /** The event's rules; undefined when it does not exist. */
+  event: EventRules | undefined;
+  holdsByToken: Map<string, HoldRow>;
+  holdsById: Map<number, HoldRow>;
+  /** Seats of this event the commands name, and every seat of the holds they name. */
+  seats: Map<number, SeatRow>;
+  /** Seats each buyer who asks for seats holds live in the event (the per-user limit). */
+  heldByUser: Map<number, number>;
+  /** Bookings already made with the idempotency keys in the batch, by `${userId}:${key}`. */
+  previousBookings: Map<string, BookingRow>;
+  /** What else (general-admission tickets) each hold the batch books, releases or expires carries. */
+  extras: Map<number, { count: number; totalCents: number }>;
+}
+
+/** One seat transition, in the order the batch decided it (one seat_changes row each). */
+export interface Transition {
+  seatId: number;
+  from: SeatStatus;
+  to: SeatStatus;
+  version: number;
+  holdId: number | null;
+  bookingId: number | null;
+  holdExpiresAt: number | null;
+  actorId: number | null;
+  reason: string;
+}
+
+/** The working copy of a seat: where the batch has moved it so far. */
+export interface WorkingSeat extends SeatRow {
+  readVersion: number;
+}
+
+/**
+ * Everything a decided batch writes. New holds and bookings carry negative placeholder ids until they are
+ * inserted; `resolveIds` swaps in the real ones (the objects are shared with the outcomes, so replies follow).
+ */
+export interface BatchPlan {
+  results: CommandResult[];
+  newHolds: HoldRow[];
+  newBookings: BookingRow[];
+  transitions: Transition[];
+  /** Every seat that changed, with the version it was read at and where it ends. */
+  touched: Map<number, WorkingSeat>;
+  /** Existing holds whose status or expiry changed (all were active when read). */
+  changedHolds: Map<number, HoldRow>;
+  bookingSeats: { bookingId: number; seatId: number; priceCents: number }[];
+  /** Holds whose extras go back (released or expired) / move to a booking. */
+  extrasClosed: number[];
+  extrasBooked: { holdId: number; bookingId: number }[];
+  /** Seats that became available (the waitlist gets first go at them). */
+  freed: number[];
+}
+
+/**
+ * Decides a batch of seat commands in memory, in arrival order, each all-or-nothing and answered exactly as
+ * if it had run alone against the state the commands before it left. The checks follow the precedence in
+ * docs/DESIGN.md ("Which error wins"). Pure: reads `state`, mutates only its own working copies.
+ */
+export function decideBatch(state: BatchState, commands: SeatCommand[]): BatchPlan {
+  return new Decider(state).run(commands);
+}
+
+class Decider {
+  private nextRef = -1;
+  private readonly work = new Map<number, WorkingSeat>();
+  private readonly plan: BatchPlan = {
+    results: [],
+    newHolds: [],
+    newBookings: [],
+    transitions: [],
+    touched: new Map(),
+    changedHolds: new Map(),
+    bookingSeats: [],
+    extrasClosed: [],
+    extrasBooked: [],
+    freed: [],
+  };
+
+  constructor(private readonly state: BatchState) {
+    for (const [id, s] of state.seats) this.work.set(id, { ...s, readVersion: s.version });
+  }
+
+  run(commands: SeatCommand[]): BatchPlan {
+    for (const cmd of commands) {
+      try {
+        this.plan.results.push({ ok: true, value: this.decide(cmd) });
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        this.plan.results.push({ ok: false, error: err });
+      }
+    }
+    return this.plan;
+  }
+
+  private decide(cmd: SeatCommand): CommandOutcome {
+    switch (cmd.kind) {
+      case 'hold':
+        return this.hold(cmd);
+      case 'release':
+        return this.release(cmd);
+      case 'extend':
+        return this.extend(cmd);
+      case 'book':
+        return this.book(cmd);
+      case 'expire':
+        return this.expire(cmd);
+    }
+  }
+
+  private event(): EventRules {
+    const ev = this.state.event;
+    if (!ev || ev.status === 'draft') throw new NotFoundError('Event', 'EVENT_NOT_FOUND');
+    return ev;
+  }
+
+  /** A hold the actor may act on (owner or staff: invariant 5), by token. */
+  private holdFor(actor: AuthUser, token: string): HoldRow {
+    const hold = this.state.holdsByToken.get(token);
+    if (!hold) throw new NotFoundError('Hold', 'HOLD_NOT_FOUND');
+    if (hold.user_id !== actor.id && !isStaff(actor)) throw new ForbiddenError('This hold belongs to someone else');
+    return hold;
+  }
+
+  private seatsOf(hold: HoldRow): WorkingSeat[] {
+    return [...this.work.values()].filter((s) => s.hold_id === hold.id && s.status === 'held').sort((a, b) => a.seat_id - b.seat_id);
+  }
+
+  private view(hold: HoldRow, seats: WorkingSeat[] = this.seatsOf(hold)): HoldOutcome {
+    return { hold, seats: seats.map(toSeatState) };
+  }
+
+  private adjustHeld(userId: number, delta: number): void {
+    const n = this.state.heldByUser.get(userId);
+    if (n !== undefined) this.state.heldByUser.set(userId, n + delta);
+  }
+
+  private move(seat: WorkingSeat, to: SeatStatus, link: { holdId?: number; expiresAt?: number; bookingId?: number }, actorId: number | null, reason: string): void {
+    const t: Transition = {
+      seatId: seat.seat_id,
+      from: seat.status,
+      to,
+      version: seat.version + 1,
+      holdId: link.holdId ?? null,
+      bookingId: link.bookingId ?? null,
+      holdExpiresAt: link.expiresAt ?? null,
+      actorId,
+      reason,
+    };
+    this.plan.transitions.push(t);
+    seat.status = to;
+    seat.version = t.version;
+    seat.hold_id = t.holdId;
+    seat.hold_expires_at = t.holdExpiresAt;
+    seat.booking_id = t.bookingId;
+    this.plan.touched.set(seat.seat_id, seat);
+  }
+
+  private changed(hold: HoldRow): void {
+    if (hold.id > 0) this.plan.changedHolds.set(hold.id, hold);
+  }
+
+  private hold(cmd: Extract<SeatCommand, { kind: 'hold' }>): CommandOutcome {
+    const { actor, seatIds } = cmd;
+    const now = this.state.now;
+    const ev = this.event();
+    assertOnSale(ev);
+    let hold: HoldRow | undefined;
+    if (cmd.holdToken) {
+      hold = this.holdFor(actor, cmd.holdToken);
+      assertLive(hold, now);
+      if (hold.event_id !== this.state.eventId) throw new UnprocessableError('HOLD_OTHER_EVENT', 'That hold belongs to another event');
+    }
+    const missing = seatIds.filter((id) => !this.work.has(id));
+    if (missing.length) throw new NotFoundError('Seat', 'SEAT_NOT_FOUND', { seatIds: missing });
+    const inThisHold = hold ? this.seatsOf(hold).length : 0;
+    if (inThisHold + seatIds.length > ev.max_seats_per_order) {
+      throw new UnprocessableError('TOO_MANY_SEATS', `At most ${ev.max_seats_per_order} seats per order`, { max: ev.max_seats_per_order });
+    }
+    const holderId = hold?.user_id ?? actor.id;
+    if (!isStaff(actor)) {
+      const held = this.state.heldByUser.get(holderId) ?? 0;
+      if (held + seatIds.length > ev.max_seats_per_user) {
+        throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${ev.max_seats_per_user} seats for this event`, { max: ev.max_seats_per_user, held });
+      }
+    }
+    const taken = seatIds.filter((id) => !isSeatFree(this.work.get(id)!, now)).sort((a, b) => a - b);
+    if (taken.length) throw new SeatUnavailableError(taken);
+
+    const fresh = !hold;
+    if (!hold) {
+      hold = { ...newHoldRow(ev, actor.id, now, cmd.customer ? { source: 'box_office', customer: cmd.customer } : {}), id: this.nextRef-- };
+      this.plan.newHolds.push(hold);
+      this.state.holdsByToken.set(hold.token, hold);
+    }
+    const seats = [...seatIds].sort((a, b) => a - b).map((id) => this.work.get(id)!);
+    for (const s of seats) this.move(s, 'held', { holdId: hold.id, expiresAt: Number(hold.expires_at) }, actor.id, cmd.customer ? 'box_office_hold' : 'hold');
+    this.adjustHeld(holderId, seats.length);
+    return { kind: 'hold', hold: fresh ? this.view(hold, seats) : this.view(hold) };
+  }
+
+  private release(cmd: Extract<SeatCommand, { kind: 'release' }>): CommandOutcome {
+    const hold = this.holdFor(cmd.actor, cmd.holdToken);
+    assertLive(hold, this.state.now);
+    const seats = this.seatsOf(hold);
+    let toFree = seats;
+    if (cmd.seatIds) {
+      const inHold = new Set(seats.map((s) => s.seat_id));
+      const foreign = cmd.seatIds.filter((id) => !inHold.has(id));
+      if (foreign.length) throw new ConflictError('SEAT_NOT_IN_HOLD', 'Some of these seats are not in this hold', { seatIds: foreign });
+      const wanted = new Set(cmd.seatIds);
+      toFree = seats.filter((s) => wanted.has(s.seat_id));
+    }
+    const remaining = seats.length - toFree.length;
+    if (remaining === 0) {
+      hold.status = 'released';
+      this.changed(hold);
+      if (this.state.extras.get(hold.id)?.count) this.plan.extrasClosed.push(hold.id);
+    }
+    const reason = hold.user_id === cmd.actor.id ? 'release' : 'force_release';
+    for (const s of toFree) this.move(s, 'available', {}, cmd.actor.id, reason);
+    this.adjustHeld(hold.user_id, -toFree.length);
+    this.plan.freed.push(...toFree.map((s) => s.seat_id));
+    return { kind: 'release', released: toFree.map((s) => s.seat_id), hold: remaining > 0 ? this.view(hold) : null };
+  }
+
+  private extend(cmd: Extract<SeatCommand, { kind: 'extend' }>): CommandOutcome {
+    const now = this.state.now;
+    const hold = this.holdFor(cmd.actor, cmd.holdToken);
+    assertLive(hold, now);
+    const ev = this.event();
+    assertOnSale(ev);
+    const expiresAt = Math.min(now + ev.hold_ttl_seconds * 1000, Number(hold.max_expires_at));
+    if (expiresAt <= Number(hold.expires_at)) {
+      throw new ConflictError('HOLD_MAX_LIFE', 'This hold cannot be extended any further', { maxExpiresAt: new Date(Number(hold.max_expires_at)).toISOString() });
+    }
+    hold.expires_at = expiresAt;
+    this.changed(hold);
+    const seats = this.seatsOf(hold);
+    for (const s of seats) this.move(s, 'held', { holdId: hold.id, expiresAt }, cmd.actor.id, 'extend');
+    return { kind: 'extend', hold: this.view(hold, seats) };
+  }
+
+  private book(cmd: Extract<SeatCommand, { kind: 'book' }>): CommandOutcome {
+    const now = this.state.now;
+    const hold = this.holdFor(cmd.actor, cmd.holdToken);
+    const key = `${hold.user_id}:${cmd.idempotencyKey}`;
+    const previous = this.state.previousBookings.get(key);
+    if (previous) {
+      if (previous.hold_id !== hold.id) throw new UnprocessableError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for another hold');
+      return { kind: 'book', booking: previous, replayed: true };
+    }
+    assertLive(hold, now);
+    assertOnSale(this.event());
+    const seats = this.seatsOf(hold);
+    const extra = this.state.extras.get(hold.id) ?? { count: 0, totalCents: 0 };
+    if (seats.length === 0 && extra.count === 0) throw new ConflictError('HOLD_EMPTY', 'This hold has no seats left to book');
+    hold.status = 'booked';
+    this.changed(hold);
+    const booking: BookingRow = {
+      id: this.nextRef--,
+      reference: newOrderReference(),
+      event_id: hold.event_id,
+      user_id: hold.user_id,
+      hold_id: hold.id,
+      idempotency_key: cmd.idempotencyKey,
+      customer_name: hold.customer_name,
+      customer_email: hold.customer_email,
+      status: 'confirmed',
+      total_cents: seats.reduce((sum, s) => sum + s.price_cents, 0) + extra.totalCents,
+      created_at: now,
+      cancelled_at: null,
+    };
+    this.plan.newBookings.push(booking);
+    this.state.previousBookings.set(key, booking);
+    const reason = hold.user_id === cmd.actor.id ? 'book' : 'box_office_book';
+    for (const s of seats) {
+      this.plan.bookingSeats.push({ bookingId: booking.id, seatId: s.seat_id, priceCents: s.price_cents });
+      this.move(s, 'booked', { bookingId: booking.id }, cmd.actor.id, reason);
+    }
+    if (extra.count) this.plan.extrasBooked.push({ holdId: hold.id, bookingId: booking.id });
+    this.adjustHeld(hold.user_id, -seats.length);
+    return { kind: 'book', booking, replayed: false };
+  }
+
+  private expire(cmd: Extract<SeatCommand, { kind: 'expire' }>): CommandOutcome {
+    const expired: { holdId: number; token: string; userId: number; seatIds: number[] }[] = [];
+    for (const id of cmd.holdIds) {
+      const hold = this.state.holdsById.get(id);
+      // Gone meanwhile (booked, released, extended, or claimed by another node's sweep): nothing to do.
+      if (!hold || hold.status !== 'active' || Number(hold.expires_at) > this.state.now) continue;
+      hold.status = 'expired';
+      this.changed(hold);
+      if (this.state.extras.get(hold.id)?.count) this.plan.extrasClosed.push(hold.id);
+      const seats = this.seatsOf(hold);
+      for (const s of seats) this.move(s, 'available', {}, null, 'expire');
+      this.plan.freed.push(...seats.map((s) => s.seat_id));
+      expired.push({ holdId: hold.id, token: hold.token, userId: hold.user_id, seatIds: seats.map((s) => s.seat_id) });
+    }
+    return { kind: 'expire', expired };
+  }
+}
