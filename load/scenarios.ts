@@ -79,7 +79,7 @@ async function runBuyers(
     await thread.next('connected');
     const progress = new Progress((s) => {
       const c = thread.progress.counters;
-      return `${s.toFixed(0)}s ${o.label ?? ''}holds ${c.holds ?? 0}/${c.holdAttempts ?? 0} (${((c.holdAttempts ?? 0) / Math.max(s, 0.001)).toFixed(0)}/s) conflicts ${c.conflicts ?? 0} bookings ${c.bookings ?? 0} (${c.seatsBooked ?? 0} seats) releases ${c.releases ?? 0} lapse ${c.letExpire ?? 0} p99 ${thread.progress.p99 ?? 0}ms`;
+      return `${s.toFixed(0)}s ${o.label ?? ''}holds ${c.holds ?? 0}/${c.holdAttempts ?? 0} (${((c.holdAttempts ?? 0) / Math.max(s, 0.001)).toFixed(0)}/s) conflicts ${c.conflicts ?? 0} busy ${c.busy ?? 0} bookings ${c.bookings ?? 0} (${c.seatsBooked ?? 0} seats) releases ${c.releases ?? 0} lapse ${c.letExpire ?? 0} p99 ${thread.progress.p99 ?? 0}ms`;
     }, ctx.opts.progress).start();
     const status0 = await ctx.cluster.dbStatus();
     const q0 = ctx.cluster.queryCount();
