@@ -1,7 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import { Server } from 'socket.io';
 import { Latency, now, pool, sleep, wallNow, type LatencySummary } from './stats';
@@ -18,7 +21,7 @@ export interface CasResult {
   attemptsPerS: number;
   successesPerS: number;
   conflictsPerS: number;
-  /** Round trips per attempt: BEGIN, UPDATE, COMMIT (+ a SELECT after each conflict to learn the version). */
+  /** Round trips per attempt: BEGIN, UPDATE, COMMIT (+ a SELECT after each conflict to learn the version). On SQLite: statements. */
   roundTripsPerAttempt: number;
   latency: LatencySummary;
 }
@@ -105,6 +108,88 @@ export async function casBaseline(databaseUrl: string, o: { concurrency: number;
     roundTripsPerAttempt: attempts ? (3 * attempts + rereads) / attempts : 0,
     latency: latency.summary(),
   };
+}
+
+/**
+ * The same compare-and-set on the embedded default's engine: a scratch SQLite file opened with bare
+ * better-sqlite3 and the server's pragmas (WAL, synchronous=NORMAL, busy_timeout 5 s; server/db/knex.ts), ONE
+ * connection like the server's SQLite pool (SQLite has one writer; a second connection would only wait on the
+ * file lock). `concurrency` async workers take turns on it: each attempt is `BEGIN IMMEDIATE; UPDATE t SET
+ * v=v+1 WHERE id=? AND v=?; COMMIT` (+ a SELECT after a conflict), run synchronously (better-sqlite3 has no
+ * round trips to await), then the worker yields to the event loop so every worker gets its turn. Latency is
+ * from the worker's wish to attempt to its COMMIT, so it includes the wait for the other workers' turns.
+ * This is the engine's limit for the core of a hold, without knex, sockets or the server's rules.
+ */
+export async function sqliteCasBaseline(o: { concurrency: number; rows: number; durationMs: number }): Promise<CasResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'evently-cas-'));
+  const db = new Database(join(dir, 'cas.sqlite'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec('CREATE TABLE cas (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)');
+    const insert = db.prepare('INSERT INTO cas (id, v) VALUES (?, 1)');
+    db.transaction(() => {
+      for (let id = 1; id <= o.rows; id++) insert.run(id);
+    })();
+    const begin = db.prepare('BEGIN IMMEDIATE');
+    const update = db.prepare('UPDATE cas SET v = v + 1 WHERE id = ? AND v = ?');
+    const commit = db.prepare('COMMIT');
+    const reread = db.prepare('SELECT v FROM cas WHERE id = ?');
+    const known = new Map<number, number>();
+    for (let id = 1; id <= o.rows; id++) known.set(id, 1);
+    const latency = new Latency();
+    let attempts = 0;
+    let successes = 0;
+    let conflicts = 0;
+    let rereads = 0;
+    const started = now();
+    const deadline = started + o.durationMs;
+    await Promise.all(
+      Array.from({ length: o.concurrency }, async () => {
+        while (now() < deadline) {
+          // The version is the one known when the worker decides to try (as the mysql2 workers read it before
+          // waiting for a connection): rows others update while it waits for its turn make it a conflict.
+          const id = 1 + Math.floor(Math.random() * o.rows);
+          const v = known.get(id)!;
+          const t0 = now();
+          // Wait for this worker's turn: every other ready worker runs one attempt first.
+          await new Promise<void>((r) => setImmediate(r));
+          begin.run();
+          const res = update.run(id, v);
+          commit.run();
+          attempts++;
+          if (res.changes === 1) {
+            successes++;
+            if ((known.get(id) ?? 0) <= v) known.set(id, v + 1);
+          } else {
+            conflicts++;
+            rereads++;
+            known.set(id, (reread.get(id) as { v: number }).v);
+          }
+          latency.recordMs(now() - t0);
+        }
+      }),
+    );
+    const durationS = (now() - started) / 1000;
+    return {
+      concurrency: o.concurrency,
+      connections: 1,
+      rows: o.rows,
+      durationS,
+      attempts,
+      successes,
+      conflicts,
+      attemptsPerS: attempts / durationS,
+      successesPerS: successes / durationS,
+      conflictsPerS: conflicts / durationS,
+      roundTripsPerAttempt: attempts ? (3 * attempts + rereads) / attempts : 0,
+      latency: latency.summary(),
+    };
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface BroadcastResult {
