@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Server } from 'socket.io';
 import type { Ack, HoldView } from '../server/realtime/protocol';
 import { audit, type AuditResult } from './audit';
-import { bareBroadcastBaseline, casBaseline, idleMemoryPerConnection, sqliteCasBaseline, startMemoryProbe, type CasResult, type IdleMemoryResult } from './baselines';
+import { bareBroadcastBaseline, casBaseline, idleMemoryPerConnection, sqliteCasBaseline, sqliteKnexCasBaseline, startMemoryProbe, type CasResult, type IdleMemoryResult } from './baselines';
 import { BuyerStats, COMMAND_KINDS, connect, firstSnapshot, send, type BuyerPlan, type Strategy } from './clients';
 import { deserializeStats, type SerializedStats } from './client-worker';
 import { ClientThread } from './workers';
@@ -130,14 +130,19 @@ function buyerSummary(stats: BuyerStats, seconds: number, queries: number): Reco
 
 /**
  * The raw compare-and-set baseline on the cluster's own engine, in the same run: bare mysql2 on MariaDB (over
- * as many connections as the nodes' pools together), bare better-sqlite3 on a scratch file for SQLite.
+ * as many connections as the nodes' pools together), bare better-sqlite3 on a scratch file for SQLite. On
+ * SQLite the same race through knex (`viaKnex`, at most 5 s) goes into the JSON too.
  */
-async function casBaselineFor(ctx: Ctx, o: { concurrency: number; rows: number; durationMs: number }): Promise<CasResult | undefined> {
+async function casBaselineFor(ctx: Ctx, o: { concurrency: number; rows: number; durationMs: number }): Promise<{ raw?: CasResult; viaKnex?: CasResult }> {
   const { opts, cluster } = ctx;
-  if (!opts.baseline) return undefined;
-  if (cluster.databaseUrl.startsWith('mysql')) return casBaseline(cluster.databaseUrl, { ...o, connections: cluster.opts.poolMax * Math.max(1, cluster.nodes.length) });
-  if (cluster.databaseUrl.startsWith('sqlite')) return sqliteCasBaseline(o);
-  return undefined;
+  if (!opts.baseline) return {};
+  if (cluster.databaseUrl.startsWith('mysql')) return { raw: await casBaseline(cluster.databaseUrl, { ...o, connections: cluster.opts.poolMax * Math.max(1, cluster.nodes.length) }) };
+  if (cluster.databaseUrl.startsWith('sqlite')) {
+    const raw = await sqliteCasBaseline(o);
+    const viaKnex = await sqliteKnexCasBaseline({ ...o, durationMs: Math.min(5000, o.durationMs) });
+    return { raw, viaKnex };
+  }
+  return {};
 }
 
 /** Attempts use decided hold commands only (BUSY/RATE_LIMITED refusals are counted apart, see refusalFigures). */
@@ -211,8 +216,9 @@ async function flashSale(ctx: Ctx): Promise<void> {
   details.run = buyerSummary(stats, seconds, queries);
   details.delivery = delivery.summary();
 
-  const cas = await casBaselineFor(ctx, { concurrency: opts.buyers, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
+  const { raw: cas, viaKnex } = await casBaselineFor(ctx, { concurrency: opts.buyers, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
   if (cas) details.casBaseline = cas;
+  if (viaKnex) details.casBaselineKnex = viaKnex;
   let bare: Awaited<ReturnType<typeof bareBroadcastBaseline>> | undefined;
   if (opts.baseline && opts.watchers > 0) {
     bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, Math.min(200, stats.holds / seconds)), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency });
@@ -245,8 +251,8 @@ async function hotSeat(ctx: Ctx): Promise<void> {
     const plan: BuyerPlan = { seatsPerHold: opts.seatsPerHold, bookProbability: opts.bookProbability, expireProbability: opts.expireProbability, thinkMs: opts.thinkMs, oneBooking: false, maxAttempts: Number.MAX_SAFE_INTEGER, blind: true };
     const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, { strategy: 'random', durationMs: opts.duration * 1000, lingerMs: 0, label: `[${c}] ` });
     ctx.acked.push(...stats.acked);
-    const cas = await casBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
-    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas });
+    const { raw: cas, viaKnex } = await casBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
+    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex });
     casFigures(figures, `[${c}] `, stats, seconds, queries, cas);
     refusalFigures(figures, `[${c}] `, stats);
     rates.push({ c, attempts: stats.holdAttempts / seconds, cas: cas?.attemptsPerS });

@@ -3,7 +3,7 @@ import { optionsSchema, resolveOptions } from '../../load/options';
 import { runScenario } from '../../load/scenarios';
 import { parseArgs } from '../../load/cli';
 import { retryAfterSeconds, retryDelayMs, retryLaterCode } from '../../load/retry';
-import { sqliteCasBaseline } from '../../load/baselines';
+import { sqliteCasBaseline, sqliteKnexCasBaseline } from '../../load/baselines';
 
 /**
  * Keeps the load generator working: a tiny flash sale end to end (cluster, buyers, watchers, baselines,
@@ -70,6 +70,7 @@ describe.each(testDialects())('load generator smoke run (%s)', (dialect) => {
     expect((report.details.bareBroadcast as { watchers: number }).watchers).toBe(2);
     // The raw compare-and-set baseline ran on the run's own engine (mysql2 on MariaDB, better-sqlite3 on SQLite).
     expect(byName('hold attempts/s').baseline).toBeGreaterThan(0);
+    if (dialect === 'sqlite') expect((report.details.casBaselineKnex as { attempts: number }).attempts).toBeGreaterThan(0);
     if (dialect === 'mysql') {
       // Round trips are counted and the raw compare-and-set baseline ran against the same MariaDB.
       const rt = report.figures.find((f) => f.name.startsWith('db round trips per hold'));
@@ -126,5 +127,13 @@ describe('load generator: raw SQLite compare-and-set baseline', () => {
     expect(r.successes + r.conflicts).toBe(r.attempts);
     expect(r.connections).toBe(1);
     expect(r.roundTripsPerAttempt).toBeGreaterThanOrEqual(3);
+    // 16 workers share 3 rows and choose their version before their turn: some must lose.
+    expect(r.conflicts).toBeGreaterThan(0);
+  });
+
+  it('When the same race runs through knex, then it reports the same shape', async () => {
+    const r = await sqliteKnexCasBaseline({ concurrency: 8, rows: 3, durationMs: 300 });
+    expect(r.attempts).toBeGreaterThan(0);
+    expect(r.successes + r.conflicts).toBe(r.attempts);
   });
 });
