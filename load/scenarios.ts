@@ -146,10 +146,18 @@ async function casBaselineFor(ctx: Ctx, o: { concurrency: number; rows: number; 
 }
 
 /** Attempts use decided hold commands only (BUSY/RATE_LIMITED refusals are counted apart, see refusalFigures). */
-function casFigures(f: Figure[], label: string, stats: BuyerStats, seconds: number, queries: number, cas: CasResult | undefined, targets: { holdAckP99Ms?: number } = {}): void {
+function casFigures(
+  f: Figure[],
+  label: string,
+  stats: BuyerStats,
+  seconds: number,
+  queries: number,
+  cas: CasResult | undefined,
+  targets: { holdAckP99Ms?: number; attemptsRatio?: number } = {},
+): void {
   const s = stats.holdAck.summary();
   f.push(figure(`${label}holds/s (successful)`, stats.holds / seconds, '1/s', cas?.successesPerS, { ratio: ['>=', 0.5] }));
-  f.push(figure(`${label}hold attempts/s`, stats.holdAttempts / seconds, '1/s', cas?.attemptsPerS, { ratio: ['>=', 0.5] }));
+  f.push(figure(`${label}hold attempts/s`, stats.holdAttempts / seconds, '1/s', cas?.attemptsPerS, { ratio: ['>=', targets.attemptsRatio ?? 0.5] }));
   f.push(figure(`${label}conflicts/s`, stats.conflicts / seconds, '1/s', cas?.conflictsPerS));
   f.push(figure(`${label}hold ack p50`, s.p50, 'ms', cas?.latency.p50));
   f.push(figure(`${label}hold ack p95`, s.p95, 'ms', cas?.latency.p95));
@@ -253,7 +261,9 @@ async function hotSeat(ctx: Ctx): Promise<void> {
     ctx.acked.push(...stats.acked);
     const { raw: cas, viaKnex } = await casBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
     phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex });
-    casFigures(figures, `[${c}] `, stats, seconds, queries, cas);
+    // Issue 17: group commit should beat one transaction per attempt on MariaDB at 256 contenders (>= 1.0x);
+    // everywhere else (8 contenders, SQLite) >= 0.5x.
+    casFigures(figures, `[${c}] `, stats, seconds, queries, cas, { attemptsRatio: c >= 256 && cluster.databaseUrl.startsWith('mysql') ? 1 : 0.5 });
     refusalFigures(figures, `[${c}] `, stats);
     rates.push({ c, attempts: stats.holdAttempts / seconds, cas: cas?.attemptsPerS });
     await sleep(500);
