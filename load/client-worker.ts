@@ -6,7 +6,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { SeatsChanged } from '../server/realtime/protocol';
-import { Buyer, BuyerStats, connect, firstSnapshot, SeatChooser, watcher, type BuyerPlan, type ClientSocket, type Strategy } from './clients';
+import { Buyer, BuyerStats, connect, type SaleMarks, firstSnapshot, SeatChooser, watcher, type BuyerPlan, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
 
@@ -34,17 +34,29 @@ export interface SerializedStats {
   counters: Record<string, number>;
   errors: Record<string, number>;
   acked: { bookingId: number; seatIds: number[] }[];
-  hist: Record<'holdAck' | 'bookAck' | 'releaseAck' | 'expiryDelivery', string>;
+  commands: BuyerStats['commands'];
+  marks: SaleMarks;
+  hist: Record<HistName, string>;
+}
+
+const HISTS = ['holdAck', 'bookAck', 'releaseAck', 'refusedAck', 'holdDecision', 'bookDecision', 'expiryDelivery'] as const;
+type HistName = (typeof HISTS)[number];
+
+/** The plain counters (cheap: the progress line sends them twice a second). */
+function countersOf(s: BuyerStats): Record<string, number> {
+  const counters: Record<string, number> = {};
+  for (const k of ['holdAttempts', 'holds', 'conflicts', 'bookings', 'bookingAttempts', 'releases', 'letExpire', 'seatsHeld', 'seatsBooked', 'totalSeats', 'connectFailures'] as const) counters[k] = s[k];
+  return counters;
 }
 
 export function serializeStats(s: BuyerStats): SerializedStats {
-  const counters: Record<string, number> = {};
-  for (const k of ['holdAttempts', 'holds', 'conflicts', 'bookings', 'bookingAttempts', 'releases', 'letExpire', 'seatsHeld', 'seatsBooked', 'connectFailures'] as const) counters[k] = s[k];
   return {
-    counters,
+    counters: countersOf(s),
     errors: s.errors,
     acked: s.acked,
-    hist: { holdAck: s.holdAck.encode(), bookAck: s.bookAck.encode(), releaseAck: s.releaseAck.encode(), expiryDelivery: s.expiryDelivery.encode() },
+    commands: s.commands,
+    marks: s.marks,
+    hist: Object.fromEntries(HISTS.map((h) => [h, s[h].encode()])) as Record<HistName, string>,
   };
 }
 
@@ -53,10 +65,9 @@ export function deserializeStats(x: SerializedStats): BuyerStats {
   Object.assign(s, x.counters);
   s.errors = x.errors;
   s.acked.push(...x.acked);
-  s.holdAck.merge(x.hist.holdAck);
-  s.bookAck.merge(x.hist.bookAck);
-  s.releaseAck.merge(x.hist.releaseAck);
-  s.expiryDelivery.merge(x.hist.expiryDelivery);
+  s.commands = x.commands;
+  s.marks = x.marks;
+  for (const h of HISTS) s[h].merge(x.hist[h]);
   return s;
 }
 
@@ -73,12 +84,13 @@ function nextMessage<T extends { type: string }>(type: T['type']): Promise<T> {
 
 async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<void> {
   const stats = new BuyerStats();
+  stats.totalSeats = job.seats.length;
   const chooser = new SeatChooser(job.seats, job.strategy);
   const buyers = job.users.map((u, i) => new Buyer(job.urls[i % job.urls.length]!, job.eventId, u.token, stats, chooser, job.plan));
   await pool(buyers, job.connectConcurrency, (b) => b.connect().catch(() => undefined));
   parentPort!.postMessage({ type: 'connected', failures: stats.connectFailures });
   await nextMessage('start');
-  const progress = setInterval(() => parentPort!.postMessage({ type: 'progress', counters: serializeStats(stats).counters, p99: stats.holdAck.summary().p99 }), 500);
+  const progress = setInterval(() => parentPort!.postMessage({ type: 'progress', counters: { ...countersOf(stats), busy: stats.commands.hold.busy + stats.commands.booking.busy + stats.commands.release.busy }, p99: stats.holdAck.summary().p99 }), 500);
   const t0 = now();
   const stop = () => now() - t0 > job.durationMs || (job.stopAtSeatsBooked !== undefined && stats.seatsBooked >= job.stopAtSeatsBooked);
   await Promise.all(buyers.map((b) => b.run(stop)));

@@ -4,6 +4,7 @@ import type { Ack, BookingView, ClientToServerEvents, HoldView, SeatsChanged, Se
 import { eventNamespace } from '../server/realtime/protocol';
 import { SeatMap } from '../server/realtime/seat-map';
 import type { SeatInfo } from './harness';
+import { retryDelayMs, retryLaterCode } from './retry';
 import { Latency, now, sleep, wallNow } from './stats';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -100,30 +101,91 @@ function pickRandom(ids: number[], count: number): number[] {
   return out;
 }
 
+/** Commands a buyer sends; each kind's answers are counted apart. */
+export type CommandKind = 'hold' | 'booking' | 'release';
+export const COMMAND_KINDS: readonly CommandKind[] = ['hold', 'booking', 'release'];
+
+/**
+ * Per kind of command: everything sent, and the answers that decided nothing: `BUSY` and `RATE_LIMITED`
+ * refusals (the buyer waits the server's Retry-After and tries again) and acks that never came (`ACK_TIMEOUT`).
+ */
+export interface CommandCounts {
+  sent: number;
+  busy: number;
+  rateLimited: number;
+  timeouts: number;
+}
+
+const noCommands = (): CommandCounts => ({ sent: 0, busy: 0, rateLimited: 0, timeouts: 0 });
+
+/** Instants (the client thread's `now()`, ms) that the sell-out figures are measured between. */
+export interface SaleMarks {
+  /** The first `seat:hold` sent: the sale opens. */
+  firstHoldAt?: number;
+  /** The booking ack that took acknowledged booked seats to 95% of the event's seats. */
+  sold95At?: number;
+  /** The booking ack that took them to 100%. */
+  soldOutAt?: number;
+}
+
 /** Everything the buyers measure, shared by all of them. */
 export class BuyerStats {
+  /** Hold commands the server decided: a hold, or a real refusal (SEAT_UNAVAILABLE, HOLD_LIMIT_REACHED, ...). Never BUSY/RATE_LIMITED. */
   holdAttempts = 0;
   holds = 0;
   conflicts = 0;
   bookings = 0;
+  /** Booking commands the server decided (never BUSY/RATE_LIMITED; a retry after one is the same attempt). */
   bookingAttempts = 0;
   releases = 0;
   letExpire = 0;
   seatsHeld = 0;
   seatsBooked = 0;
+  /** Seats in the event, for the sell-out marks (0: not tracked). */
+  totalSeats = 0;
+  marks: SaleMarks = {};
+  commands: Record<CommandKind, CommandCounts> = { hold: noCommands(), booking: noCommands(), release: noCommands() };
   errors: Record<string, number> = {};
+  /** emit -> ack of each hold command that was not refused with BUSY/RATE_LIMITED (ack timeouts included). */
   readonly holdAck = new Latency();
+  /** The same for booking commands. */
   readonly bookAck = new Latency();
   readonly releaseAck = new Latency();
+  /** emit -> ack of the BUSY/RATE_LIMITED refusals (all kinds). */
+  readonly refusedAck = new Latency();
+  /** A buyer's first hold command of a try -> the decided answer, Retry-After waits and resends included. */
+  readonly holdDecision = new Latency();
+  /** First booking command -> the decided answer, Retry-After waits and resends included. */
+  readonly bookDecision = new Latency();
   /** Hold expiry (stored expiresAt) to the holder's receipt of the seat becoming available. */
   readonly expiryDelivery = new Latency();
   /** Bookings the server acknowledged, for the audit. */
   readonly acked: { bookingId: number; seatIds: number[] }[] = [];
-  /** Holds the server acknowledged and that were neither released nor booked by the buyer. */
   connectFailures = 0;
 
   error(code: string): void {
     this.errors[code] = (this.errors[code] ?? 0) + 1;
+  }
+
+  /** Counts seats of an acknowledged booking and marks the 95% and sold-out instants. */
+  booked(seats: number, at: number): void {
+    this.seatsBooked += seats;
+    if (this.totalSeats <= 0) return;
+    if (this.marks.sold95At === undefined && this.seatsBooked >= Math.ceil(this.totalSeats * 0.95)) this.marks.sold95At = at;
+    if (this.marks.soldOutAt === undefined && this.seatsBooked >= this.totalSeats) this.marks.soldOutAt = at;
+  }
+}
+
+/** How a command ended for the buyer: decided by the server, refused for now (waited, send again), or no ack. */
+export type Outcome = 'decided' | 'later' | 'timeout';
+
+/** Sleeps `ms`, waking early once `stop()` says the run is over (checked every 100 ms). */
+async function sleepUnless(ms: number, stop: () => boolean): Promise<void> {
+  const end = now() + ms;
+  while (!stop()) {
+    const left = end - now();
+    if (left <= 0) return;
+    await sleep(Math.min(100, left));
   }
 }
 
@@ -184,10 +246,47 @@ export class Buyer {
     }
   }
 
+  /**
+   * Sends one command and counts its answer under `kind`. A `BUSY`/`RATE_LIMITED` refusal is not a decision:
+   * the buyer waits the server's Retry-After with jitter (load/retry.ts; cut short when the run stops) and the
+   * caller sends again. Decided answers (and ack timeouts) go into `hist`; refusals into `refusedAck`.
+   */
+  private async command<E extends 'seat:hold' | 'booking:confirm' | 'seat:release'>(
+    kind: CommandKind,
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+    hist: Latency,
+    stop: () => boolean,
+  ): Promise<{ outcome: Outcome; ack: Ack<unknown> }> {
+    const c = this.stats.commands[kind];
+    c.sent++;
+    const t0 = now();
+    if (kind === 'hold') this.stats.marks.firstHoldAt ??= t0;
+    const ack = (await send(this.socket, event, payload)) as Ack<unknown>;
+    const ms = now() - t0;
+    const later = ack.ok ? undefined : retryLaterCode(ack.error);
+    if (!ack.ok && later) {
+      if (later === 'BUSY') c.busy++;
+      else c.rateLimited++;
+      this.stats.refusedAck.recordMs(ms);
+      await sleepUnless(retryDelayMs(ack.error), stop);
+      return { outcome: 'later', ack };
+    }
+    hist.recordMs(ms);
+    if (!ack.ok && ack.error.code === 'ACK_TIMEOUT') {
+      c.timeouts++;
+      return { outcome: 'timeout', ack };
+    }
+    return { outcome: 'decided', ack };
+  }
+
   /** Buys until `stop()` says so, the buyer has booked (oneBooking), or runs out of attempts. */
   async run(stop: () => boolean): Promise<void> {
     const p = this.plan;
+    // Hold commands answered with something other than BUSY/RATE_LIMITED: refusals are not attempts.
     let attempts = 0;
+    // First send of the current try, for the decision latency across Retry-After waits.
+    let tryStart: number | undefined;
     while (!stop() && !this.done && attempts < p.maxAttempts) {
       const seatIds = p.blind ? pickRandom(this.chooser.seats.map((s) => s.id), p.seatsPerHold) : this.chooser.choose(this.map, p.seatsPerHold, this.avoid);
       if (seatIds.length === 0) {
@@ -195,12 +294,16 @@ export class Buyer {
         await sleep(100);
         continue;
       }
+      tryStart ??= now();
+      // After a refusal the buyer chooses again: the seat map may have changed while it waited.
+      const { outcome, ack: raw } = await this.command('hold', 'seat:hold', { seatIds }, this.stats.holdAck, stop);
+      if (outcome === 'later') continue;
       attempts++;
-      this.stats.holdAttempts++;
-      const t0 = now();
-      const ack = (await send(this.socket, 'seat:hold', { seatIds })) as Ack<HoldView>;
-      this.stats.holdAck.recordMs(now() - t0);
+      this.stats.holdDecision.recordMs(now() - tryStart);
+      tryStart = undefined;
+      const ack = raw as Ack<HoldView>;
       if (!ack.ok) {
+        if (outcome === 'decided') this.stats.holdAttempts++;
         if (ack.error.code === 'SEAT_UNAVAILABLE') {
           this.stats.conflicts++;
           // Until the broadcast arrives, do not pick the seats the server just said are taken.
@@ -214,33 +317,59 @@ export class Buyer {
         if (p.thinkMs) await sleep(p.thinkMs);
         continue;
       }
+      this.stats.holdAttempts++;
       this.stats.holds++;
       this.stats.seatsHeld += ack.data.seats.length;
       if (p.thinkMs) await sleep(p.thinkMs);
       const r = Math.random();
       if (r < p.bookProbability) {
-        this.stats.bookingAttempts++;
-        const t1 = now();
-        const booked = (await send(this.socket, 'booking:confirm', { holdToken: ack.data.holdToken, idempotencyKey: randomUUID() })) as Ack<BookingView>;
-        this.stats.bookAck.recordMs(now() - t1);
-        if (booked.ok) {
-          this.stats.bookings++;
-          this.stats.seatsBooked += booked.data.seats.length;
-          this.stats.acked.push({ bookingId: booked.data.id, seatIds: booked.data.seats.map((s) => s.seatId) });
-          if (p.oneBooking) this.done = true;
-        } else this.stats.error(`book:${booked.error.code}`);
+        await this.book(ack.data.holdToken, stop);
       } else if (r < p.bookProbability + p.expireProbability) {
         this.stats.letExpire++;
         const expiresAt = Date.parse(ack.data.expiresAt);
         for (const s of ack.data.seats) this.awaitingExpiry.set(s.id, { version: s.version, expiresAt });
       } else {
-        const t2 = now();
-        const rel = await send(this.socket, 'seat:release', { holdToken: ack.data.holdToken });
-        this.stats.releaseAck.recordMs(now() - t2);
-        if (rel.ok) this.stats.releases++;
-        else this.stats.error(`release:${rel.error.code}`);
+        await this.release(ack.data.holdToken, stop);
       }
       if (p.thinkMs) await sleep(p.thinkMs);
+    }
+  }
+
+  /** Books a hold, resending (same idempotency key) after BUSY/RATE_LIMITED until decided or the run stops. */
+  private async book(holdToken: string, stop: () => boolean): Promise<void> {
+    const idempotencyKey = randomUUID();
+    const t0 = now();
+    for (;;) {
+      const { outcome, ack } = await this.command('booking', 'booking:confirm', { holdToken, idempotencyKey }, this.stats.bookAck, stop);
+      if (outcome === 'later') {
+        // Run over while refused: the hold is left to lapse, as a client that gave up would.
+        if (stop()) return;
+        continue;
+      }
+      this.stats.bookDecision.recordMs(now() - t0);
+      if (outcome === 'decided') this.stats.bookingAttempts++;
+      const booked = ack as Ack<BookingView>;
+      if (booked.ok) {
+        this.stats.bookings++;
+        this.stats.booked(booked.data.seats.length, now());
+        this.stats.acked.push({ bookingId: booked.data.id, seatIds: booked.data.seats.map((s) => s.seatId) });
+        if (this.plan.oneBooking) this.done = true;
+      } else this.stats.error(`book:${booked.error.code}`);
+      return;
+    }
+  }
+
+  /** Releases a hold, resending after BUSY/RATE_LIMITED until decided or the run stops. */
+  private async release(holdToken: string, stop: () => boolean): Promise<void> {
+    for (;;) {
+      const { outcome, ack } = await this.command('release', 'seat:release', { holdToken }, this.stats.releaseAck, stop);
+      if (outcome === 'later') {
+        if (stop()) return;
+        continue;
+      }
+      if (ack.ok) this.stats.releases++;
+      else this.stats.error(`release:${ack.error.code}`);
+      return;
     }
   }
 

@@ -14,6 +14,8 @@ export interface Figure {
   /** e.g. ">= 0.5 x baseline" */
   target?: string;
   met?: boolean;
+  /** What the value means when it is not what the name says, e.g. a mark the run did not reach. */
+  note?: string;
 }
 
 export interface Report {
@@ -43,8 +45,9 @@ export function machine(): Report['machine'] {
 }
 
 /** A figure with its ratio to the baseline and whether a `>=`/`<=` target on that ratio (or value) is met. */
-export function figure(name: string, value: number, unit: string, baseline?: number, target?: { ratio?: ['>=' | '<=', number]; value?: ['>=' | '<=', number] }): Figure {
+export function figure(name: string, value: number, unit: string, baseline?: number, target?: { ratio?: ['>=' | '<=', number]; value?: ['>=' | '<=', number] }, note?: string): Figure {
   const f: Figure = { name, value: round(value, 3), unit };
+  if (note) f.note = note;
   if (baseline !== undefined && Number.isFinite(baseline)) {
     f.baseline = round(baseline, 3);
     f.ratio = baseline ? round(value / baseline, 3) : undefined;
@@ -55,14 +58,15 @@ export function figure(name: string, value: number, unit: string, baseline?: num
     f.met = cmp(target.ratio[0], f.ratio, target.ratio[1]);
   } else if (target?.value) {
     f.target = `${target.value[0]} ${target.value[1]} ${unit}`;
-    f.met = cmp(target.value[0], value, target.value[1]);
+    // A noted value is a stand-in (e.g. "not reached: run length"), so it never meets its target.
+    f.met = !note && cmp(target.value[0], value, target.value[1]);
   }
   return f;
 }
 
 export function formatTable(r: Report): string {
   const head = ['figure', 'value', 'unit', 'baseline', 'ratio', 'target', 'met'];
-  const rows = r.figures.map((f) => [f.name, String(f.value), f.unit, f.baseline === undefined ? '' : String(f.baseline), f.ratio === undefined ? '' : String(f.ratio), f.target ?? '', f.met === undefined ? '' : f.met ? 'yes' : 'NO']);
+  const rows = r.figures.map((f) => [f.note ? `${f.name} [${f.note}]` : f.name, String(f.value), f.unit, f.baseline === undefined ? '' : String(f.baseline), f.ratio === undefined ? '' : String(f.ratio), f.target ?? '', f.met === undefined ? '' : f.met ? 'yes' : 'NO']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [`${r.scenario}  ${r.date}  ${r.machine.cpus} x ${r.machine.cpuModel}, ${r.machine.memoryGiB} GiB, ${r.machine.node}`, `$ ${r.command}`, '', line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];

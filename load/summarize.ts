@@ -19,7 +19,7 @@ for (const r of [...latest.values()].sort((a, b) => a.date.localeCompare(b.date)
   console.log('| --- | ---: | --- | ---: | ---: | --- | --- |');
   for (const f of r.figures) {
     const v = (x: number | undefined) => (x === undefined ? '' : x >= 100 ? String(Math.round(x)) : String(Math.round(x * 100) / 100));
-    console.log(`| ${f.name} | ${v(f.value)} | ${f.unit} | ${v(f.baseline)} | ${v(f.ratio)} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} |`);
+    console.log(`| ${f.note ? `${f.name} [${f.note}]` : f.name} | ${v(f.value)} | ${f.unit} | ${v(f.baseline)} | ${v(f.ratio)} | ${f.target ?? ''} | ${f.met === undefined ? '' : f.met ? 'yes' : '**no**'} |`);
   }
   console.log('');
 }
