@@ -35,6 +35,7 @@ const envSchema = z
     RATE_LIMIT_REST_PER_MINUTE: z.coerce.number().int().min(0).max(10000000).default(3000),
     RATE_LIMIT_SOCKET_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(100),
     RATE_LIMIT_HOLD_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(50),
+    AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     /** After SIGTERM, keep serving (readyz 503) this long so the balancer stops routing here first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60000).default(0),
   })
@@ -60,6 +61,11 @@ export interface Config {
   sweepIntervalMs: number;
   broadcastBatchMs: number;
   trustProxy: boolean;
+  /**
+   * How long a node trusts a user's role/active/token version without reading it again. Changes are pushed to
+   * every node at once (Redis pub/sub); this only bounds staleness if such a message is lost. 0: read every time.
+   */
+  authCacheSeconds: number;
   /** bcrypt cost; at least 10. */
   bcryptCost: number;
   /** Shared across nodes through Redis when REDIS_URL is set (server/ratelimit). */
@@ -110,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     broadcastBatchMs: e.BROADCAST_BATCH_MS,
     trustProxy: e.TRUST_PROXY,
+    authCacheSeconds: e.AUTH_CACHE_SECONDS,
     bcryptCost: 10,
     rateLimits: {
       login: { points: e.RATE_LIMIT_LOGIN_FAILURES, durationSeconds: e.RATE_LIMIT_LOGIN_WINDOW_SECONDS },

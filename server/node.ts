@@ -10,7 +10,8 @@ import { Metrics } from './metrics/metrics';
 import { RateLimits } from './ratelimit/limits';
 import { Broadcaster } from './realtime/broadcaster';
 import { createRealtime } from './realtime/io';
-import { createRedisAdapter } from './realtime/redis';
+import { createRedisAdapter, createRedisChannel } from './realtime/redis';
+import type { AccessBus } from './accounts/user-access';
 import type { IoServer } from './realtime/types';
 import { startSweeper } from './seats/sweeper';
 import { createServices, type Services } from './services';
@@ -74,10 +75,22 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   // The sweeper gets one MySQL connection of its own: in a rush the main pool's queue is long, and expiry
   // (which frees seats for everyone) must not wait in it. SQLite has a single connection anyway.
   const sweepDb = ownsDb && config.database.client === 'mysql2' ? createDb({ database: config.database, dbPoolMax: 1 }, logger) : undefined;
-  const services = createServices({ config, db, clock, notifier: broadcaster, retry, sweepDb });
+  const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  // Role changes and deactivations reach every node's auth cache and open sockets at once.
+  const accessChannel = redis ? createRedisChannel(redis.redis, `${config.redisKeyPrefix}:user-access`, logger) : undefined;
+  const accessBus: AccessBus | undefined = accessChannel && {
+    publish: (userId) => accessChannel.publish(String(userId)),
+    subscribe: (listener) =>
+      accessChannel.subscribe((m) => {
+        const id = Number(m);
+        if (Number.isInteger(id) && id > 0) listener(id);
+      }),
+  };
+  // Briefly: with Redis unreachable at start the node still starts (ioredis subscribes once it connects).
+  if (accessChannel) await Promise.race([accessChannel.ready, new Promise<void>((r) => setTimeout(r, 3000).unref())]);
+  const services = createServices({ config, db, clock, notifier: broadcaster, retry, sweepDb, accessBus, logger });
 
   const probes: ReadinessProbe[] = [];
-  const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
   // Box office and admin sockets see who holds each seat; buyers get the same batches without it. The
   // holder read has one MySQL connection of its own, so staff batches do not wait in the main pool's queue
   // behind buyers; with one node it is skipped while no staff socket is connected (see Broadcaster).
@@ -148,6 +161,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     // Requests that finished during the drain may have queued waitlist passes; let them commit first.
     await services.waitlist.idle();
     await waitForIdlePool(db, 5_000);
+    await accessChannel?.close();
     await redis?.close();
     await sweepDb?.destroy();
     await staffDb?.destroy();

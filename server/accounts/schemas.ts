@@ -19,8 +19,17 @@ export const userView = z.object({
   email: z.string(),
   name: z.string(),
   role: z.enum(ROLES),
+  /** False once an admin deactivated the account: it can neither sign in nor use a token issued before. */
+  active: z.boolean(),
   createdAt: z.string(),
 });
 export type UserView = z.infer<typeof userView>;
 
 export const authReply = z.object({ user: userView, token: z.string() });
+
+/** PATCH /api/admin/users/:id: at least one of role and active. */
+export const updateUserBody = z
+  .object({ role: z.enum(ROLES).optional(), active: z.boolean().optional() })
+  .strict()
+  .refine((b) => b.role !== undefined || b.active !== undefined, { message: 'send role and/or active' });
+export type UpdateUserBody = z.infer<typeof updateUserBody>;
