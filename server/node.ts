@@ -46,6 +46,8 @@ export interface EventlyNode {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   port: number;
+  /** Socket.IO namespaces this node holds (the root and parent ones included): refused handshakes must not grow it. */
+  namespaceCount(): number;
   /** Sweeps lapsed holds now (tests). */
   sweep(): Promise<number>;
   /** Graceful stop: no new work, in-flight requests finish, sockets told to reconnect, pools closed. */
@@ -105,7 +107,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   const app = createApp({ backpressure, config, db, logger, services, probes, isShuttingDown: () => shuttingDown, metrics, rateLimits });
   const http = createServer(app);
   http.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
-  const { io, eventNamespaces } = createRealtime(http, {
+  const { io, eventNamespaces, namespaceCount } = createRealtime(http, {
     services,
     clock,
     logger,
@@ -181,6 +183,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     rateLimits,
     url: `http://${host}:${port}`,
     port,
+    namespaceCount,
     sweep: () => services.seats.sweepExpired(),
     close: () => (closing ??= shutdown()),
   };

@@ -52,7 +52,7 @@ function connectError(err: unknown): Error & { data: unknown } {
 export function createRealtime(
   httpServer: HttpServer,
   deps: RealtimeDeps,
-): { io: IoServer; namespaceOf: (eventId: number) => EventNamespace; eventNamespaces: () => EventNamespace[] } {
+): { io: IoServer; namespaceOf: (eventId: number) => EventNamespace; eventNamespaces: () => EventNamespace[]; namespaceCount: () => number } {
   const { services, clock, logger } = deps;
   const io: IoServer = new Server(httpServer, {
     // WebSocket first; long-polling stays as the fallback (needs sticky sessions behind a balancer).
@@ -184,5 +184,5 @@ export function createRealtime(
   });
 
   deps.broadcaster.attach(namespaceOf);
-  return { io, namespaceOf, eventNamespaces: () => children.list() };
+  return { io, namespaceOf, eventNamespaces: () => children.list(), namespaceCount: children.count };
 }

@@ -14,6 +14,10 @@ export function createRedisAdapter(url: string, keyPrefix: string, logger: Logge
   };
   const pub = new Redis(url, options);
   const sub = pub.duplicate();
+  // The adapter adds listeners per event namespace on these two clients (and removes them when the namespace
+  // goes): more than ten watched events on a node is normal, not a leak.
+  pub.setMaxListeners(0);
+  sub.setMaxListeners(0);
   let lastLogged = 0;
   for (const client of [pub, sub]) {
     client.on('error', (err) => {
