@@ -66,8 +66,6 @@ export interface Config {
    * every node at once (Redis pub/sub); this only bounds staleness if such a message is lost. 0: read every time.
    */
   authCacheSeconds: number;
-  /** bcrypt cost; at least 10. */
-  bcryptCost: number;
   /** Shared across nodes through Redis when REDIS_URL is set (server/ratelimit). */
   rateLimits: {
     login: { points: number; durationSeconds: number };
@@ -117,7 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     broadcastBatchMs: e.BROADCAST_BATCH_MS,
     trustProxy: e.TRUST_PROXY,
     authCacheSeconds: e.AUTH_CACHE_SECONDS,
-    bcryptCost: 10,
     rateLimits: {
       login: { points: e.RATE_LIMIT_LOGIN_FAILURES, durationSeconds: e.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
       rest: { points: e.RATE_LIMIT_REST_PER_MINUTE, durationSeconds: 60 },

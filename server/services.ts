@@ -53,7 +53,7 @@ export function createServices(core: CoreDeps): Services {
   const { config, db, clock, notifier, retry, sweepDb, logger } = core;
   const tokens = new TokenService(config.jwt, clock);
   const access = new UserAccess({ db, clock, tokens, bus: core.accessBus ?? localAccessBus(), cacheMs: config.authCacheSeconds * 1000 });
-  const accounts = new AccountsService({ db, clock, tokens, access, bcryptCost: config.bcryptCost, logger });
+  const accounts = new AccountsService({ db, clock, tokens, access, logger });
   const venues = new VenuesService({ db, clock });
   const events = new EventsService({ db, clock, venues });
   const ga = new GaService({ db, clock, notifier, retry });

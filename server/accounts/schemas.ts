@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ROLES } from './auth-user';
 
 const email = z.string().trim().toLowerCase().email('must be an email address').max(254);
-// bcrypt only reads the first 72 bytes of a password; reject longer ones instead of silently truncating.
+// At most 72 bytes: legacy bcrypt hashes (still verified, see passwords.ts) only read the first 72, and the
+// limit stays one rule for every account rather than depending on when it was created.
 const password = z
   .string()
   .min(8, 'must be at least 8 characters')

@@ -1,4 +1,3 @@
-import bcrypt from 'bcryptjs';
 import type { Db } from '../db/knex';
 import { isDuplicateKey } from '../db/transaction';
 import type { Clock } from '../shared/clock';
@@ -6,6 +5,7 @@ import { AccessRevokedError, ConflictError, NotFoundError, UnauthorizedError } f
 import type { Logger } from '../shared/logger';
 import type { AuthUser, Role } from './auth-user';
 import type { UpdateUserBody, UserView } from './schemas';
+import { PasswordHasher } from './passwords';
 import type { TokenService } from './tokens';
 import type { UserAccess } from './user-access';
 import { UserModel } from './user-model';
@@ -15,7 +15,6 @@ export interface AccountsDeps {
   clock: Clock;
   tokens: TokenService;
   access: UserAccess;
-  bcryptCost: number;
   logger?: Logger;
 }
 
@@ -28,12 +27,11 @@ const sign = (tokens: TokenService, u: UserModel): string =>
 
 /** Accounts: registration, login, profile, and staff accounts created from the CLI. */
 export class AccountsService {
-  /** Compared against when the email is unknown, so both failures cost the same time. */
-  private readonly dummyHash: string;
+  private readonly passwords = new PasswordHasher();
+  /** Verified against when the email is unknown, so both failures cost the same time (made once, lazily). */
+  private dummyHash?: Promise<string>;
 
-  constructor(private readonly deps: AccountsDeps) {
-    this.dummyHash = bcrypt.hashSync('not-a-real-password', deps.bcryptCost);
-  }
+  constructor(private readonly deps: AccountsDeps) {}
 
   /** Self-service sign-up always creates role `user`; staff come from `createUser` (CLI/admin). */
   async register(input: { email: string; password: string; name: string }): Promise<{ user: UserView; token: string }> {
@@ -43,7 +41,7 @@ export class AccountsService {
   }
 
   async createUser(input: { email: string; password: string; name: string; role: Role }): Promise<UserView> {
-    const hash = await bcrypt.hash(input.password, this.deps.bcryptCost);
+    const hash = await this.passwords.hash(input.password);
     try {
       const [id] = await this.deps.db('users').insert({
         email: input.email,
@@ -62,11 +60,26 @@ export class AccountsService {
   /** Unknown email and wrong password give the same 401, in about the same time. */
   async login(input: { email: string; password: string }): Promise<{ user: UserView; token: string }> {
     const row = await UserModel.query(this.deps.db).findOne({ email: input.email });
-    const ok = await bcrypt.compare(input.password, row?.password_hash ?? this.dummyHash);
-    if (!row || !ok) throw new UnauthorizedError('Email or password is incorrect', 'INVALID_CREDENTIALS');
+    const stored = row?.password_hash ?? (await (this.dummyHash ??= this.passwords.hash('not-a-real-password')));
+    const check = await this.passwords.verify(stored, input.password);
+    if (!row || !check.ok) throw new UnauthorizedError('Email or password is incorrect', 'INVALID_CREDENTIALS');
     // Said only to someone who knows the password.
     if (!row.active) throw new AccessRevokedError('deactivated');
+    if (check.needsRehash) await this.rehash(row.id, row.password_hash, input.password);
     return { user: toView(row), token: sign(this.deps.tokens, row) };
+  }
+
+  /**
+   * Replaces a legacy (bcrypt) or outdated hash after a successful sign-in. Compare-and-set on the old hash, so
+   * a password changed meanwhile is not overwritten; a failure only costs another rehash next time.
+   */
+  private async rehash(userId: number, oldHash: string, password: string): Promise<void> {
+    try {
+      const next = await this.passwords.hash(password);
+      await this.deps.db('users').where({ id: userId, password_hash: oldHash }).update({ password_hash: next });
+    } catch (err) {
+      this.deps.logger?.warn({ err, userId }, 'password rehash failed; will retry at the next sign-in');
+    }
   }
 
   /**
