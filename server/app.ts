@@ -114,6 +114,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.rateLimits) router.use(deps.rateLimits.restMiddleware(identify));
   router.use(express.json({ limit: BODY_LIMIT, strict: true }));
   if (deps.rateLimits) router.post('/auth/login', deps.rateLimits.loginMiddleware());
+  if (deps.rateLimits) router.post('/auth/register', deps.rateLimits.registerMiddleware());
   const api = new ApiRouter(router, authenticate);
   registerAccountsRoutes(api, services.accounts);
   registerEventsRoutes(api, services.events);

@@ -100,7 +100,12 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   broadcaster.setStaffView((eventId, seats) => services.boxOffice.withHolders(eventId, seats, staffDb), { clustered: !!redis });
   if (redis) probes.push(redis.probe);
   // Shared by all nodes through Redis, so N nodes do not give a client N times the budget.
-  const rateLimits = new RateLimits(config.rateLimits, logger, { redis: redis?.redis, keyPrefix: config.redisKeyPrefix, trustProxy: config.trustProxy });
+  const rateLimits = new RateLimits(config.rateLimits, logger, {
+    redis: redis?.redis,
+    keyPrefix: config.redisKeyPrefix,
+    trustProxy: config.trustProxy,
+    onLimited: (limit) => metrics.rateLimited.inc({ limit }),
+  });
 
   const backpressure = new Backpressure(db, config.dbQueueMax);
   let shuttingDown = false;

@@ -29,6 +29,8 @@ export class Metrics {
   readonly conflicts: Counter<'transport' | 'code'>;
   readonly errors: Counter<'transport' | 'code'>;
   readonly txRetries: Counter;
+  /** Requests refused by a per-client cap (RateLimits.onLimited), by limit. */
+  readonly rateLimited: Counter<'limit'>;
   readonly holdLatency: Histogram<'transport' | 'outcome'>;
   readonly bookingLatency: Histogram<'transport' | 'outcome'>;
   readonly commandLatency: Histogram<'command' | 'outcome'>;
@@ -48,6 +50,7 @@ export class Metrics {
       registers: [r],
     });
     this.errors = new Counter({ name: 'evently_errors_total', help: 'Error replies by code (REST and socket acks)', labelNames: ['transport', 'code'], registers: [r] });
+    this.rateLimited = new Counter({ name: 'evently_rate_limited_total', help: 'Requests refused by a per-client cap (register: registrations per IP)', labelNames: ['limit'], registers: [r] });
     this.txRetries = new Counter({ name: 'evently_tx_retries_total', help: 'Whole-transaction retries after deadlock, lock wait timeout or a lost compare-and-set', registers: [r] });
     this.holdLatency = new Histogram({ name: 'evently_hold_duration_seconds', help: 'Hold request latency', labelNames: ['transport', 'outcome'], buckets: LATENCY_BUCKETS, registers: [r] });
     this.bookingLatency = new Histogram({ name: 'evently_booking_duration_seconds', help: 'Booking request latency', labelNames: ['transport', 'outcome'], buckets: LATENCY_BUCKETS, registers: [r] });
