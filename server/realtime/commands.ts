@@ -84,13 +84,14 @@ async function run<E extends keyof ClientToServerEvents, S extends z.ZodType>(
   try {
     if (args.length !== 2) throw new AppError(400, 'VALIDATION_FAILED', 'Send exactly one payload object and an ack');
     let user = opts.public ? socket.data.user : requireUser(socket, ctx.clock);
+    // Refusals that cost nothing (draining, BUSY, rate limits) come before any read of the user's state.
+    await ctx.beforeCommand?.(socket, name);
     if (user && ctx.currentUser) {
       // Role and status as they are now, not as the token (or the last check) said: cached per node, see UserAccess.
       const now = await ctx.currentUser(user);
       if (now !== user) applyUser(socket, now);
       user = now;
     }
-    await ctx.beforeCommand?.(socket, name);
     const input = parse(schema, args[0], `${name} payload`);
     const data = await handler(input, user, socket);
     ack({ ok: true, data });

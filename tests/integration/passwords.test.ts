@@ -1,12 +1,12 @@
 import bcrypt from 'bcryptjs';
-import { mysqlDialects } from '../helpers/dialects';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 
 const ARGON2ID = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/;
 
 /** Issue 16, item 6: Argon2id for new hashes; bcrypt hashes keep working and are replaced at the next sign-in. */
-describe.each(mysqlDialects())('password hashing (%s, 2 nodes, Redis)', (dialect) => {
+describeEach(mysqlDialects(), 'password hashing (%s, 2 nodes, Redis)', (dialect) => {
   let env: TestEnv;
   let n0: string;
   let n1: string;

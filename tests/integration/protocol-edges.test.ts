@@ -1,10 +1,10 @@
-import { mysqlDialects } from '../helpers/dialects';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { connect, send, until, type ClientSocket } from '../helpers/sockets';
 
 /** Issue 16, item 5: an unknown command is answered, and `cursor: 0` means "send me everything". */
-describe.each(mysqlDialects())('socket protocol edges (%s, 2 nodes, Redis)', (dialect) => {
+describeEach(mysqlDialects(), 'socket protocol edges (%s, 2 nodes, Redis)', (dialect) => {
   let env: TestEnv;
   let ev: SeededEvent;
   let buyer: { token: string };

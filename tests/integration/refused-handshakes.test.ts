@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { mysqlDialects } from '../helpers/dialects';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { connect, until } from '../helpers/sockets';
@@ -49,7 +49,7 @@ class ProbeLane {
   }
 }
 
-describe.each(mysqlDialects())('refused handshakes leave nothing behind (%s, 2 nodes, Redis)', (dialect) => {
+describeEach(mysqlDialects(), 'refused handshakes leave nothing behind (%s, 2 nodes, Redis)', (dialect) => {
   const PER_KIND = 1000;
   let env: TestEnv;
   let ev: SeededEvent;

@@ -1,4 +1,4 @@
-import { mysqlDialects } from '../helpers/dialects';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 
@@ -6,7 +6,7 @@ import { http } from '../helpers/http';
  * Issue 16, item 2 (the registration half; the per-IP cap on held seats is the inventory core's): one client IP
  * may register only RATE_LIMIT_REGISTER_PER_IP accounts per window, counted across nodes through Redis.
  */
-describe.each(mysqlDialects())('registration throttled per IP (%s, 2 nodes, Redis)', (dialect) => {
+describeEach(mysqlDialects(), 'registration throttled per IP (%s, 2 nodes, Redis)', (dialect) => {
   let env: TestEnv;
   let off: TestEnv;
   beforeAll(async () => {

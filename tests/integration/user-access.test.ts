@@ -1,4 +1,4 @@
-import { mysqlDialects } from '../helpers/dialects';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { connect, connectError, send, until, type ClientSocket } from '../helpers/sockets';
@@ -8,7 +8,7 @@ import { connect, connectError, send, until, type ClientSocket } from '../helper
  * Redis: a change made through node 0 applies on node 1 at once (pub/sub), without moving the clock past the
  * auth cache's lifetime.
  */
-describe.each(mysqlDialects())('user access changes and removed users (%s, 2 nodes, Redis)', (dialect) => {
+describeEach(mysqlDialects(), 'user access changes and removed users (%s, 2 nodes, Redis)', (dialect) => {
   let env: TestEnv;
   let ev: SeededEvent;
   let admin: { id: number; token: string };
