@@ -17,7 +17,7 @@ options (defaults depend on the scenario; see load/README.md):
   --duration S           seconds of load (per phase for hot-seat)
   --strategy random|hotspot|best   --seats-per-hold N
   --book-probability P   --expire-probability P   --hold-ttl S   --think-ms MS
-  --rate R               seat changes per second (fan-out)
+  --rate R               seat changes per second (fan-out), sign-ins per second (login-storm)
   --join-window-ms MS    join-storm spread
   --pool N               DB_POOL_MAX per node
   --baseline true|false  --memory true|false  --memory-connections N

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const SCENARIOS = ['flash-sale', 'hot-seat', 'fan-out', 'join-storm', 'soak'] as const;
+export const SCENARIOS = ['flash-sale', 'hot-seat', 'fan-out', 'join-storm', 'soak', 'login-storm'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -118,6 +118,8 @@ export const DEFAULTS: Record<ScenarioName, Defaults> = {
   'hot-seat': { ...base, nodes: 1, seats: 10, contenders: [8, 256], duration: 15, seatsPerHold: 1, bookProbability: 0, expireProbability: 0 },
   'fan-out': { ...base, nodes: 1, seats: 1000, watchers: 2000, rate: 10, duration: 20, connectConcurrency: 200 },
   'join-storm': { ...base, nodes: 1, seats: 20_000, clients: 1000, joinWindowMs: 1000 },
+  // Buyers cycle hold -> release on one event, first quietly, then while sign-ins arrive at --rate per second.
+  'login-storm': { ...base, nodes: 1, buyers: 100, seats: 1000, duration: 15, rate: 25, thinkMs: 50, bookProbability: 0, expireProbability: 0, baseline: false },
   soak: { ...base, nodes: 2, buyers: 200, seats: 2000, watchers: 20, duration: 60, thinkMs: 500, bookProbability: 0, expireProbability: 0.1, memory: true, memoryConnections: 1000 },
 };
 

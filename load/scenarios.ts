@@ -11,16 +11,17 @@ import { ClientThread } from './workers';
 import { Cluster, type LoadUser, type SeededEvent } from './harness';
 import type { Options, ScenarioName } from './options';
 import { figure, machine, type Figure, type Report } from './report';
+import { loginStorm } from './login-storm';
 import { gc, Latency, now, Progress, round, sleep, wallNow } from './stats';
 
 /** rows x seatsPerRow == seats, rows of at most 50 (or 200 for big venues). */
-function layout(seats: number): { rows: number; seatsPerRow: number } {
+export function layout(seats: number): { rows: number; seatsPerRow: number } {
   let spr = Math.min(seats, seats >= 10_000 ? 200 : 50);
   while (seats % spr !== 0) spr--;
   return { rows: seats / spr, seatsPerRow: spr };
 }
 
-interface Ctx {
+export interface Ctx {
   opts: Options;
   cluster: Cluster;
   figures: Figure[];
@@ -55,7 +56,7 @@ interface BuyersRun {
 }
 
 /** Buyers in a client thread: connect them all, then open the sale at once; returns what they measured. */
-async function runBuyers(
+export async function runBuyers(
   ctx: Ctx,
   ev: SeededEvent,
   users: LoadUser[],
@@ -478,6 +479,7 @@ const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<void>> = {
   'fan-out': fanOut,
   'join-storm': joinStorm,
   soak,
+  'login-storm': loginStorm,
 };
 
 /** Runs one scenario end to end (cluster up, load, baselines, audit, cluster down) and returns its report. */

@@ -2,6 +2,7 @@ import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import swaggerUi from 'swagger-ui-express';
+import { registerUserAdminRoutes } from './accounts/admin-routes';
 import { registerAccountsRoutes } from './accounts/routes';
 import { registerAdminRoutes } from './admin/routes';
 import type { AuthUser } from './accounts/auth-user';
@@ -82,12 +83,22 @@ export function createApp(deps: AppDeps): Express {
 
   mountHealth(app, { db: deps.db, probes: deps.probes, isShuttingDown: deps.isShuttingDown });
 
-  const authenticate = (req: Request): AuthUser | undefined => {
+  const bearer = (req: Request): string | undefined => {
     const header = req.get('authorization');
     if (!header) return undefined;
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     if (!match) throw new UnauthorizedError('Authorization header must be "Bearer <token>"', 'INVALID_TOKEN');
-    return services.tokens.verify(match[1]!);
+    return match[1]!;
+  };
+  /** Signature and claims only: enough to pick a rate-limit key, not to authorize. */
+  const identify = (req: Request): AuthUser | undefined => {
+    const token = bearer(req);
+    return token === undefined ? undefined : services.tokens.verify(token);
+  };
+  /** Checked against the user's current state (removed, deactivated, revoked, role changed). */
+  const authenticate = async (req: Request): Promise<AuthUser | undefined> => {
+    const token = bearer(req);
+    return token === undefined ? undefined : services.access.authenticate(token);
   };
 
   const router = express.Router();
@@ -100,9 +111,10 @@ export function createApp(deps: AppDeps): Express {
       next();
     });
   }
-  if (deps.rateLimits) router.use(deps.rateLimits.restMiddleware(authenticate));
+  if (deps.rateLimits) router.use(deps.rateLimits.restMiddleware(identify));
   router.use(express.json({ limit: BODY_LIMIT, strict: true }));
   if (deps.rateLimits) router.post('/auth/login', deps.rateLimits.loginMiddleware());
+  if (deps.rateLimits) router.post('/auth/register', deps.rateLimits.registerMiddleware());
   const api = new ApiRouter(router, authenticate);
   registerAccountsRoutes(api, services.accounts);
   registerEventsRoutes(api, services.events);
@@ -112,6 +124,7 @@ export function createApp(deps: AppDeps): Express {
   registerWaitlistRoutes(api, services.waitlist);
   registerGaRoutes(api, services.ga);
   registerAdminRoutes(api, services);
+  registerUserAdminRoutes(api, services.accounts);
   router.use(notFoundHandler);
   app.use('/api', router);
 

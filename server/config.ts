@@ -35,6 +35,11 @@ const envSchema = z
     RATE_LIMIT_REST_PER_MINUTE: z.coerce.number().int().min(0).max(10000000).default(3000),
     RATE_LIMIT_SOCKET_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(100),
     RATE_LIMIT_HOLD_PER_SECOND: z.coerce.number().int().min(0).max(100000).default(50),
+    // Registrations per client IP per window. Shared Wi-Fi and carrier NAT put many people behind one IP, so the
+    // default only stops scripted sign-up sprees; 0 turns it off.
+    RATE_LIMIT_REGISTER_PER_IP: z.coerce.number().int().min(0).max(100000).default(20),
+    RATE_LIMIT_REGISTER_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(600),
+    AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     /** After SIGTERM, keep serving (readyz 503) this long so the balancer stops routing here first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60000).default(0),
   })
@@ -60,14 +65,18 @@ export interface Config {
   sweepIntervalMs: number;
   broadcastBatchMs: number;
   trustProxy: boolean;
-  /** bcrypt cost; at least 10. */
-  bcryptCost: number;
+  /**
+   * How long a node trusts a user's role/active/token version without reading it again. Changes are pushed to
+   * every node at once (Redis pub/sub); this only bounds staleness if such a message is lost. 0: read every time.
+   */
+  authCacheSeconds: number;
   /** Shared across nodes through Redis when REDIS_URL is set (server/ratelimit). */
   rateLimits: {
     login: { points: number; durationSeconds: number };
     rest: { points: number; durationSeconds: number };
     socket: { points: number; durationSeconds: number };
     hold: { points: number; durationSeconds: number };
+    register: { points: number; durationSeconds: number };
   };
   shutdownDrainMs: number;
 }
@@ -110,12 +119,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     broadcastBatchMs: e.BROADCAST_BATCH_MS,
     trustProxy: e.TRUST_PROXY,
-    bcryptCost: 10,
+    authCacheSeconds: e.AUTH_CACHE_SECONDS,
     rateLimits: {
       login: { points: e.RATE_LIMIT_LOGIN_FAILURES, durationSeconds: e.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
       rest: { points: e.RATE_LIMIT_REST_PER_MINUTE, durationSeconds: 60 },
       socket: { points: e.RATE_LIMIT_SOCKET_PER_SECOND, durationSeconds: 1 },
       hold: { points: e.RATE_LIMIT_HOLD_PER_SECOND, durationSeconds: 1 },
+      register: { points: e.RATE_LIMIT_REGISTER_PER_IP, durationSeconds: e.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
     },
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
   };

@@ -10,7 +10,8 @@ import { Metrics } from './metrics/metrics';
 import { RateLimits } from './ratelimit/limits';
 import { Broadcaster } from './realtime/broadcaster';
 import { createRealtime } from './realtime/io';
-import { createRedisAdapter } from './realtime/redis';
+import { createRedisAdapter, createRedisChannel } from './realtime/redis';
+import type { AccessBus } from './accounts/user-access';
 import type { IoServer } from './realtime/types';
 import { startSweeper } from './seats/sweeper';
 import { createServices, type Services } from './services';
@@ -45,6 +46,8 @@ export interface EventlyNode {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   port: number;
+  /** Socket.IO namespaces this node holds (the root and parent ones included): refused handshakes must not grow it. */
+  namespaceCount(): number;
   /** Sweeps lapsed holds now (tests). */
   sweep(): Promise<number>;
   /** Graceful stop: no new work, in-flight requests finish, sockets told to reconnect, pools closed. */
@@ -73,10 +76,22 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   };
   // Expiry goes through the same per-event group commit as every seat command (priority lane, ahead of new
   // holds), so it needs no connection of its own: one event's batches hold at most one pool connection.
-  const services = createServices({ config, db, clock, notifier: broadcaster, retry, onBatch: (_eventId, n) => metrics.seatBatchSize.observe(n) });
+  const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  // Role changes and deactivations reach every node's auth cache and open sockets at once.
+  const accessChannel = redis ? createRedisChannel(redis.redis, `${config.redisKeyPrefix}:user-access`, logger) : undefined;
+  const accessBus: AccessBus | undefined = accessChannel && {
+    publish: (userId) => accessChannel.publish(String(userId)),
+    subscribe: (listener) =>
+      accessChannel.subscribe((m) => {
+        const id = Number(m);
+        if (Number.isInteger(id) && id > 0) listener(id);
+      }),
+  };
+  // Briefly: with Redis unreachable at start the node still starts (ioredis subscribes once it connects).
+  if (accessChannel) await Promise.race([accessChannel.ready, new Promise<void>((r) => setTimeout(r, 3000).unref())]);
+  const services = createServices({ config, db, clock, notifier: broadcaster, retry, accessBus, logger, onBatch: (_eventId, n) => metrics.seatBatchSize.observe(n) });
 
   const probes: ReadinessProbe[] = [];
-  const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
   // Box office and admin sockets see who holds each seat; buyers get the same batches without it. The
   // holder read has one MySQL connection of its own, so staff batches do not wait in the main pool's queue
   // behind buyers; with one node it is skipped while no staff socket is connected (see Broadcaster).
@@ -84,14 +99,19 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   broadcaster.setStaffView((eventId, seats) => services.boxOffice.withHolders(eventId, seats, staffDb), { clustered: !!redis });
   if (redis) probes.push(redis.probe);
   // Shared by all nodes through Redis, so N nodes do not give a client N times the budget.
-  const rateLimits = new RateLimits(config.rateLimits, logger, { redis: redis?.redis, keyPrefix: config.redisKeyPrefix, trustProxy: config.trustProxy });
+  const rateLimits = new RateLimits(config.rateLimits, logger, {
+    redis: redis?.redis,
+    keyPrefix: config.redisKeyPrefix,
+    trustProxy: config.trustProxy,
+    onLimited: (limit) => metrics.rateLimited.inc({ limit }),
+  });
 
   const backpressure = new Backpressure(db, config.dbQueueMax);
   let shuttingDown = false;
   const app = createApp({ backpressure, config, db, logger, services, probes, isShuttingDown: () => shuttingDown, metrics, rateLimits });
   const http = createServer(app);
   http.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
-  const { io, eventNamespaces } = createRealtime(http, {
+  const { io, eventNamespaces, namespaceCount } = createRealtime(http, {
     services,
     clock,
     logger,
@@ -147,6 +167,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     // Requests that finished during the drain may have queued waitlist passes; let them commit first.
     await services.waitlist.idle();
     await waitForIdlePool(db, 5_000);
+    await accessChannel?.close();
     await redis?.close();
     await staffDb?.destroy();
     if (ownsDb) await db.destroy();
@@ -165,6 +186,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     rateLimits,
     url: `http://${host}:${port}`,
     port,
+    namespaceCount,
     sweep: () => services.seats.sweepExpired(),
     close: () => (closing ??= shutdown()),
   };

@@ -3,6 +3,7 @@ import { BoxOfficeService } from './admin/box-office';
 import { ReportsService } from './admin/reports';
 import { AdminService } from './admin/service';
 import { TokenService } from './accounts/tokens';
+import { localAccessBus, UserAccess, type AccessBus } from './accounts/user-access';
 import { BookingsService } from './bookings/service';
 import type { Config } from './config';
 import type { Db } from './db/knex';
@@ -14,6 +15,7 @@ import { BestAvailableService } from './seats/best-service';
 import { SeatsService } from './seats/service';
 import { InventoryService } from './inventory/service';
 import type { Clock } from './shared/clock';
+import type { Logger } from './shared/logger';
 import { VenuesService } from './venues/service';
 import { WaitlistService } from './waitlist/service';
 
@@ -26,10 +28,15 @@ export interface CoreDeps {
   retry?: RetryOptions;
   /** Observes each committed seat batch (metrics): the event and how many commands it decided. */
   onBatch?: (eventId: number, commands: number) => void;
+  /** Carries user access changes between nodes (Redis pub/sub); this node only when absent. */
+  accessBus?: AccessBus;
+  logger?: Logger;
 }
 
 export interface Services {
   tokens: TokenService;
+  /** Tokens checked against the user's current state (see accounts/user-access.ts). */
+  access: UserAccess;
   accounts: AccountsService;
   venues: VenuesService;
   events: EventsService;
@@ -45,9 +52,10 @@ export interface Services {
 }
 
 export function createServices(core: CoreDeps): Services {
-  const { config, db, clock, notifier, retry, onBatch } = core;
+  const { config, db, clock, notifier, retry, onBatch, logger } = core;
   const tokens = new TokenService(config.jwt, clock);
-  const accounts = new AccountsService({ db, clock, tokens, bcryptCost: config.bcryptCost });
+  const access = new UserAccess({ db, clock, tokens, bus: core.accessBus ?? localAccessBus(), cacheMs: config.authCacheSeconds * 1000 });
+  const accounts = new AccountsService({ db, clock, tokens, access, logger });
   const venues = new VenuesService({ db, clock });
   const events = new EventsService({ db, clock, venues });
   const ga = new GaService({ db, clock, notifier, retry });
@@ -63,5 +71,5 @@ export function createServices(core: CoreDeps): Services {
   const admin = new AdminService({ db, clock, notifier, venues, events, retry, holdExtras: ga });
   const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
   const reports = new ReportsService({ db, clock });
-  return { tokens, accounts, venues, events, inventory, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
+  return { tokens, access, accounts, venues, events, inventory, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
 }

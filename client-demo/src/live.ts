@@ -44,8 +44,8 @@ export class LiveSeats {
     });
     this.socket.on('connect_error', (err) => {
       const data = (err as Error & { data?: ErrorBody }).data;
-      if (data?.code === 'INVALID_TOKEN' || data?.code === 'TOKEN_EXPIRED') {
-        // A stale token must not lock the page out: drop it and watch anonymously.
+      if (data?.code && ['INVALID_TOKEN', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'ACCOUNT_DEACTIVATED', 'UNAUTHORIZED'].includes(data.code)) {
+        // A stale, revoked or deactivated token must not lock the page out: drop it and watch anonymously.
         session.clear();
         this.setState('reconnecting', 'Your session expired; please sign in again.');
         this.socket.connect();

@@ -10,6 +10,8 @@ export interface AuthUser {
   name: string;
   /** Token expiry, ms since epoch: a socket stops accepting commands after it. */
   expiresAt: number;
+  /** The user's token version when the token was signed; a token older than the user's current one is revoked. */
+  tokenVersion: number;
 }
 
 /** Box office and admin may act on anyone's holds and bookings. */

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ROLES } from './auth-user';
 
 const email = z.string().trim().toLowerCase().email('must be an email address').max(254);
-// bcrypt only reads the first 72 bytes of a password; reject longer ones instead of silently truncating.
+// At most 72 bytes: legacy bcrypt hashes (still verified, see passwords.ts) only read the first 72, and the
+// limit stays one rule for every account rather than depending on when it was created.
 const password = z
   .string()
   .min(8, 'must be at least 8 characters')
@@ -19,8 +20,17 @@ export const userView = z.object({
   email: z.string(),
   name: z.string(),
   role: z.enum(ROLES),
+  /** False once an admin deactivated the account: it can neither sign in nor use a token issued before. */
+  active: z.boolean(),
   createdAt: z.string(),
 });
 export type UserView = z.infer<typeof userView>;
 
 export const authReply = z.object({ user: userView, token: z.string() });
+
+/** PATCH /api/admin/users/:id: at least one of role and active. */
+export const updateUserBody = z
+  .object({ role: z.enum(ROLES).optional(), active: z.boolean().optional() })
+  .strict()
+  .refine((b) => b.role !== undefined || b.active !== undefined, { message: 'send role and/or active' });
+export type UpdateUserBody = z.infer<typeof updateUserBody>;

@@ -16,9 +16,11 @@ export class TokenService {
     private readonly clock: Clock,
   ) {}
 
-  sign(user: { id: number; role: Role; email: string; name: string }): string {
+  /** Signs a token for `user`; `tokenVersion` (default 0) is the user's current one (see UserAccess). */
+  sign(user: { id: number; role: Role; email: string; name: string; tokenVersion?: number }): string {
     const iat = Math.floor(this.clock.now() / 1000);
-    return jwt.sign({ role: user.role, email: user.email, name: user.name, iat, exp: iat + this.cfg.ttlSeconds }, this.cfg.secret, {
+    const claims = { role: user.role, email: user.email, name: user.name, tv: user.tokenVersion ?? 0, iat, exp: iat + this.cfg.ttlSeconds };
+    return jwt.sign(claims, this.cfg.secret, {
       algorithm: ALGORITHM,
       issuer: this.cfg.issuer,
       audience: this.cfg.audience,
@@ -26,7 +28,11 @@ export class TokenService {
     });
   }
 
-  /** Returns the user the token names, or throws 401 (TOKEN_EXPIRED or INVALID_TOKEN). */
+  /**
+   * Checks the signature and claims only; returns the user the token names, or throws 401 (TOKEN_EXPIRED or
+   * INVALID_TOKEN). The role in it may be stale: callers that authorize go through UserAccess, which checks the
+   * user's current state.
+   */
   verify(token: string): AuthUser {
     let payload: jwt.JwtPayload;
     try {
@@ -42,9 +48,11 @@ export class TokenService {
     }
     const id = Number(payload.sub);
     const role = payload.role as Role;
-    if (!Number.isInteger(id) || id <= 0 || !ROLES.includes(role) || typeof payload.exp !== 'number') {
+    // Tokens signed before token versions existed have no `tv`: they are version 0, every user's first.
+    const tv = payload.tv ?? 0;
+    if (!Number.isInteger(id) || id <= 0 || !ROLES.includes(role) || typeof payload.exp !== 'number' || !Number.isInteger(tv) || tv < 0) {
       throw new UnauthorizedError('Invalid access token', 'INVALID_TOKEN');
     }
-    return { id, role, email: String(payload.email ?? ''), name: String(payload.name ?? ''), expiresAt: payload.exp * 1000 };
+    return { id, role, email: String(payload.email ?? ''), name: String(payload.name ?? ''), expiresAt: payload.exp * 1000, tokenVersion: tv };
   }
 }

@@ -10,4 +10,8 @@ export class UserModel extends Model {
   password_hash!: string;
   role!: Role;
   created_at!: number;
+  token_version!: number;
+  /** 1/0 on SQLite and MySQL (TINYINT), true/false from some drivers: read with Boolean(). */
+  active!: boolean | number;
+  deactivated_at!: number | null;
 }

@@ -42,7 +42,7 @@ export function buildOpenApi(specs: AnyRouteSpec[], info: { version: string }): 
       responses[status] = schema ? { description: r.description, content: { 'application/json': { schema } } } : { description: r.description };
     }
     responses['400'] ??= { description: 'VALIDATION_FAILED', content: { 'application/json': { schema: jsonSchema(errorBody, 'output') } } };
-    if (spec.access !== 'public') responses['401'] ??= { description: 'UNAUTHORIZED, TOKEN_EXPIRED, INVALID_TOKEN' };
+    if (spec.access !== 'public') responses['401'] ??= { description: 'UNAUTHORIZED (also: the user no longer exists), TOKEN_EXPIRED, INVALID_TOKEN, TOKEN_REVOKED, ACCOUNT_DEACTIVATED' };
     if (Array.isArray(spec.access)) responses['403'] ??= { description: 'FORBIDDEN' };
     paths[path] ??= {};
     paths[path][spec.method] = {

@@ -53,7 +53,7 @@ export class ApiRouter {
 
   constructor(
     private readonly router: Router,
-    private readonly authenticate: (req: Request) => AuthUser | undefined,
+    private readonly authenticate: (req: Request) => Promise<AuthUser | undefined>,
   ) {}
 
   route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined>(
@@ -62,7 +62,7 @@ export class ApiRouter {
   ): void {
     this.specs.push(spec as unknown as AnyRouteSpec);
     this.router[spec.method](spec.path, async (req: Request, res: Response) => {
-      const maybeUser = this.authenticate(req);
+      const maybeUser = await this.authenticate(req);
       if (spec.access !== 'public') {
         if (!maybeUser) throw new UnauthorizedError();
         if (Array.isArray(spec.access) && !spec.access.includes(maybeUser.role)) throw new ForbiddenError();

@@ -21,6 +21,8 @@ export interface RateLimitConfig {
   socket: LimitSpec;
   /** `seat:hold` attempts per user. */
   hold: LimitSpec;
+  /** Account registrations per client IP (one person registering many accounts to hold a whole event). */
+  register: LimitSpec;
 }
 
 /** Socket commands that try to hold seats (one budget with the REST hold routes). */
@@ -45,11 +47,12 @@ export class RateLimits {
   private readonly rest?: RateLimiterAbstract;
   private readonly socket?: RateLimiterAbstract;
   private readonly hold?: RateLimiterAbstract;
+  private readonly register?: RateLimiterAbstract;
 
   constructor(
     cfg: RateLimitConfig,
     private readonly logger: Logger,
-    private readonly opts: { redis?: Redis; keyPrefix?: string; trustProxy?: boolean } = {},
+    private readonly opts: { redis?: Redis; keyPrefix?: string; trustProxy?: boolean; onLimited?: (limit: string) => void } = {},
   ) {
     const make = (name: string, spec: LimitSpec): RateLimiterAbstract | undefined => {
       if (spec.points <= 0) return undefined;
@@ -67,6 +70,7 @@ export class RateLimits {
     this.rest = make('rest', cfg.rest);
     this.socket = make('socket', cfg.socket);
     this.hold = make('hold', cfg.hold);
+    this.register = make('register', cfg.register);
   }
 
   /** Consumes one point; throws RateLimitedError when over budget. A broken store lets the call through. */
@@ -123,6 +127,34 @@ export class RateLimits {
         (err) => {
           this.logger.warn({ err }, 'login limiter unavailable; allowing request');
           next();
+        },
+      );
+    };
+  }
+
+  /**
+   * Registration limit per client IP (behind a proxy set TRUST_PROXY so req.ip is the client's). Every attempt
+   * counts, successful or not. A refusal is counted in `evently_rate_limited_total{limit="register"}`, and the
+   * first refusal per IP and window is logged (not every one, so a script cannot flood the logs).
+   */
+  registerMiddleware(): RequestHandler {
+    return (req, _res, next) => {
+      const limiter = this.register;
+      if (!limiter) return next();
+      const ip = req.ip ?? 'unknown';
+      limiter.consume(ip).then(
+        () => next(),
+        (err: unknown) => {
+          const after = retryAfter(err);
+          if (after === undefined) {
+            this.logger.warn({ err }, 'registration limiter unavailable; allowing request');
+            return next();
+          }
+          this.opts.onLimited?.('register');
+          if ((err as RateLimiterRes).consumedPoints === limiter.points + 1) {
+            this.logger.warn({ ip, limit: limiter.points, windowSeconds: limiter.duration }, 'registration throttled for this IP');
+          }
+          next(new RateLimitedError(after));
         },
       );
     };

@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import type { AuthUser } from '../accounts/auth-user';
+import { isStaff, type AuthUser } from '../accounts/auth-user';
 import type { Clock } from '../shared/clock';
 import { AppError, toErrorBody, UnauthorizedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { parse } from '../shared/validation';
 import type { Ack, ClientToServerEvents } from './protocol';
-import type { EventSocket } from './types';
+import { STAFF_ROOM, type EventSocket } from './types';
 
 export interface CommandContext {
   clock: Clock;
@@ -14,6 +14,33 @@ export interface CommandContext {
   beforeCommand?: (socket: EventSocket, name: string) => Promise<void>;
   /** Observes each command's outcome (metrics). */
   afterCommand?: (name: string, ms: number, error?: AppError) => void;
+  /** The socket's user as they are now (role, active, token version); throws 401 when removed or revoked. */
+  currentUser?: (user: AuthUser) => Promise<AuthUser>;
+}
+
+/** Sets the socket's user and puts it in, or takes it out of, the staff room to match the role. */
+function applyUser(socket: EventSocket, user: AuthUser): void {
+  socket.data.user = user;
+  if (isStaff(user)) void socket.join(STAFF_ROOM);
+  else void socket.leave(STAFF_ROOM);
+}
+
+/**
+ * Re-checks an open socket's user after their access changed: a demoted user leaves the staff room (no more
+ * holder identities) and acts with the new role; a removed, deactivated or revoked user (or one we cannot check
+ * right now) is disconnected, and a reconnect goes through the handshake's check again.
+ */
+export async function recheckUser(socket: EventSocket, access: { current(user: AuthUser): Promise<AuthUser> }, logger: Logger): Promise<void> {
+  const user = socket.data.user;
+  if (!user) return;
+  try {
+    applyUser(socket, await access.current(user));
+  } catch (err) {
+    if (!(err instanceof AppError)) logger.warn({ err, userId: user.id, sid: socket.id }, 'could not re-check a socket user; disconnecting it');
+    socket.data.user = undefined;
+    void socket.leave(STAFF_ROOM);
+    socket.disconnect(true);
+  }
 }
 
 type AckData<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[1] extends (reply: Ack<infer T>) => void ? T : never;
@@ -56,8 +83,15 @@ async function run<E extends keyof ClientToServerEvents, S extends z.ZodType>(
   let failure: AppError | undefined;
   try {
     if (args.length !== 2) throw new AppError(400, 'VALIDATION_FAILED', 'Send exactly one payload object and an ack');
-    const user = opts.public ? socket.data.user : requireUser(socket, ctx.clock);
+    let user = opts.public ? socket.data.user : requireUser(socket, ctx.clock);
+    // Refusals that cost nothing (draining, BUSY, rate limits) come before any read of the user's state.
     await ctx.beforeCommand?.(socket, name);
+    if (user && ctx.currentUser) {
+      // Role and status as they are now, not as the token (or the last check) said: cached per node, see UserAccess.
+      const now = await ctx.currentUser(user);
+      if (now !== user) applyUser(socket, now);
+      user = now;
+    }
     const input = parse(schema, args[0], `${name} payload`);
     const data = await handler(input, user, socket);
     ack({ ok: true, data });
@@ -77,13 +111,31 @@ type Listener = (this: EventSocket, ...args: unknown[]) => void;
 /**
  * A node's socket commands, built once. Each command's listener is ONE function shared by every socket (the
  * emitter calls it with the socket as `this`), so a connection costs a listener reference per command, not a
- * set of closures per command (finding 6 in load/README.md). Events not in the table have no listener and
- * are ignored, as before.
+ * set of closures per command (finding 6 in load/README.md). An event not in the table that asks for an ack
+ * is answered `UNKNOWN_COMMAND` (after the same rate limit), so a client never waits on silence.
  */
 export class CommandTable {
   private readonly listeners = new Map<string, Listener>();
+  private readonly unknown: Listener;
 
-  constructor(private readonly ctx: CommandContext) {}
+  constructor(private readonly ctx: CommandContext) {
+    const listeners = this.listeners;
+    this.unknown = function (this: EventSocket, ...args: unknown[]) {
+      const ack = args[args.length - 1];
+      if (listeners.has(String(args[0])) || typeof ack !== 'function') return;
+      const socket = this;
+      void (async () => {
+        try {
+          await ctx.beforeCommand?.(socket, 'unknown');
+          throw new AppError(400, 'UNKNOWN_COMMAND', 'Unknown command');
+        } catch (err) {
+          const { status, body } = toErrorBody(err);
+          ctx.afterCommand?.('unknown', 0, err instanceof AppError ? err : new AppError(status, body.code, body.message));
+          ack({ ok: false, error: body });
+        }
+      })();
+    };
+  }
 
   /** Adds an acknowledged command (see `run` for validation, auth, hooks and answers). */
   add<E extends keyof ClientToServerEvents, S extends z.ZodType>(name: E, schema: S, handler: CommandHandler<E, S>, opts: CommandOptions = {}): this {
@@ -99,5 +151,6 @@ export class CommandTable {
   attach(socket: EventSocket): void {
     const on = (socket as unknown as { on(n: string, l: Listener): void }).on.bind(socket);
     for (const [name, listener] of this.listeners) on(name, listener);
+    (socket as unknown as { onAny(l: Listener): void }).onAny(this.unknown);
   }
 }

@@ -13,7 +13,8 @@ import type { Clock } from '../shared/clock';
 import { AppError, toErrorBody } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Broadcaster } from './broadcaster';
-import { CommandTable, type CommandContext } from './commands';
+import { manageChildNamespaces } from './child-namespaces';
+import { CommandTable, recheckUser, type CommandContext } from './commands';
 import { eventNamespace, type SeatsSnapshot } from './protocol';
 import { SharedDelivery, SnapshotLoader } from './snapshot-loader';
 import { STAFF_ROOM, userRoom, type EventNamespace, type EventSocket, type IoServer } from './types';
@@ -51,7 +52,7 @@ function connectError(err: unknown): Error & { data: unknown } {
 export function createRealtime(
   httpServer: HttpServer,
   deps: RealtimeDeps,
-): { io: IoServer; namespaceOf: (eventId: number) => EventNamespace; eventNamespaces: () => EventNamespace[] } {
+): { io: IoServer; namespaceOf: (eventId: number) => EventNamespace; eventNamespaces: () => EventNamespace[]; namespaceCount: () => number } {
   const { services, clock, logger } = deps;
   const io: IoServer = new Server(httpServer, {
     // WebSocket first; long-polling stays as the fallback (needs sticky sessions behind a balancer).
@@ -75,20 +76,9 @@ export function createRealtime(
   if (deps.adapter) io.adapter(deps.adapter);
 
   const parent = io.of(NAMESPACE);
-  const nsps = (io as unknown as { _nsps: Map<string, EventNamespace> })._nsps;
-  const namespaceOf = (eventId: number): EventNamespace => {
-    const name = eventNamespace(eventId);
-    return nsps.get(name) ?? (parent as unknown as { createChild(n: string): EventNamespace }).createChild(name);
-  };
-  /** Undo the child Socket.IO created for a rejected name, so probing random ids cannot grow memory. */
-  const dropIfEmpty = (nsp: EventNamespace) => {
-    setImmediate(() => {
-      if (nsp.sockets.size > 0 || nsps.get(nsp.name) !== nsp) return;
-      nsps.delete(nsp.name);
-      (parent as unknown as { children: Set<EventNamespace> }).children.delete(nsp);
-      void nsp.adapter.close();
-    });
-  };
+  // Refused handshakes and emptied namespaces leave nothing behind (no namespace, no Redis subscriptions).
+  const children = manageChildNamespaces<EventNamespace>(io, parent);
+  const namespaceOf = (eventId: number): EventNamespace => children.get(eventNamespace(eventId));
 
   /**
    * Sends one snapshot to every socket that shared its read with ONE broadcast per namespace: Socket.IO encodes
@@ -115,18 +105,16 @@ export function createRealtime(
   // Buyers and anonymous viewers share one read; box office and admin share another (with holders), never mixed.
   const snapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.seats.snapshot(eventId)), sendSnapshot);
   const staffSnapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.boxOffice.staffSnapshot(eventId)), sendSnapshot);
-  const ctx: CommandContext = { clock, logger, ...deps.commandHooks };
+  const ctx: CommandContext = { clock, logger, ...deps.commandHooks, currentUser: (user) => services.access.current(user) };
 
   parent.use(async (socket, next) => {
     try {
       const eventId = Number(NAMESPACE.exec(socket.nsp.name)![1]);
       const auth = handshakeAuth.safeParse(socket.handshake.auth ?? {});
       if (!auth.success) throw new AppError(400, 'VALIDATION_FAILED', 'Invalid handshake auth: send {token?, cursor?}');
-      if (auth.data.token) socket.data.user = services.tokens.verify(auth.data.token);
-      if (!(await services.events.isWatchable(eventId))) {
-        dropIfEmpty(socket.nsp);
-        throw new AppError(404, 'EVENT_NOT_FOUND', 'Event not found');
-      }
+      // Checked against the user's current state: a removed or deactivated user's token is refused here.
+      if (auth.data.token) socket.data.user = await services.access.authenticate(auth.data.token);
+      if (!(await services.events.isWatchable(eventId))) throw new AppError(404, 'EVENT_NOT_FOUND', 'Event not found');
       socket.data.eventId = eventId;
       next();
     } catch (err) {
@@ -137,7 +125,8 @@ export function createRealtime(
   const staffSocket = (socket: EventSocket): boolean => !!socket.data.user && isStaff(socket.data.user);
   const sync = async (socket: EventSocket, cursor: number | undefined): Promise<'changes' | 'snapshot'> => {
     const eventId = socket.data.eventId;
-    if (cursor !== undefined) {
+    // Cursor 0 means "I have nothing": a full snapshot, not the event's whole change log (or a part of it).
+    if (cursor !== undefined && cursor > 0) {
       const changes = await services.seats.changesSince(eventId, cursor);
       if (changes) {
         // Box office and admin sockets see who holds each seat (admin module); buyers never do.
@@ -161,7 +150,7 @@ export function createRealtime(
     'auth:refresh',
     z.object({ token: z.string().min(1).max(4096) }).strict(),
     async (input, _user, socket) => {
-      const next = services.tokens.verify(input.token);
+      const next = await services.access.authenticate(input.token);
       if (socket.data.user && socket.data.user.id !== next.id) throw new AppError(403, 'FORBIDDEN', 'A socket cannot switch to another user');
       if (!socket.data.user) void socket.join(userRoom(next.id));
       if (isStaff(next)) void socket.join(STAFF_ROOM);
@@ -184,6 +173,16 @@ export function createRealtime(
     });
   });
 
+  // A user's role or status changed (on any node): their open sockets here re-check it at once.
+  services.access.onChange((userId) => {
+    for (const nsp of children.list()) {
+      for (const sid of nsp.adapter.rooms.get(userRoom(userId)) ?? []) {
+        const socket = nsp.sockets.get(sid);
+        if (socket) void recheckUser(socket, services.access, logger);
+      }
+    }
+  });
+
   deps.broadcaster.attach(namespaceOf);
-  return { io, namespaceOf, eventNamespaces: () => [...(parent as unknown as { children: Set<EventNamespace> }).children] };
+  return { io, namespaceOf, eventNamespaces: () => children.list(), namespaceCount: children.count };
 }

@@ -36,6 +36,16 @@ export class UnauthorizedError extends AppError {
   }
 }
 
+/** The token's user no longer exists, was deactivated, or revoked the token (its token version moved on). */
+export class AccessRevokedError extends UnauthorizedError {
+  constructor(reason: 'gone' | 'deactivated' | 'revoked') {
+    super(
+      reason === 'gone' ? 'This account no longer exists' : reason === 'deactivated' ? 'This account has been deactivated' : 'This session was ended; sign in again',
+      reason === 'gone' ? 'UNAUTHORIZED' : reason === 'deactivated' ? 'ACCOUNT_DEACTIVATED' : 'TOKEN_REVOKED',
+    );
+  }
+}
+
 export class ForbiddenError extends AppError {
   constructor(message = 'You are not allowed to do that') {
     super(403, 'FORBIDDEN', message);

@@ -75,6 +75,10 @@ describe('large venue and reconnect in the browser', () => {
   test('a page that drops its connection says so, then catches up from its cursor', async () => {
     const ev = await seedEvent(env, { rows: 2, seatsPerRow: 10 });
     const [u] = await createUsers(env, 1);
+    const admin = (await createUsers(env, 1, 'admin'))[0]!;
+    // One change before the page loads, so its snapshot has a real cursor: cursor 0 means "I have nothing" and
+    // gets a full snapshot on reconnect (issue 16), which is not what this test is about.
+    expect((await http(baseUrl, 'POST', `/api/admin/events/${ev.eventId}/seats/block`, { token: admin.token, body: { seatIds: [ev.seatIds[19]!] } })).status).toBe(200);
     const { context, page, errors } = await openContext(tb);
     try {
       await openApp(page, `${baseUrl}/events/${ev.eventId}`);
@@ -86,7 +90,6 @@ describe('large venue and reconnect in the browser', () => {
       const other = watch(baseUrl, ev.eventId, { token: u!.token });
       await other.ready;
       expect((await send(other.socket, 'seat:hold', { seatIds: [ev.seatIds[0]!, ev.seatIds[1]!] })).ok).toBe(true);
-      const admin = (await createUsers(env, 1, 'admin'))[0]!;
       expect((await http(baseUrl, 'POST', `/api/admin/events/${ev.eventId}/seats/block`, { token: admin.token, body: { seatIds: [ev.seatIds[5]!] } })).status).toBe(200);
       other.close();
       expect(await page.evaluate((id) => (window as any).evently.seat(id).status, ev.seatIds[0]!)).toBe('available');

@@ -25,7 +25,7 @@ describeEach(testDialects(), 'accounts on %s', (dialect) => {
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ id: reg.body.user.id, email: 'alice@example.com' });
     const row = await env.db('users').where({ id: reg.body.user.id }).first();
-    expect(row.password_hash).toMatch(/^\$2[aby]\$1\d\$/); // bcrypt, cost >= 10
+    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/); // Argon2id, OWASP parameters
   });
 
   it('rejects a duplicate email with 409 and keeps one account', async () => {

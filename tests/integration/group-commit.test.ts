@@ -15,7 +15,7 @@ function batches(node: EventlyNode): { count: number; commands: number } {
   return { count: v?.count ?? 0, commands: v?.sum ?? 0 };
 }
 
-const actorOf = (u: { id: number; email: string }, role: AuthUser['role'] = 'user'): AuthUser => ({ id: u.id, role, email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER });
+const actorOf = (u: { id: number; email: string }, role: AuthUser['role'] = 'user'): AuthUser => ({ id: u.id, role, email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 
 
 /** An answer reduced to what must not depend on batching: success and the seats, or the error code and its seats. */

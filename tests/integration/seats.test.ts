@@ -280,6 +280,8 @@ describeEach(testDialects(), 'seats on %s', (dialect) => {
     });
 
     it('catches up after a disconnect: the map equals the database', async () => {
+      // One change first, so the watcher's cursor is real: cursor 0 means "I have nothing" and gets a snapshot.
+      expect((await hold(bob.token, [ev.seatIds[36]!])).status).toBe(201);
       const w = watch(url, ev.eventId);
       watchers.push(w);
       await w.ready;

@@ -24,6 +24,7 @@ async function fingerprint(db: Db): Promise<string> {
   }
   parts.push((await db('event_seats').orderBy(['event_id', 'seat_id']).select('event_id', 'seat_id', 'status', 'version')).map((r) => `${r.event_id}/${r.seat_id}:${r.status}@${r.version}`));
   parts.push((await db('events').orderBy('id').select('id', 'status', 'version')).map((r) => `${r.id}:${r.status}@${r.version}`));
+  parts.push((await db('users').orderBy('id').select('id', 'role', 'active', 'token_version', 'password_hash')).map((r) => `${r.id}:${r.role}:${Number(r.active)}:${r.token_version}:${r.password_hash}`));
   return JSON.stringify(parts);
 }
 
@@ -69,7 +70,7 @@ describeEach(testDialects(), 'hostile input (%s)', (dialect) => {
   let env: TestEnv;
   let ev: SeededEvent;
   let buyer: { id: number; token: string };
-  let admin: { token: string };
+  let admin: { id: number; token: string };
   let before: string;
   beforeAll(async () => {
     env = await startTestEnv({ dialect, env: { SWEEP_INTERVAL_MS: '60000' } });
@@ -102,8 +103,11 @@ describeEach(testDialects(), 'hostile input (%s)', (dialect) => {
         }
         const s = socket as any;
         if (!KNOWN.has(event)) {
-          // Unknown events have no handler and so no ack: they must simply be ignored.
-          s.emit(event, payload, () => undefined);
+          // Unknown events are answered UNKNOWN_COMMAND when they ask for an ack, ignored otherwise.
+          s.emit(event, payload);
+          const unknown = await s.timeout(5000).emitWithAck(event, payload);
+          expect(unknown.ok).toBe(false);
+          expect(['UNKNOWN_COMMAND', 'RATE_LIMITED']).toContain(unknown.error.code);
           return;
         }
         if (shape === 3) {
@@ -192,6 +196,28 @@ describeEach(testDialects(), 'hostile input (%s)', (dialect) => {
     const binary = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-16' }, body: Buffer.from([0xff, 0xfe, 0x00, 0xd8]) });
     expect(binary.status).toBeLessThan(500);
   }, 60_000);
+
+  test('PATCH /api/admin/users/:id with arbitrary bodies: 400, 403 or 409, never a change', async () => {
+    const base = env.nodes[0]!.url;
+    const seen = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(hostile, fc.record({ role: fc.oneof(fc.constantFrom('admin', 'box_office', 'user', 'root', ''), fc.anything()), active: fc.oneof(fc.boolean(), fc.anything()) }, { requiredKeys: [] })),
+        fc.constantFrom('self', 'buyer-as-buyer', 'none'),
+        async (body, who) => {
+          // An admin may only try on themselves (refused: CANNOT_CHANGE_OWN_ACCESS), so a valid body changes nothing.
+          const [id, token] = who === 'self' ? [admin.id, admin.token] : who === 'buyer-as-buyer' ? [buyer.id, buyer.token] : [buyer.id, undefined];
+          const r = await http(base, 'PATCH', `/api/admin/users/${id}`, { token, body });
+          expect(r.status).toBeLessThan(500);
+          expect([400, 401, 403, 409]).toContain(r.status);
+          seen.set(r.body.error.code, (seen.get(r.body.error.code) ?? 0) + 1);
+        },
+      ),
+      { numRuns: dialect === 'mysql' ? 200 : 100, interruptAfterTimeLimit: 15_000 },
+    );
+    expect(seen.get('VALIDATION_FAILED') ?? 0).toBeGreaterThan(0);
+    expect(seen.get('FORBIDDEN') ?? 0).toBeGreaterThan(0);
+  }, 40_000);
 
   describe('forged and stale tokens', () => {
     const claims = () => ({ role: 'admin', email: 'mallory@example.com', name: 'Mallory', sub: String(buyer.id) });

@@ -72,7 +72,7 @@ async function sock(w: Watcher, event: string, payload: unknown): Promise<Reply>
 }
 
 const now = (r: Real) => r.env.clock.now();
-const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER });
+const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 const live = (h: MHold, t: number) => h.status === 'active' && h.expiresAt > t;
 const free = (m: Model, seatId: number, t: number) => {
   const s = m.seats.get(seatId)!;
