@@ -30,7 +30,8 @@ describeEach(mysqlDialects(), 'graceful shutdown on SIGTERM (%s)', (dialect) => 
       JWT_SECRET: TEST_JWT_SECRET,
       // A small pool makes bookings queue inside the process, so SIGTERM lands with work in flight.
       DB_POOL_MAX: '2',
-      SHUTDOWN_DRAIN_MS: '300',
+      // The drain window only has to outlast the checks below (readyz, a refused socket); it is not a latency bound.
+      SHUTDOWN_DRAIN_MS: '5000',
     });
     const node = child;
 
@@ -62,7 +63,7 @@ describeEach(mysqlDialects(), 'graceful shutdown on SIGTERM (%s)', (dialect) => 
     node.proc.kill('SIGTERM');
 
     // Draining: not ready any more, and a new socket is refused, while the requests already taken finish.
-    await until(async () => (await http(node.url, 'GET', '/readyz').catch(() => ({ status: 0, body: null }))).status === 503, 2000, 'readyz 503');
+    await until(async () => (await http(node.url, 'GET', '/readyz').catch(() => ({ status: 0, body: null }))).status === 503, 4000, 'readyz 503');
     const ready = await http(node.url, 'GET', '/readyz');
     expect(ready.body.checks.process).toBe('shutting down');
     const late = connect(node.url, ev.eventId, { token: users[1]!.token });
