@@ -10,7 +10,8 @@ import { Metrics } from './metrics/metrics';
 import { RateLimits } from './ratelimit/limits';
 import { Broadcaster } from './realtime/broadcaster';
 import { createRealtime } from './realtime/io';
-import { createRedisAdapter } from './realtime/redis';
+import type { RedisConnections } from './realtime/redis';
+import { createRedisConnections } from './realtime/redis-connections';
 import type { IoServer } from './realtime/types';
 import { startSweeper } from './seats/sweeper';
 import { createServices, type Services } from './services';
@@ -42,6 +43,8 @@ export interface EventlyNode {
   /** This node's Prometheus registry and instruments (GET /metrics). */
   metrics: Metrics;
   rateLimits: RateLimits;
+  /** This node's Redis (one Redis or a cluster), absent without REDIS_URL / REDIS_CLUSTER_NODES. */
+  redis?: RedisConnections;
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   port: number;
@@ -77,7 +80,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   const services = createServices({ config, db, clock, notifier: broadcaster, retry, sweepDb });
 
   const probes: ReadinessProbe[] = [];
-  const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  const redis = createRedisConnections(config, logger);
   // Box office and admin sockets see who holds each seat; buyers get the same batches without it. The
   // holder read has one MySQL connection of its own, so staff batches do not wait in the main pool's queue
   // behind buyers; with one node it is skipped while no staff socket is connected (see Broadcaster).
@@ -99,6 +102,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     broadcaster,
     corsOrigins: config.corsOrigins,
     adapter: redis?.adapter,
+    roomSubscribed: redis?.roomSubscribed,
     isShuttingDown: () => shuttingDown,
     commandHooks: {
       beforeCommand: async (socket, name) => {
@@ -165,6 +169,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     broadcaster,
     metrics,
     rateLimits,
+    redis,
     url: `http://${host}:${port}`,
     port,
     sweep: () => services.seats.sweepExpired(),
