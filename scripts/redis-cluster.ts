@@ -106,7 +106,15 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     }
   };
 
+  // If the owning process exits without stop() (an uncaught error, process.exit in a failed run), take the
+  // redis-servers with it; otherwise they outlive it and keep their ports. A SIGKILLed owner still leaks them.
+  const killOnExit = () => {
+    for (const n of nodes) n.proc?.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
     await Promise.all(nodes.map((n) => killProc(n)));
     rmSync(root, { recursive: true, force: true });
   };
