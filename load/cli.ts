@@ -30,7 +30,9 @@ options (defaults depend on the scenario; see load/README.md):
 
 export function parseArgs(argv: string[]): { scenario: ScenarioName; raw: Record<string, unknown> } {
   const [scenario, ...rest] = argv;
-  if (!scenario || argv.includes('--help') || argv.includes('-h')) throw new UsageError(USAGE);
+  // Asked-for help is an answer (stdout, exit 0); a missing scenario is a mistake (stderr, exit 2).
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(USAGE);
+  if (!scenario) throw new UsageError(USAGE);
   const parsedScenario = z.enum(SCENARIOS).safeParse(scenario);
   if (!parsedScenario.success) throw new UsageError(`unknown scenario "${scenario}"\n\n${USAGE}`);
   const raw: Record<string, unknown> = { env: [] };
@@ -54,7 +56,10 @@ export function parseArgs(argv: string[]): { scenario: ScenarioName; raw: Record
 /** Options that may stand alone (`--redis-cluster` means `--redis-cluster true`). */
 const FLAGS = new Set(['redis-cluster']);
 
-class UsageError extends Error {}
+/** The command line is wrong: the message says how, with the usage; exit 2. */
+export class UsageError extends Error {}
+/** `--help` or `-h` anywhere: the usage is the answer; exit 0. */
+export class HelpRequested extends Error {}
 
 async function main(): Promise<number> {
   let scenario: ScenarioName;
@@ -62,6 +67,10 @@ async function main(): Promise<number> {
   try {
     ({ scenario, raw } = parseArgs(process.argv.slice(2)));
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(`${err.message}\n`);
+      return 0;
+    }
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }

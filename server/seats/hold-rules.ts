@@ -95,7 +95,7 @@ export async function admitHold(trx: Trx, input: AdmissionInput): Promise<void> 
 }
 
 /** Seats in the user's live holds for the event (the per-user limit). */
-export async function heldSeatsOf(trx: Trx, eventId: number, userId: number, now: number): Promise<number> {
+export async function heldSeatsOf(trx: Knex, eventId: number, userId: number, now: number): Promise<number> {
   const [{ n }] = (await trx('event_seats as es')
     .join('holds as h', 'h.id', 'es.hold_id')
     .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.user_id': userId, 'h.status': 'active' })

@@ -1,4 +1,4 @@
-import type { AuthUser } from '../accounts/auth-user';
+import { isStaff, type AuthUser } from '../accounts/auth-user';
 import type { HoldExtras } from '../ga/hold-extras';
 import { isMysql, type Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
@@ -59,7 +59,7 @@ export class SeatsService {
    */
   async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }): Promise<HoldView> {
     const seatIds = [...new Set(input.seatIds)];
-    await this.refuseIfTaken(eventId, seatIds);
+    if (!input.holdToken) await this.refuseIfTaken(actor, eventId, seatIds);
     const { hold, result, fresh } = await this.tx(async (trx) => {
       const now = this.deps.clock.now();
       const event = await loadEventRules(trx, eventId);
@@ -68,6 +68,11 @@ export class SeatsService {
       if (input.holdToken) {
         hold = await loadHoldForActor(trx, input.holdToken, actor, now, { live: true });
         if (hold.event_id !== eventId) throw new UnprocessableError('HOLD_OTHER_EVENT', 'That hold belongs to another event');
+      }
+      const rows = await readSeats(trx, eventId, seatIds);
+      if (rows.length !== seatIds.length) {
+        const found = new Set(rows.map((r) => r.seat_id));
+        throw new NotFoundError('Seat', 'SEAT_NOT_FOUND', { seatIds: seatIds.filter((id) => !found.has(id)) });
       }
       const holderId = hold?.user_id ?? actor.id;
       await admitHold(trx, {
@@ -80,11 +85,6 @@ export class SeatsService {
         unit: 'seats',
       });
 
-      const rows = await readSeats(trx, eventId, seatIds);
-      if (rows.length !== seatIds.length) {
-        const found = new Set(rows.map((r) => r.seat_id));
-        throw new NotFoundError('Seat', 'SEAT_NOT_FOUND', { seatIds: seatIds.filter((id) => !found.has(id)) });
-      }
       const taken = rows.filter((r) => !isSeatFree(r, now)).map((r) => r.seat_id);
       if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
 
@@ -115,20 +115,31 @@ export class SeatsService {
    * The flash-sale fast path: most attempts in a rush are for seats somebody already has. One plain read
    * (no transaction, no pool slot held across round trips) answers those at once with SEAT_UNAVAILABLE;
    * everything else goes through the full transaction, whose compare-and-set stays the only authority. The
-   * answer is truthful at the instant of the read. It applies only to an on-sale event whose seats all exist,
-   * so other errors (not on sale, unknown seats) keep their own codes from the transaction.
+   * answer is truthful at the instant of the read.
+   *
+   * It must answer what the transaction would (the precedence in docs/DESIGN.md, "Which error wins"): it
+   * applies only to a new hold (adding to a hold checks the token first) on an on-sale event whose seats all
+   * exist, and only when neither limit would refuse the request first; when in doubt it steps aside and lets
+   * the transaction answer. The limit check reads the holder's seats only when seats are taken.
    */
-  private async refuseIfTaken(eventId: number, seatIds: number[]): Promise<void> {
+  private async refuseIfTaken(actor: AuthUser, eventId: number, seatIds: number[]): Promise<void> {
     const now = this.deps.clock.now();
     const rows = (await this.deps.db('events as e')
       .join('event_seats as es', 'es.event_id', 'e.id')
       .where('e.id', eventId)
       .where('e.status', 'on_sale')
       .whereIn('es.seat_id', seatIds)
-      .select('es.seat_id', 'es.status', 'es.hold_expires_at')) as Pick<SeatRow, 'seat_id' | 'status' | 'hold_expires_at'>[];
+      .select('es.seat_id', 'es.status', 'es.hold_expires_at', 'e.max_seats_per_order', 'e.max_seats_per_user')) as (Pick<
+      SeatRow,
+      'seat_id' | 'status' | 'hold_expires_at'
+    > & { max_seats_per_order: number; max_seats_per_user: number })[];
     if (rows.length !== seatIds.length) return;
     const taken = rows.filter((r) => !isSeatFree(r, now)).map((r) => r.seat_id);
-    if (taken.length) throw new SeatUnavailableError(taken.sort((a, b) => a - b));
+    if (taken.length === 0) return;
+    const limits = rows[0]!;
+    if (seatIds.length > limits.max_seats_per_order) return;
+    if (!isStaff(actor) && (await heldSeatsOf(this.deps.db, eventId, actor.id, now)) + seatIds.length > limits.max_seats_per_user) return;
+    throw new SeatUnavailableError(taken.sort((a, b) => a - b));
   }
 
   /** Releases some or all seats of a live hold. Seats not in the hold are an error; nothing changes then. */

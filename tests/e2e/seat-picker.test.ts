@@ -27,7 +27,8 @@ describe('seat picker in the browser', () => {
     await env?.stop();
   });
 
-  test('a seat held in one browser turns held in another within a second', async () => {
+  // How fast it arrives is measured in load/ (broadcast delivery); a millisecond bound here would fail on a busy day.
+  test('When a seat is held in one browser, then it turns held in another, without a reload', async () => {
     const ev = await seedEvent(env, { rows: 3, seatsPerRow: 8 });
     const alice = await openContext(tb, users[0]);
     const bob = await openContext(tb, users[1]);
@@ -39,9 +40,7 @@ describe('seat picker in the browser', () => {
 
       await clickSeat(alice.page, seat);
       await waitForSeat(alice.page, seat, 'held');
-      const heldAt = Date.now();
-      await waitForSeat(bob.page, seat, 'held', 1000);
-      expect(Date.now() - heldAt).toBeLessThan(1000);
+      await waitForSeat(bob.page, seat, 'held');
       // Alice sees it as hers, Bob as someone else's; the database agrees.
       expect(await seatOnPage(alice.page, seat)).toMatchObject({ status: 'held', mine: true });
       expect(await seatOnPage(bob.page, seat)).toMatchObject({ status: 'held', mine: false });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createUsers, seedEvent, startTestEnv, TEST_JWT_SECRET, type TestEnv } from '../helpers/env';
-import { mysqlDialects } from '../helpers/dialects';
+import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { send, until, watch } from '../helpers/sockets';
 import { privateMariadb, privateRedis, spawnNode, stopNode, type ChildNode, type PrivateMariadb, type PrivateRedis } from './procs';
 
@@ -32,7 +32,7 @@ async function call(base: string, method: string, path: string, token: string, b
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.each(mysqlDialects())('fault suite (%s, private MariaDB and Redis)', (dialect) => {
+describeEach(mysqlDialects(), 'fault suite (%s, private MariaDB and Redis)', (dialect) => {
   let mdb: PrivateMariadb;
   let redis: PrivateRedis;
   let env: TestEnv;

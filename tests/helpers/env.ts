@@ -39,6 +39,8 @@ export interface TestEnvOptions {
   /** Connections per node's pool. Default 2: leaks of a connection outside its transaction show up as hangs. */
   poolMax?: number;
   env?: Record<string, string>;
+  /** Run each node's hold sweeper and waitlist ticker (default true). Off for tests about "before the sweep". */
+  sweeper?: boolean;
 }
 
 /**
@@ -76,7 +78,7 @@ export async function startTestEnv(opts: TestEnvOptions): Promise<TestEnv> {
   const logger = createLogger(config.logLevel);
   const nodes: EventlyNode[] = [];
   for (let i = 0; i < (opts.nodes ?? 1); i++) {
-    nodes.push(await startNode(config, { clock, logger: logger.child({ node: i }), skipMigrations: i > 0 }));
+    nodes.push(await startNode(config, { clock, logger: logger.child({ node: i }), skipMigrations: i > 0, sweeper: opts.sweeper }));
   }
   const db = createDb({ database: config.database, dbPoolMax: 4 });
   return {

@@ -1,9 +1,9 @@
 import jwt from 'jsonwebtoken';
-import { testDialects } from '../helpers/dialects';
+import { testDialects, describeEach } from '../helpers/dialects';
 import { startTestEnv, TEST_JWT_SECRET, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 
-describe.each(testDialects())('accounts on %s', (dialect) => {
+describeEach(testDialects(), 'accounts on %s', (dialect) => {
   let env: TestEnv;
   let url: string;
   beforeAll(async () => {

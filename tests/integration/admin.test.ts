@@ -1,4 +1,4 @@
-import { testDialects } from '../helpers/dialects';
+import { testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 
@@ -12,7 +12,7 @@ async function catalogueCounts(env: TestEnv): Promise<Record<string, number>> {
   return out;
 }
 
-describe.each(testDialects())('admin venues and events on %s', (dialect) => {
+describeEach(testDialects(), 'admin venues and events on %s', (dialect) => {
   let env: TestEnv;
   let url: string;
   let admin: string;

@@ -1,10 +1,10 @@
-import { mysqlDialects } from '../helpers/dialects';
+import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, watch, type Watcher } from '../helpers/sockets';
 
 /** Load shedding: with the pool's queue full, new writes are answered BUSY at once and change nothing. */
-describe.each(mysqlDialects())('backpressure on %s', (dialect) => {
+describeEach(mysqlDialects(), 'backpressure on %s', (dialect) => {
   let env: TestEnv;
   let ev: SeededEvent;
   const open: Watcher[] = [];

@@ -1,11 +1,11 @@
-import { mysqlDialects, testDialects } from '../helpers/dialects';
+import { mysqlDialects, testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, until, watch } from '../helpers/sockets';
 
 type User = { id: number; token: string };
 
-describe.each(testDialects())('best available on %s', (dialect) => {
+describeEach(testDialects(), 'best available on %s', (dialect) => {
   let env: TestEnv;
   let url: string;
   let users: User[];
@@ -111,7 +111,7 @@ describe.each(testDialects())('best available on %s', (dialect) => {
   });
 });
 
-describe.each(mysqlDialects())('best available under concurrency on %s', (dialect) => {
+describeEach(mysqlDialects(), 'best available under concurrency on %s', (dialect) => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ dialect, nodes: 2, poolMax: 6 });

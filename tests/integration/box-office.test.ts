@@ -1,5 +1,5 @@
 import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatsChanged, SeatsSnapshot } from '../../server/realtime/protocol';
-import { mysqlDialects, testDialects } from '../helpers/dialects';
+import { mysqlDialects, testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { until, watch, type Watcher } from '../helpers/sockets';
@@ -14,7 +14,7 @@ async function changeCount(env: TestEnv, eventId: number): Promise<number> {
   return Number(n);
 }
 
-describe.each(testDialects())('box office on %s', (dialect) => {
+describeEach(testDialects(), 'box office on %s', (dialect) => {
   let env: TestEnv;
   let url: string;
   let admin: Account;
@@ -400,7 +400,7 @@ describe.each(testDialects())('box office on %s', (dialect) => {
   });
 });
 
-describe.each(mysqlDialects())('box office races on %s', (dialect) => {
+describeEach(mysqlDialects(), 'box office races on %s', (dialect) => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ dialect, nodes: 2, poolMax: 4 });
@@ -439,7 +439,7 @@ describe.each(mysqlDialects())('box office races on %s', (dialect) => {
   });
 });
 
-describe.each(mysqlDialects())('event cancellation racing bookings on %s', (dialect) => {
+describeEach(mysqlDialects(), 'event cancellation racing bookings on %s', (dialect) => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ dialect, nodes: 2, poolMax: 4 });
@@ -478,7 +478,7 @@ describe.each(mysqlDialects())('event cancellation racing bookings on %s', (dial
   });
 });
 
-describe.each(mysqlDialects())('box office across nodes over Redis on %s', (dialect) => {
+describeEach(mysqlDialects(), 'box office across nodes over Redis on %s', (dialect) => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ dialect, nodes: 2, redis: true });

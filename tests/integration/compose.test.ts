@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../server/config';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
-import { mysqlDialects } from '../helpers/dialects';
+import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { send } from '../helpers/sockets';
 import { io as ioc } from 'socket.io-client';
 import type { SeatsSnapshot } from '../../server/realtime/protocol';
@@ -135,7 +135,7 @@ describe('deploy/nginx.conf with Debian nginx', () => {
     }
   });
 
-  describe.each(mysqlDialects())('in front of two nodes on one Redis (%s)', (dialect) => {
+  describeEach(mysqlDialects(), 'in front of two nodes on one Redis (%s)', (dialect) => {
     let env: TestEnv;
     let nginx: ChildProcess;
     let dir: string;

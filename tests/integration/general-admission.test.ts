@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mysqlDialects, testDialects } from '../helpers/dialects';
+import { mysqlDialects, testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, until, watch } from '../helpers/sockets';
@@ -36,7 +36,7 @@ async function seedGaEvent(env: TestEnv, capacity: number, opts: { maxSeatsPerUs
   return { eventId: event.id, sectionId: section.id };
 }
 
-describe.each(testDialects())('general admission on %s', (dialect) => {
+describeEach(testDialects(), 'general admission on %s', (dialect) => {
   let env: TestEnv;
   let url: string;
   let ev: { eventId: number; sectionId: number };
@@ -153,7 +153,7 @@ describe.each(testDialects())('general admission on %s', (dialect) => {
   });
 });
 
-describe.each(mysqlDialects())('general admission under concurrency on %s', (dialect) => {
+describeEach(mysqlDialects(), 'general admission under concurrency on %s', (dialect) => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ dialect, nodes: 2, poolMax: 6 });

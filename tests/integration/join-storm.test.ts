@@ -1,5 +1,5 @@
 import type { SeatsSnapshot } from '../../server/realtime/protocol';
-import { testDialects } from '../helpers/dialects';
+import { testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, until, watch, type Watcher } from '../helpers/sockets';
@@ -10,7 +10,7 @@ type Account = { id: number; token: string; email: string };
  * Sockets that join one event together share snapshot reads and get each read with one broadcast (encoded
  * once). Every one must still get exactly one correct snapshot, staff ones with holders and nobody else's.
  */
-describe.each(testDialects())('join storm on %s', (dialect) => {
+describeEach(testDialects(), 'join storm on %s', (dialect) => {
   let env: TestEnv;
   let url: string;
   let clerk: Account;

@@ -1,13 +1,14 @@
-import { testDialects } from '../helpers/dialects';
+import { testDialects, describeEach } from '../helpers/dialects';
 import { optionsSchema, resolveOptions } from '../../load/options';
 import { runScenario } from '../../load/scenarios';
-import { parseArgs } from '../../load/cli';
+import { HelpRequested, parseArgs, UsageError } from '../../load/cli';
+import { spawnSync } from 'node:child_process';
 
 /**
  * Keeps the load generator working: a tiny flash sale end to end (cluster, buyers, watchers, baselines,
  * audit) on each dialect. Numbers are far too small to mean anything; the shape of the report is the point.
  */
-describe.each(testDialects())('load generator smoke run (%s)', (dialect) => {
+describeEach(testDialects(), 'load generator smoke run (%s)', (dialect) => {
   it('sells a small event, audits PASS and reports every figure', async () => {
     const { scenario, raw } = parseArgs(['flash-sale', '--buyers', '12', '--seats', '10', '--watchers=2', '--duration', '2', '--hold-ttl', '5', '--expire-probability', '0']);
     const opts = resolveOptions(scenario, optionsSchema.parse({ ...raw, dialect, progress: 'false', write: 'false', logLevel: 'silent', connectConcurrency: '20' }));
@@ -42,6 +43,9 @@ describe.each(testDialects())('load generator smoke run (%s)', (dialect) => {
 
   it('rejects bad options with a clear message', () => {
     expect(() => parseArgs(['no-such-scenario'])).toThrow(/unknown scenario/);
+    expect(() => parseArgs([])).toThrow(UsageError);
+    expect(() => parseArgs(['flash-sale', '--help'])).toThrow(HelpRequested);
+    expect(() => parseArgs(['--help'])).toThrow(HelpRequested);
     expect(() => parseArgs(['flash-sale', '--buyers'])).toThrow(/--buyers needs a value/);
     expect(optionsSchema.safeParse({ buyers: '-3', env: [] }).success).toBe(false);
     expect(optionsSchema.safeParse({ bogus: '1', env: [] }).success).toBe(false);
@@ -53,5 +57,21 @@ describe.each(testDialects())('load generator smoke run (%s)', (dialect) => {
     expect(parsed(['fan-out', '--nodes', '3', '--redis-cluster'])).toBe(true);
     expect(parsed(['fan-out', '--redis-cluster', 'false'])).toBe(false);
     expect(parsed(['fan-out'])).toBe(false);
+  });
+});
+
+describe('load generator command line', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [require.resolve('tsx/cli'), 'load/cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it('When help is asked for, then it prints the usage on stdout and exits 0; a bad option exits 2', () => {
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run load/);
+    const bad = run('flash-sale', '--buyers', 'many');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/invalid option --buyers/);
+    const none = run();
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/usage:/);
   });
 });

@@ -1,6 +1,6 @@
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
-import { testDialects } from '../helpers/dialects';
+import { testDialects, describeEach } from '../helpers/dialects';
 import { send, until, watch } from '../helpers/sockets';
 
 /** The value of one sample in Prometheus text output, or undefined when absent. */
@@ -16,7 +16,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-describe.each(testDialects())('/metrics (%s)', (dialect) => {
+describeEach(testDialects(), '/metrics (%s)', (dialect) => {
   let env: TestEnv;
   beforeAll(async () => {
     // The sweeper stays idle here (first tick after a minute), so the test decides when holds are swept.

@@ -1,7 +1,7 @@
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http, type HttpReply } from '../helpers/http';
 import { connect, send, until, type ClientSocket } from '../helpers/sockets';
-import { mysqlDialects } from '../helpers/dialects';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
 
 /**
  * Rate limits: REST per client, failed sign-ins per email+IP, socket hold attempts per user. With Redis the
@@ -13,10 +13,10 @@ const TIGHT = {
   RATE_LIMIT_HOLD_PER_SECOND: '2',
 };
 
-describe.each([
+describeEach([
   ...mysqlDialects().map((d) => ({ dialect: d, redis: true, nodes: 2 })),
   { dialect: 'sqlite' as const, redis: false, nodes: 1 },
-])('rate limits ($dialect, redis=$redis, $nodes nodes)', ({ dialect, redis, nodes }) => {
+], 'rate limits ($dialect, redis=$redis, $nodes nodes)', ({ dialect, redis, nodes }) => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ dialect, redis, nodes, env: TIGHT });

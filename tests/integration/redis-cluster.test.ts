@@ -1,5 +1,5 @@
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-cluster';
-import { mysqlDialects } from '../helpers/dialects';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { connect, send, until, watch, type ClientSocket, type Watcher } from '../helpers/sockets';
@@ -9,7 +9,7 @@ import { connect, send, until, watch, type ClientSocket, type Watcher } from '..
  * for this file): the sharded adapter fans changes out to the nodes that have watchers and to no other,
  * rate limits are shared, and killing a master ends in a failover the nodes and clients recover from.
  */
-describe.each(mysqlDialects())('Redis Cluster (%s, 3 nodes, sharded adapter)', (dialect) => {
+describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (dialect) => {
   let cluster: LocalRedisCluster;
   let env: TestEnv;
   const sockets: { close(): void }[] = [];

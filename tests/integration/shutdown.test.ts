@@ -1,6 +1,6 @@
 import { createUsers, seedEvent, startTestEnv, TEST_JWT_SECRET, type TestEnv } from '../helpers/env';
 import { http, type HttpReply } from '../helpers/http';
-import { mysqlDialects } from '../helpers/dialects';
+import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { connect, connectError, until } from '../helpers/sockets';
 import { spawnNode, type ChildNode } from '../fault/procs';
 
@@ -9,7 +9,7 @@ import { spawnNode, type ChildNode } from '../fault/procs';
  * Every booking the server acknowledged is in the database, in-flight requests get their answers, sockets
  * are told to reconnect, new work is refused while draining, and the process exits 0.
  */
-describe.each(mysqlDialects())('graceful shutdown on SIGTERM (%s)', (dialect) => {
+describeEach(mysqlDialects(), 'graceful shutdown on SIGTERM (%s)', (dialect) => {
   let env: TestEnv;
   let child: ChildNode | undefined;
   beforeAll(async () => {

@@ -1,10 +1,10 @@
 import { createDb, type Db } from '../../server/db/knex';
 import { withTransaction } from '../../server/db/transaction';
-import { mysqlDialects } from '../helpers/dialects';
+import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { createMysqlDatabase } from '../helpers/mysql';
 
 /** Invariant 3: a real MariaDB deadlock (1213) rolls back one transaction, which is retried whole. */
-describe.each(mysqlDialects())('withTransaction on %s', () => {
+describeEach(mysqlDialects(), 'withTransaction on %s', () => {
   let db: Db;
   let drop: () => Promise<void>;
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mysqlDialects, testDialects } from '../helpers/dialects';
+import { mysqlDialects, testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, until, watch } from '../helpers/sockets';
@@ -19,7 +19,7 @@ async function book(url: string, eventId: number, user: User, seatIds: number[])
   return booked.body.id;
 }
 
-describe.each(testDialects())('waitlist on %s', (dialect) => {
+describeEach(testDialects(), 'waitlist on %s', (dialect) => {
   let env: TestEnv;
   let url: string;
   let buyer: User;
@@ -272,7 +272,7 @@ describe.each(testDialects())('waitlist on %s', (dialect) => {
   });
 });
 
-describe.each(mysqlDialects())('waitlist across two nodes on %s', (dialect) => {
+describeEach(mysqlDialects(), 'waitlist across two nodes on %s', (dialect) => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ dialect, nodes: 2, redis: true, poolMax: 4 });

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 import { createUsers, seedEvent, startTestEnv, TEST_JWT_SECRET, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
-import { testDialects } from '../helpers/dialects';
+import { testDialects, describeEach } from '../helpers/dialects';
+import { propertyParams } from './seed';
 import { connect, connectError, send, until, type ClientSocket } from '../helpers/sockets';
 import type { Db } from '../../server/db/knex';
 
@@ -64,7 +65,7 @@ const hostile = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom({ __proto__: { seatIds: [1] } }, JSON.parse('{"__proto__": {"admin": true}}'), { constructor: { prototype: {} } }, { seatIds: new Array(5000).fill(1) }, 'x'.repeat(20000), [[[[[[[[[[]]]]]]]]]]) },
 );
 
-describe.each(testDialects())('hostile input (%s)', (dialect) => {
+describeEach(testDialects(), 'hostile input (%s)', (dialect) => {
   let env: TestEnv;
   let ev: SeededEvent;
   let buyer: { id: number; token: string };
@@ -121,7 +122,7 @@ describe.each(testDialects())('hostile input (%s)', (dialect) => {
           expect(['seats:sync', 'waitlist:status']).toContain(event);
         }
       }).beforeEach(() => undefined),
-      { numRuns: dialect === 'mysql' ? 300 : 150, interruptAfterTimeLimit: 20_000 },
+      propertyParams(`socket payloads (${dialect})`, { numRuns: dialect === 'mysql' ? 300 : 150, interruptAfterTimeLimit: 20_000 }),
     ).catch((err) => {
       throw err;
     });
@@ -176,7 +177,7 @@ describe.each(testDialects())('hostile input (%s)', (dialect) => {
           if (r.status >= 400 && typeof r.body === 'object') expect(typeof r.body.error?.code).toBe('string');
         },
       ),
-      { numRuns: dialect === 'mysql' ? 400 : 200, interruptAfterTimeLimit: 20_000 },
+      propertyParams(`REST inputs (${dialect})`, { numRuns: dialect === 'mysql' ? 400 : 200, interruptAfterTimeLimit: 20_000 }),
     );
     expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
     // Oversize and malformed bodies.
