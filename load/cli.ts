@@ -23,6 +23,7 @@ options (defaults depend on the scenario; see load/README.md):
   --baseline true|false  --memory true|false  --memory-connections N
   --watcher-role box_office|anonymous
   --dialect mysql|sqlite --mysql-url URL  --redis-url URL
+  --redis-cluster        start a local Redis Cluster (3 masters + 3 replicas) for the run; sharded adapter
   --url URL --database-url URL   target a running deployment (JWT_SECRET from the environment)
   --env KEY=VALUE        extra server environment (repeatable)
   --out DIR  --write false  --progress false`;
@@ -39,6 +40,7 @@ export function parseArgs(argv: string[]): { scenario: ScenarioName; raw: Record
     const arg = rest[i]!;
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"\n\n${USAGE}`);
     let [key, value] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (value === undefined && FLAGS.has(key) && (rest[i + 1] === undefined || rest[i + 1]!.startsWith('--'))) value = 'true';
     if (value === undefined) {
       value = rest[i + 1];
       if (value === undefined || value.startsWith('--')) throw new UsageError(`--${key} needs a value`);
@@ -50,6 +52,9 @@ export function parseArgs(argv: string[]): { scenario: ScenarioName; raw: Record
   }
   return { scenario: parsedScenario.data, raw };
 }
+
+/** Options that may stand alone (`--redis-cluster` means `--redis-cluster true`). */
+const FLAGS = new Set(['redis-cluster']);
 
 /** The command line is wrong: the message says how, with the usage; exit 2. */
 export class UsageError extends Error {}

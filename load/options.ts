@@ -42,6 +42,8 @@ export const optionsSchema = z
     databaseUrl: z.string().regex(/^(mysql:\/\/.+|sqlite:.+)$/).optional(),
     mysqlUrl: z.string().default(process.env.LOAD_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'),
     redisUrl: z.string().default(process.env.LOAD_REDIS_URL ?? 'redis://127.0.0.1:6379'),
+    /** Start a local Redis Cluster (3 masters + 3 replicas) for the run and connect the nodes through it. */
+    redisCluster: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
     out: z.string().default('load/results'),
     progress: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
     write: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
@@ -80,6 +82,7 @@ export interface Options {
   databaseUrl?: string;
   mysqlUrl: string;
   redisUrl: string;
+  redisCluster: boolean;
   out: string;
   progress: boolean;
   write: boolean;
@@ -87,7 +90,7 @@ export interface Options {
   env: Record<string, string>;
 }
 
-type Defaults = Omit<Options, 'watcherRole' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
+type Defaults = Omit<Options, 'watcherRole' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'redisCluster' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
 
 const base: Defaults = {
   nodes: 1,

@@ -492,6 +492,7 @@ export async function runScenario(scenario: ScenarioName, opts: Options, command
     dialect: opts.dialect,
     mysqlUrl: opts.mysqlUrl,
     redisUrl: opts.redisUrl,
+    redisCluster: opts.redisCluster,
     poolMax: opts.pool,
     env: opts.env,
     logLevel: opts.logLevel,

@@ -20,6 +20,11 @@ const envSchema = z
     DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DB_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(500),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),
+    // Seed nodes of a Redis Cluster (any few masters or replicas; the client discovers the rest).
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*$/, 'must be host:port[,host:port...] (seed nodes of a Redis Cluster)')
+      .optional(),
     REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : _ -').default('evently'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -base64 48)').optional(),
     JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(12 * 3600),
@@ -54,6 +59,11 @@ export interface Config {
   /** Requests waiting for a pool connection beyond which new commands are answered BUSY (0: never). */
   dbQueueMax: number;
   redisUrl?: string;
+  /**
+   * Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES). With them the nodes use ioredis Cluster clients and
+   * Socket.IO's sharded adapter (Redis 7 sharded pub/sub). Never set together with `redisUrl`.
+   */
+  redisClusterNodes?: RedisNode[];
   /** Prefix of every Redis key and channel, so several deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
   jwt: { secret: string; ttlSeconds: number; issuer: string; audience: string };
@@ -70,7 +80,7 @@ export interface Config {
    * every node at once (Redis pub/sub); this only bounds staleness if such a message is lost. 0: read every time.
    */
   authCacheSeconds: number;
-  /** Shared across nodes through Redis when REDIS_URL is set (server/ratelimit). */
+  /** Shared across nodes through Redis when REDIS_URL or REDIS_CLUSTER_NODES is set (server/ratelimit). */
   rateLimits: {
     login: { points: number; durationSeconds: number };
     rest: { points: number; durationSeconds: number };
@@ -79,6 +89,22 @@ export interface Config {
     register: { points: number; durationSeconds: number };
   };
   shutdownDrainMs: number;
+}
+
+/** One Redis Cluster seed node. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Parses REDIS_CLUSTER_NODES (already shape-checked by the schema); a port outside 1-65535 is a ConfigError. */
+function parseClusterNodes(value: string): RedisNode[] {
+  return value.split(',').map((entry) => {
+    const i = entry.lastIndexOf(':');
+    const port = Number(entry.slice(i + 1));
+    if (port < 1 || port > 65535) throw new ConfigError(`Invalid configuration: REDIS_CLUSTER_NODES has port ${port} in "${entry}"; ports are 1-65535`);
+    return { host: entry.slice(0, i), port };
+  });
 }
 
 /** Thrown for a bad environment; `message` is the one line printed before exiting. */
@@ -94,8 +120,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    // Two fan-out channels would split the nodes into two groups that never see each other's broadcasts.
+    throw new ConfigError('Invalid configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
+  const redisClusterNodes = e.REDIS_CLUSTER_NODES ? parseClusterNodes(e.REDIS_CLUSTER_NODES) : undefined;
   const isSqlite = e.DATABASE_URL.startsWith('sqlite:');
-  const embedded = isSqlite && !e.REDIS_URL && e.NODE_ENV !== 'production';
+  const embedded = isSqlite && !e.REDIS_URL && !redisClusterNodes && e.NODE_ENV !== 'production';
   if (!e.JWT_SECRET && !embedded) {
     throw new ConfigError(
       'Invalid configuration: JWT_SECRET is required with MySQL, Redis or NODE_ENV=production; set it to 32+ random characters (openssl rand -base64 48)',
@@ -111,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: e.DB_POOL_MAX,
     dbQueueMax: e.DB_QUEUE_MAX,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     jwt: { secret: e.JWT_SECRET ?? EMBEDDED_DEV_SECRET, ttlSeconds: e.JWT_TTL_SECONDS, issuer: 'evently', audience: 'evently-api' },
     seedDemo: e.SEED_DEMO ?? isSqlite,

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `  Evently is running at ${publicUrl}`,
-    `  Database: ${config.database.client === 'mysql2' ? 'MySQL/MariaDB' : `SQLite (${config.database.filename})`}; ${config.redisUrl ? 'Redis adapter' : 'in-process adapter'}`,
+    `  Database: ${config.database.client === 'mysql2' ? 'MySQL/MariaDB' : `SQLite (${config.database.filename})`}; ${config.redisClusterNodes ? 'Redis Cluster (sharded adapter)' : config.redisUrl ? 'Redis adapter' : 'in-process adapter'}`,
     `  API docs: ${publicUrl}/docs`,
   ];
   if (config.seedDemo) {

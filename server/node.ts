@@ -10,7 +10,8 @@ import { Metrics } from './metrics/metrics';
 import { RateLimits } from './ratelimit/limits';
 import { Broadcaster } from './realtime/broadcaster';
 import { createRealtime } from './realtime/io';
-import { createRedisAdapter, createRedisChannel } from './realtime/redis';
+import { createRedisChannel, type RedisConnections } from './realtime/redis';
+import { createRedisConnections } from './realtime/redis-connections';
 import type { AccessBus } from './accounts/user-access';
 import type { IoServer } from './realtime/types';
 import { startSweeper } from './seats/sweeper';
@@ -43,6 +44,8 @@ export interface EventlyNode {
   /** This node's Prometheus registry and instruments (GET /metrics). */
   metrics: Metrics;
   rateLimits: RateLimits;
+  /** This node's Redis (one Redis or a cluster), absent without REDIS_URL / REDIS_CLUSTER_NODES. */
+  redis?: RedisConnections;
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   port: number;
@@ -76,7 +79,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   };
   // Expiry goes through the same per-event group commit as every seat command (priority lane, ahead of new
   // holds), so it needs no connection of its own: one event's batches hold at most one pool connection.
-  const redis = config.redisUrl ? createRedisAdapter(config.redisUrl, config.redisKeyPrefix, logger) : undefined;
+  const redis = createRedisConnections(config, logger);
   // Role changes and deactivations reach every node's auth cache and open sockets at once.
   const accessChannel = redis ? createRedisChannel(redis.redis, `${config.redisKeyPrefix}:user-access`, logger) : undefined;
   const accessBus: AccessBus | undefined = accessChannel && {
@@ -118,6 +121,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     broadcaster,
     corsOrigins: config.corsOrigins,
     adapter: redis?.adapter,
+    roomSubscribed: redis?.roomSubscribed,
     isShuttingDown: () => shuttingDown,
     commandHooks: {
       beforeCommand: async (socket, name) => {
@@ -184,6 +188,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     broadcaster,
     metrics,
     rateLimits,
+    redis,
     url: `http://${host}:${port}`,
     port,
     namespaceCount,

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AuthUser } from '../accounts/auth-user';
 import { RateLimitedError } from '../shared/errors';
@@ -37,8 +37,9 @@ function retryAfter(res: unknown): number | undefined {
 }
 
 /**
- * The node's rate limits. With Redis every node counts against the same keys (RateLimiterRedis on the node's
- * ioredis client, one key prefix per deployment), so N nodes do not give a client N times the budget. While
+ * The node's rate limits. With Redis (one, or a cluster) every node counts against the same keys
+ * (RateLimiterRedis on the node's ioredis client, one key prefix per deployment; each call touches one key, so
+ * it works unchanged on a Redis Cluster), so N nodes do not give a client N times the budget. While
  * Redis is not ready the limiters fall back to a per-node memory limiter instead of blocking requests.
  * Without Redis (embedded default) they are in-memory.
  */
@@ -52,7 +53,7 @@ export class RateLimits {
   constructor(
     cfg: RateLimitConfig,
     private readonly logger: Logger,
-    private readonly opts: { redis?: Redis; keyPrefix?: string; trustProxy?: boolean; onLimited?: (limit: string) => void } = {},
+    private readonly opts: { redis?: Redis | Cluster; keyPrefix?: string; trustProxy?: boolean; onLimited?: (limit: string) => void } = {},
   ) {
     const make = (name: string, spec: LimitSpec): RateLimiterAbstract | undefined => {
       if (spec.points <= 0) return undefined;

@@ -2,7 +2,7 @@ import type { Logger } from '../shared/logger';
 import type { GaChanged, WaitlistOffer } from './protocol';
 import type { Notifier } from './notifier';
 import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState } from './protocol';
-import { STAFF_ROOM, userRoom, type EventNamespace } from './types';
+import { STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace } from './types';
 
 interface Pending {
   seats: Map<number, SeatState>;
@@ -68,7 +68,7 @@ export class Broadcaster implements Notifier {
   }
 
   eventStatus(notice: EventStatusNotice): void {
-    this.namespaceOf?.(notice.eventId).emit('event:status', notice);
+    this.namespaceOf?.(notice.eventId).to(WATCHERS_ROOM).emit('event:status', notice);
   }
 
   bookingCancelled(userId: number, notice: BookingCancelledNotice): void {
@@ -96,7 +96,7 @@ export class Broadcaster implements Notifier {
   }
 
   gaChanged(batch: GaChanged): void {
-    if (batch.areas.length) this.namespaceOf?.(batch.eventId).emit('ga:changed', batch);
+    if (batch.areas.length) this.namespaceOf?.(batch.eventId).to(WATCHERS_ROOM).emit('ga:changed', batch);
   }
 
   private flush(eventId: number): void {
@@ -108,11 +108,11 @@ export class Broadcaster implements Notifier {
       const batch = { eventId, cursor: p.cursor, seats: [...p.seats.values()] };
       const nsp = this.namespaceOf?.(eventId);
       if (nsp && this.staffView && this.mayHaveStaff(nsp)) {
-        nsp.except(STAFF_ROOM).emit('seats:changed', batch);
+        nsp.to(WATCHERS_ROOM).except(STAFF_ROOM).emit('seats:changed', batch);
         this.queueStaff(eventId, nsp, batch.seats, batch.cursor);
       } else {
         // Nobody here sees holders: one plain emit, no per-socket room filter, no database read.
-        nsp?.emit('seats:changed', batch);
+        nsp?.to(WATCHERS_ROOM).emit('seats:changed', batch);
       }
       this.onFlush?.(eventId, p.seats.size);
     } catch (err) {

@@ -17,7 +17,7 @@ import { manageChildNamespaces } from './child-namespaces';
 import { CommandTable, recheckUser, type CommandContext } from './commands';
 import { eventNamespace, type SeatsSnapshot } from './protocol';
 import { SharedDelivery, SnapshotLoader } from './snapshot-loader';
-import { STAFF_ROOM, userRoom, type EventNamespace, type EventSocket, type IoServer } from './types';
+import { STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace, type EventSocket, type IoServer } from './types';
 
 export interface RealtimeDeps {
   services: Services;
@@ -27,6 +27,8 @@ export interface RealtimeDeps {
   corsOrigins: string[];
   /** Socket.IO adapter factory (the Redis adapter with several nodes); in-memory when absent. */
   adapter?: Parameters<Server['adapter']>[0];
+  /** Resolves once the adapter's subscription for a room is in place (sharded Redis adapter); see RedisConnections. */
+  roomSubscribed?: (nsp: EventNamespace, room: string) => Promise<void>;
   commandHooks?: Pick<CommandContext, 'beforeCommand' | 'afterCommand'>;
   /** True while the node drains (SIGTERM): new connections are refused so clients go to another node. */
   isShuttingDown?: () => boolean;
@@ -162,12 +164,15 @@ export function createRealtime(
 
   parent.on('connection', (socket: EventSocket) => {
     const user = socket.data.user;
-    // The socket is already in the namespace's broadcast set here, before its snapshot is read.
+    // The socket joins the event's broadcast room before its snapshot is read (and, with the sharded adapter,
+    // the room's channel subscription is acknowledged first), so no change can fall in between.
+    void socket.join(WATCHERS_ROOM);
     if (user) void socket.join(userRoom(user.id));
     if (user && isStaff(user)) void socket.join(STAFF_ROOM);
     commands.attach(socket);
     const cursor = (socket.handshake.auth as { cursor?: number } | undefined)?.cursor;
-    sync(socket, cursor).catch((err) => {
+    const subscribed = deps.roomSubscribed?.(socket.nsp, WATCHERS_ROOM) ?? Promise.resolve();
+    subscribed.then(() => sync(socket, cursor)).catch((err) => {
       logger.error({ err, eventId: socket.data.eventId }, 'initial sync failed');
       socket.disconnect(true);
     });

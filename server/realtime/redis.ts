@@ -1,13 +1,51 @@
 import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import type { ReadinessProbe } from '../health/routes';
 import type { Logger } from '../shared/logger';
+import type { EventNamespace } from './types';
 
-/** Redis connections for the Socket.IO adapter (one to publish, one to subscribe) and a readiness probe. */
-export function createRedisAdapter(url: string, keyPrefix: string, logger: Logger): { redis: Redis; adapter: ReturnType<typeof createAdapter>; probe: ReadinessProbe; close(): Promise<void> } {
+/** A Socket.IO adapter factory, as `io.adapter()` takes it. */
+export type AdapterFactory = ReturnType<typeof createAdapter>;
+
+/**
+ * This node's Redis: the command client (rate limits, publishing), the subscriber, the Socket.IO adapter built
+ * on them and a readiness probe. One Redis (`REDIS_URL`, classic pub/sub adapter) or a Redis Cluster
+ * (`REDIS_CLUSTER_NODES`, sharded adapter); callers do not need to know which.
+ */
+export interface RedisConnections {
+  mode: 'single' | 'cluster';
+  /** Commands: rate-limit counters and adapter publishes. */
+  redis: Redis | Cluster;
+  /** The subscriber connection(s): tests count what a node receives by listening to it. */
+  sub: Redis | Cluster;
+  adapter: AdapterFactory;
+  probe: ReadinessProbe;
+  /**
+   * Resolves once this node's subscription for broadcasts to `room` of namespace `nsp` is acknowledged by
+   * Redis, so a snapshot read after it cannot miss a change published in between. Only the sharded adapter
+   * subscribes per room (asynchronously, on the room's first local member); elsewhere it resolves at once.
+   */
+  roomSubscribed(nsp: EventNamespace, room: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Keep retrying forever with a capped delay: a Redis restart or failover must not take the node down. */
+export const redisRetryDelay = (times: number): number => Math.min(times * 200, 2000);
+
+/** Logs "redis unavailable" at most every 5 s per node, however many connections report it. */
+export function throttledRedisErrorLog(logger: Logger): (err: Error) => void {
+  let lastLogged = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - lastLogged > 5000) logger.warn({ err: err.message }, 'redis unavailable; retrying');
+    lastLogged = now;
+  };
+}
+
+/** One Redis: connections for the classic pub/sub adapter (one to publish, one to subscribe) and a readiness probe. */
+export function createRedisAdapter(url: string, keyPrefix: string, logger: Logger): RedisConnections {
   const options = {
-    // Keep retrying forever with a capped delay: a Redis restart must not take the node down.
-    retryStrategy: (times: number) => Math.min(times * 200, 2000),
+    retryStrategy: redisRetryDelay,
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
     lazyConnect: false,
@@ -18,16 +56,12 @@ export function createRedisAdapter(url: string, keyPrefix: string, logger: Logge
   // goes): more than ten watched events on a node is normal, not a leak.
   pub.setMaxListeners(0);
   sub.setMaxListeners(0);
-  let lastLogged = 0;
-  for (const client of [pub, sub]) {
-    client.on('error', (err) => {
-      const now = Date.now();
-      if (now - lastLogged > 5000) logger.warn({ err: err.message }, 'redis unavailable; retrying');
-      lastLogged = now;
-    });
-  }
+  const onError = throttledRedisErrorLog(logger);
+  for (const client of [pub, sub]) client.on('error', onError);
   return {
+    mode: 'single',
     redis: pub,
+    sub,
     adapter: createAdapter(pub, sub, { key: keyPrefix }),
     probe: {
       name: 'redis',
@@ -36,6 +70,8 @@ export function createRedisAdapter(url: string, keyPrefix: string, logger: Logge
         await pub.ping();
       },
     },
+    // The classic adapter subscribes to the whole namespace when it is created: nothing per room to wait for.
+    roomSubscribed: async () => undefined,
     close: async () => {
       pub.disconnect();
       sub.disconnect();
@@ -57,7 +93,7 @@ export interface RedisChannel {
  * A channel for node-to-node notices that are not Socket.IO broadcasts (user access changes). Publishing when
  * Redis is down fails and is logged: the receivers' caches expire on their own (AUTH_CACHE_SECONDS).
  */
-export function createRedisChannel(redis: Redis, channel: string, logger: Logger): RedisChannel {
+export function createRedisChannel(redis: Redis | Cluster, channel: string, logger: Logger): RedisChannel {
   const sub = redis.duplicate();
   sub.on('error', () => undefined); // the adapter's connections already log Redis being unavailable
   const listeners: ((message: string) => void)[] = [];

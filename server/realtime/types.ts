@@ -17,5 +17,11 @@ export type EventSocket = Socket<ClientToServerEvents, ServerToClientEvents, Int
 
 /** Room of one user's sockets inside an event namespace (personal notices). */
 export const userRoom = (userId: number): string => `user:${userId}`;
+/**
+ * Room every socket of an event joins on connection; event-wide broadcasts go to it rather than to the bare
+ * namespace. With the sharded Redis adapter a single-room broadcast travels on the room's own channel, to which
+ * a node subscribes only while it has a member, so nodes without watchers of the event receive nothing of it.
+ */
+export const WATCHERS_ROOM = 'watchers';
 /** Room of box office and admin sockets (they see who holds what). */
 export const STAFF_ROOM = 'staff';

@@ -31,6 +31,11 @@ export interface TestEnvOptions {
   nodes?: number;
   /** Connect the nodes through Redis (Socket.IO adapter); a unique key prefix isolates this test file. */
   redis?: boolean;
+  /**
+   * Connect the nodes through a Redis Cluster instead (REDIS_CLUSTER_NODES, sharded adapter): the seed list of a
+   * cluster started with scripts/redis-cluster.ts. A unique key prefix isolates this test file.
+   */
+  redisClusterNodes?: string;
   /** Connections per node's pool. Default 2: leaks of a connection outside its transaction show up as hangs. */
   poolMax?: number;
   env?: Record<string, string>;
@@ -40,7 +45,7 @@ export interface TestEnvOptions {
 
 /**
  * Starts `nodes` Evently nodes on port 0 sharing one fresh database (a new MariaDB database, or a temp
- * SQLite file) and, with `redis`, one Redis. Call `stop()` in afterAll.
+ * SQLite file) and, with `redis`, one Redis (with `redisClusterNodes`, a Redis Cluster). Call `stop()` in afterAll.
  */
 export async function startTestEnv(opts: TestEnvOptions): Promise<TestEnv> {
   let databaseUrl: string;
@@ -65,6 +70,7 @@ export async function startTestEnv(opts: TestEnvOptions): Promise<TestEnv> {
     SEED_DEMO: 'false',
     SWEEP_INTERVAL_MS: '50',
     BROADCAST_BATCH_MS: '10',
+    ...(opts.redisClusterNodes ? { REDIS_CLUSTER_NODES: opts.redisClusterNodes, REDIS_KEY_PREFIX: `evently-test-${randomBytes(4).toString('hex')}` } : {}),
     ...(opts.redis ? { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `evently-test-${randomBytes(4).toString('hex')}` } : {}),
     ...opts.env,
   });

@@ -92,6 +92,14 @@ describeEach(testDialects(), 'load generator smoke run (%s)', (dialect) => {
     expect(optionsSchema.safeParse({ buyers: '-3', env: [] }).success).toBe(false);
     expect(optionsSchema.safeParse({ bogus: '1', env: [] }).success).toBe(false);
   });
+
+  it('takes --redis-cluster alone or with a value', () => {
+    const parsed = (argv: string[]) => optionsSchema.parse(parseArgs(argv).raw).redisCluster;
+    expect(parsed(['fan-out', '--redis-cluster', '--nodes', '3'])).toBe(true);
+    expect(parsed(['fan-out', '--nodes', '3', '--redis-cluster'])).toBe(true);
+    expect(parsed(['fan-out', '--redis-cluster', 'false'])).toBe(false);
+    expect(parsed(['fan-out'])).toBe(false);
+  });
 });
 
 describe('load generator command line', () => {

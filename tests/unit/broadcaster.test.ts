@@ -1,7 +1,7 @@
 import { Broadcaster } from '../../server/realtime/broadcaster';
 import type { SeatState } from '../../server/realtime/protocol';
 import { createLogger } from '../../server/shared/logger';
-import { STAFF_ROOM, type EventNamespace } from '../../server/realtime/types';
+import { STAFF_ROOM, WATCHERS_ROOM, type EventNamespace } from '../../server/realtime/types';
 
 type Sent = { target: 'all' | 'except-staff' | 'staff'; event: string; payload: { cursor: number; seats: SeatState[] } };
 
@@ -20,8 +20,13 @@ function fakeNamespace(staff: string[]) {
   const nsp = {
     adapter: { rooms },
     emit: emitter('all').emit,
-    except: (room: string) => (room === STAFF_ROOM ? emitter('except-staff') : assert.fail(room)),
-    to: (room: string) => (room === STAFF_ROOM ? emitter('staff') : assert.fail(room)),
+    // Event-wide batches go to the watchers room (every socket), optionally minus the staff room.
+    to: (room: string) =>
+      room === STAFF_ROOM
+        ? emitter('staff')
+        : room === WATCHERS_ROOM
+          ? { ...emitter('all'), except: (r: string) => (r === STAFF_ROOM ? emitter('except-staff') : assert.fail(r)) }
+          : assert.fail(room),
   };
   return { nsp: nsp as unknown as EventNamespace, sent, rooms };
 }

@@ -18,6 +18,15 @@ describe('configuration', () => {
     expect(loadConfig({ ...env, SEED_DEMO: 'true' }).seedDemo).toBe(true);
   });
 
+  it('reads REDIS_CLUSTER_NODES as seed nodes of a Redis Cluster', () => {
+    const c = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000,10.0.0.2:7001', JWT_SECRET: 'x'.repeat(32) });
+    expect(c.redisClusterNodes).toEqual([
+      { host: 'redis-1', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ]);
+    expect(c.redisUrl).toBeUndefined();
+  });
+
   it.each([
     [{ PORT: 'abc' }, /PORT/],
     [{ PORT: '70000' }, /PORT/],
@@ -27,6 +36,11 @@ describe('configuration', () => {
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be redis:\/\//],
     [{ NODE_ENV: 'production' }, /JWT_SECRET is required/],
     [{ SEED_DEMO: 'maybe' }, /SEED_DEMO/],
+    [{ REDIS_CLUSTER_NODES: 'redis://h:7000' }, /REDIS_CLUSTER_NODES must be host:port/],
+    [{ REDIS_CLUSTER_NODES: 'h1:7000,' }, /REDIS_CLUSTER_NODES must be host:port/],
+    [{ REDIS_CLUSTER_NODES: 'h1:70000', JWT_SECRET: 'x'.repeat(32) }, /REDIS_CLUSTER_NODES has port 70000/],
+    [{ REDIS_CLUSTER_NODES: 'h1:7000', REDIS_URL: 'redis://h:6379', JWT_SECRET: 'x'.repeat(32) }, /REDIS_URL .* or REDIS_CLUSTER_NODES .*not both/],
+    [{ REDIS_CLUSTER_NODES: 'h1:7000' }, /JWT_SECRET is required/],
   ])('rejects %j with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);

@@ -1,0 +1,158 @@
+import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-cluster';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
+import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { http } from '../helpers/http';
+import { connect, send, until, watch, type ClientSocket, type Watcher } from '../helpers/sockets';
+
+/**
+ * Three Evently nodes on MariaDB and a real local Redis Cluster (3 masters + 3 replicas on loopback, started
+ * for this file): the sharded adapter fans changes out to the nodes that have watchers and to no other,
+ * rate limits are shared, and killing a master ends in a failover the nodes and clients recover from.
+ */
+describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (dialect) => {
+  let cluster: LocalRedisCluster;
+  let env: TestEnv;
+  const sockets: { close(): void }[] = [];
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ nodeTimeoutMs: 2000 });
+    env = await startTestEnv({
+      dialect,
+      nodes: 3,
+      redisClusterNodes: cluster.seeds,
+      env: { RATE_LIMIT_REST_PER_MINUTE: '10', RATE_LIMIT_LOGIN_FAILURES: '3' },
+    });
+  }, 120_000);
+
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.close();
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+    await cluster?.stop();
+  }, 60_000);
+
+  const node = (i: number) => env.nodes[i]!;
+  const watcher = async (nodeIndex: number, eventId: number): Promise<Watcher> => {
+    const w = watch(node(nodeIndex).url, eventId);
+    sockets.push(w);
+    await w.ready;
+    return w;
+  };
+  const actor = async (nodeIndex: number, eventId: number, token: string): Promise<ClientSocket> => {
+    const s = connect(node(nodeIndex).url, eventId, { token });
+    sockets.push(s);
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', () => resolve());
+      s.once('connect_error', reject);
+    });
+    return s;
+  };
+  /** Counts the sharded-channel messages a node's subscriber receives for one event's namespace. */
+  const countMessages = (nodeIndex: number, eventId: number): { count: number } => {
+    const counter = { count: 0 };
+    const marker = `#/events/${eventId}#`;
+    node(nodeIndex).redis!.sub.on('smessageBuffer', (channel: Buffer) => {
+      if (channel.toString().includes(marker)) counter.count++;
+    });
+    return counter;
+  };
+
+  it('When the nodes start on a cluster, then each becomes ready with its redis check (cluster state and every master)', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect(node(i).redis?.mode).toBe('cluster');
+      // Not ready until the cluster clients have connected (a moment after start).
+      await until(async () => (await http(node(i).url, 'GET', '/readyz')).status === 200, 15_000, `node ${i} ready`);
+      expect((await http(node(i).url, 'GET', '/readyz')).body.checks).toEqual({ database: 'ok', redis: 'ok' });
+    }
+  });
+
+  it('When a seat is held on node A, then watchers on nodes B and C see it', async () => {
+    const [alice] = await createUsers(env, 1);
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
+    const [onB, onC] = await Promise.all([watcher(1, ev.eventId), watcher(2, ev.eventId)]);
+    const a = await actor(0, ev.eventId, alice!.token);
+    const ack = await send(a, 'seat:hold', { seatIds: [ev.seatIds[0]!, ev.seatIds[1]!] });
+    expect(ack.ok).toBe(true);
+    const held = (w: Watcher) => w.map.seats.get(ev.seatIds[0]!)?.status === 'held' && w.map.seats.get(ev.seatIds[1]!)?.status === 'held';
+    await until(() => held(onB) && held(onC), 15_000, 'the hold to reach nodes B and C');
+  });
+
+  it('When node C has no socket on event X, then it receives no message of event X, even after publishing for X itself', async () => {
+    const [alice, bob, carol] = await createUsers(env, 3);
+    const x = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
+    const y = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
+    const onCx = countMessages(2, x.eventId);
+    const onBx = countMessages(1, x.eventId);
+    const onCy = countMessages(2, y.eventId);
+    const xOnB = await watcher(1, x.eventId);
+    const yOnC = await watcher(2, y.eventId);
+    const a = await actor(0, x.eventId, alice!.token);
+
+    // C publishes for X (a REST hold served by C): that creates X's namespace on C, but no subscription to its watchers.
+    const viaC = await http(node(2).url, 'POST', `/api/events/${x.eventId}/holds`, { token: bob!.token, body: { seatIds: [x.seatIds[5]!] } });
+    expect(viaC.status).toBe(201);
+    expect((await send(a, 'seat:hold', { seatIds: [x.seatIds[0]!] })).ok).toBe(true);
+    await until(() => xOnB.map.seats.get(x.seatIds[0]!)?.status === 'held' && xOnB.map.seats.get(x.seatIds[5]!)?.status === 'held', 15_000, 'both X holds on B');
+    // Positive control on C: a change of Y, published after X's, arrives there.
+    const c = await actor(0, y.eventId, carol!.token);
+    expect((await send(c, 'seat:hold', { seatIds: [y.seatIds[0]!] })).ok).toBe(true);
+    await until(() => yOnC.map.seats.get(y.seatIds[0]!)?.status === 'held' && onCy.count > 0, 15_000, 'the Y hold on C');
+
+    expect(onBx.count).toBeGreaterThan(0);
+    expect(onCx.count).toBe(0);
+  });
+
+  it('When a client calls three nodes in turn, then they share one rate-limit budget', async () => {
+    const [dave, erin] = await createUsers(env, 2);
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) statuses.push((await http(node(i % 3).url, 'GET', '/api/me', { token: dave!.token })).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(5);
+    for (let i = 0; i < 3; i++) {
+      expect((await http(node(i).url, 'POST', '/api/auth/login', { body: { email: erin!.email, password: 'wrong-password-1' } })).status).toBe(401);
+    }
+    expect((await http(node(1).url, 'POST', '/api/auth/login', { body: { email: erin!.email, password: 'password-123' } })).status).toBe(429);
+  });
+
+  it('When the master serving an event is killed, then the cluster fails over, the nodes recover and clients converge by cursor', async () => {
+    const [frank, gina] = await createUsers(env, 2);
+    const ev = await seedEvent(env, { rows: 2, seatsPerRow: 10 });
+    const [onB, onC] = await Promise.all([watcher(1, ev.eventId), watcher(2, ev.eventId)]);
+    const slot = await cluster.keySlot(`${env.config.redisKeyPrefix}#/events/${ev.eventId}#watchers#`);
+    const master = await cluster.masterOfSlot(slot);
+
+    await cluster.kill(master);
+    // The database decides: holds succeed during the outage; their broadcasts may be lost (at most once).
+    for (let i = 0; i < 3; i++) {
+      const r = await http(node(0).url, 'POST', `/api/events/${ev.eventId}/holds`, { token: frank!.token, body: { seatIds: [ev.seatIds[i]!] } });
+      expect(r.status).toBe(201);
+    }
+    await cluster.waitForFailover(slot, master, 30_000);
+    await cluster.waitHealthy(30_000);
+    for (let i = 0; i < 3; i++) {
+      await until(async () => (await http(node(i).url, 'GET', '/readyz')).status === 200, 30_000, `node ${i} ready again`);
+    }
+
+    // Catch-up from the cursor each client had: what it missed comes from seat_changes.
+    for (const w of [onB, onC]) {
+      const ack = await send(w.socket, 'seats:sync', { cursor: w.map.cursor });
+      expect(ack.ok).toBe(true);
+    }
+    const heldInDb = async () => (await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' }).pluck('seat_id')).map(Number).sort((p, q) => p - q);
+    const heldIn = (w: Watcher) => [...w.map.seats.values()].filter((s) => s.status === 'held').map((s) => s.id).sort((p, q) => p - q);
+    const expected = await heldInDb();
+    expect(expected).toEqual(ev.seatIds.slice(0, 3).sort((p, q) => p - q));
+    await until(() => JSON.stringify(heldIn(onB)) === JSON.stringify(expected) && JSON.stringify(heldIn(onC)) === JSON.stringify(expected), 15_000, 'clients to converge');
+
+    // Live fan-out works again through the promoted replica.
+    const g = await actor(0, ev.eventId, gina!.token);
+    expect((await send(g, 'seat:hold', { seatIds: [ev.seatIds[10]!] })).ok).toBe(true);
+    await until(() => onB.map.seats.get(ev.seatIds[10]!)?.status === 'held' && onC.map.seats.get(ev.seatIds[10]!)?.status === 'held', 20_000, 'the new hold on B and C');
+
+    // The old master comes back as a replica; the cluster stays healthy.
+    await cluster.restart(master);
+    await cluster.waitHealthy(30_000);
+  }, 120_000);
+});
