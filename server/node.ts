@@ -102,7 +102,10 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     capLogged.set(key, Date.now());
     logger.warn({ eventId, clientIp, cap: config.holdCapPerIp }, 'per-IP hold cap refused a hold');
   };
-  const services = createServices({ config, db, clock, notifier: broadcaster, retry, accessBus, logger, onIpCap, onBatch: (_eventId, n) => metrics.seatBatchSize.observe(n) });
+  const services = createServices({ config, db, clock, notifier: broadcaster, retry, accessBus, logger, onIpCap, onBatch: (_eventId, n, ms) => {
+      metrics.seatBatchSize.observe(n);
+      metrics.seatBatchDuration.observe(ms / 1000);
+    } });
 
   const probes: ReadinessProbe[] = [];
   // Box office and admin sockets see who holds each seat; buyers get the same batches without it. The

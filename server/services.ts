@@ -27,7 +27,7 @@ export interface CoreDeps {
   notifier: Notifier;
   retry?: RetryOptions;
   /** Observes each committed seat batch (metrics): the event and how many commands it decided. */
-  onBatch?: (eventId: number, commands: number) => void;
+  onBatch?: (eventId: number, commands: number, ms: number) => void;
   /** The per-IP hold cap refused a hold (metrics, log). */
   onIpCap?: (eventId: number, clientIp: string) => void;
   /** Carries user access changes between nodes (Redis pub/sub); this node only when absent. */

@@ -21,8 +21,8 @@ export interface InventoryDeps {
   holdExtras?: HoldExtras;
   /** Called after seats became available (release, expiry), so the waitlist can offer them. */
   onSeatsFreed?: (eventId: number, seatIds: number[]) => void;
-  /** Observes each committed batch (metrics): how many commands it decided. */
-  onBatch?: (eventId: number, commands: number) => void;
+  /** Observes each committed batch (metrics): how many commands it decided and how long its transaction took (ms). */
+  onBatch?: (eventId: number, commands: number, ms: number) => void;
   groupCommit?: Partial<GroupCommitOptions>;
   /** Most seats one client address may hold live per event across all its accounts (0: no cap). */
   ipHoldCap?: number;
@@ -117,6 +117,7 @@ export class InventoryService {
   /** One batch = one transaction (retried whole on a lost race or deadlock); then replies and broadcasts. */
   private async runBatch(eventId: number, batch: Pending<CommandOutcome>[]): Promise<void> {
     const commands = batch.map((p) => p.cmd);
+    const started = performance.now();
     let plan: BatchPlan;
     let cursor: number;
     try {
@@ -135,7 +136,7 @@ export class InventoryService {
       return;
     }
     this.announce(eventId, plan, cursor);
-    this.deps.onBatch?.(eventId, batch.length);
+    this.deps.onBatch?.(eventId, batch.length, performance.now() - started);
     plan.results.forEach((r, i) => {
       const cmd = batch[i]!.cmd;
       if (!r.ok && r.error.code === 'IP_HOLD_LIMIT_REACHED' && cmd.kind === 'hold' && cmd.clientIp) this.deps.onIpCap?.(eventId, cmd.clientIp);
