@@ -128,6 +128,8 @@ export class Cluster {
       // fast as acks come back would mostly measure the limiter. `--env RATE_LIMIT_HOLD_PER_SECOND=20` puts them back.
       RATE_LIMIT_SOCKET_PER_SECOND: '0',
       RATE_LIMIT_HOLD_PER_SECOND: '0',
+      // Every simulated buyer connects from 127.0.0.1: the per-IP hold cap would measure itself. `--env HOLD_CAP_PER_IP=40` puts it back.
+      HOLD_CAP_PER_IP: '0',
       ...redisEnv,
       ...o.env,
     });

@@ -91,6 +91,8 @@ export async function runBuyers(
     const status1 = await ctx.cluster.dbStatus();
     // Global MariaDB counters over the buyers' phase (row-lock waits explain slow statements).
     ctx.details[`mariadbStatus${o.label ? ` ${o.label.trim()}` : ''}`] = Object.fromEntries(Object.keys(status1).map((k) => [k, status1[k]! - (status0[k] ?? 0)]));
+    // Group commit, seen from the nodes: batches, commands per batch, time per batch (all nodes, whole run so far).
+    ctx.details[`seatBatches${o.label ? ` ${o.label.trim()}` : ''}`] = await seatBatchStats(ctx.cluster.nodes);
     const done = await thread.next<{ seconds: number; stats: SerializedStats }>('done');
     progress.stop();
     return { stats: deserializeStats(done.stats), seconds: done.seconds, queries };
@@ -529,4 +531,23 @@ export async function runScenario(scenario: ScenarioName, opts: Options, command
     details: ctx.details,
     audit: auditResult,
   };
+}
+
+/** Seat batches of in-process nodes (the metrics the nodes keep): count, mean commands, mean and max-bucket time. */
+async function seatBatchStats(nodes: { metrics: { seatBatchSize: { get(): Promise<{ values: { value: number; metricName?: string }[] }> }; seatBatchDuration: { get(): Promise<{ values: { value: number; metricName?: string; labels: Record<string, unknown> }[] }> } } }[]) {
+  let count = 0;
+  let commands = 0;
+  let seconds = 0;
+  const le = new Map<string, number>();
+  for (const n of nodes) {
+    for (const v of (await n.metrics.seatBatchSize.get()).values) {
+      if (v.metricName?.endsWith('_count')) count += v.value;
+      if (v.metricName?.endsWith('_sum')) commands += v.value;
+    }
+    for (const v of (await n.metrics.seatBatchDuration.get()).values) {
+      if (v.metricName?.endsWith('_sum')) seconds += v.value;
+      if (v.metricName?.endsWith('_bucket')) le.set(String(v.labels.le), (le.get(String(v.labels.le)) ?? 0) + v.value);
+    }
+  }
+  return { batches: count, commandsPerBatch: count ? Math.round((commands / count) * 10) / 10 : 0, meanMs: count ? Math.round((seconds / count) * 1e4) / 10 : 0, cumulativeByLeSeconds: Object.fromEntries(le) };
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261124000000_initial_schema';
 import * as generalAdmission from './20261124300000_general_admission';
 import * as userAccess from './20261130000000_user_access';
+import * as holdClientIp from './20261130100000_hold_client_ip';
 
 /**
  * Migrations are listed here rather than discovered on disk so the same list works from TypeScript
@@ -11,6 +12,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261124000000_initial_schema': initial,
   '20261124300000_general_admission': generalAdmission,
   '20261130000000_user_access': userAccess,
+  '20261130100000_hold_client_ip': holdClientIp,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -45,6 +45,9 @@ const envSchema = z
     RATE_LIMIT_REGISTER_PER_IP: z.coerce.number().int().min(0).max(100000).default(20),
     RATE_LIMIT_REGISTER_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(600),
     AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    // Seats one client address may hold live per event, across all its accounts. A household or a small office
+    // behind one NAT stays well under it; one person with twenty accounts does not. 0 turns it off.
+    HOLD_CAP_PER_IP: z.coerce.number().int().min(0).max(100000).default(40),
     /** After SIGTERM, keep serving (readyz 503) this long so the balancer stops routing here first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60000).default(0),
   })
@@ -80,6 +83,8 @@ export interface Config {
    * every node at once (Redis pub/sub); this only bounds staleness if such a message is lost. 0: read every time.
    */
   authCacheSeconds: number;
+  /** Seats one client address may hold live per event (0: no cap). */
+  holdCapPerIp: number;
   /** Shared across nodes through Redis when REDIS_URL or REDIS_CLUSTER_NODES is set (server/ratelimit). */
   rateLimits: {
     login: { points: number; durationSeconds: number };
@@ -152,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     broadcastBatchMs: e.BROADCAST_BATCH_MS,
     trustProxy: e.TRUST_PROXY,
     authCacheSeconds: e.AUTH_CACHE_SECONDS,
+    holdCapPerIp: e.HOLD_CAP_PER_IP,
     rateLimits: {
       login: { points: e.RATE_LIMIT_LOGIN_FAILURES, durationSeconds: e.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
       rest: { points: e.RATE_LIMIT_REST_PER_MINUTE, durationSeconds: 60 },

@@ -92,7 +92,20 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   };
   // Briefly: with Redis unreachable at start the node still starts (ioredis subscribes once it connects).
   if (accessChannel) await Promise.race([accessChannel.ready, new Promise<void>((r) => setTimeout(r, 3000).unref())]);
-  const services = createServices({ config, db, clock, notifier: broadcaster, retry, accessBus, logger, onBatch: (_eventId, n) => metrics.seatBatchSize.observe(n) });
+  // The per-IP hold cap biting is counted, and logged once per address and event per minute.
+  const capLogged = new Map<string, number>();
+  const onIpCap = (eventId: number, clientIp: string) => {
+    metrics.rateLimited.inc({ limit: 'hold_ip' });
+    const key = `${eventId}|${clientIp}`;
+    if ((capLogged.get(key) ?? 0) > Date.now() - 60_000) return;
+    if (capLogged.size > 10_000) capLogged.clear();
+    capLogged.set(key, Date.now());
+    logger.warn({ eventId, clientIp, cap: config.holdCapPerIp }, 'per-IP hold cap refused a hold');
+  };
+  const services = createServices({ config, db, clock, notifier: broadcaster, retry, accessBus, logger, onIpCap, onBatch: (_eventId, n, ms) => {
+      metrics.seatBatchSize.observe(n);
+      metrics.seatBatchDuration.observe(ms / 1000);
+    } });
 
   const probes: ReadinessProbe[] = [];
   // Box office and admin sockets see who holds each seat; buyers get the same batches without it. The
@@ -120,6 +133,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     logger,
     broadcaster,
     corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
     adapter: redis?.adapter,
     roomSubscribed: redis?.roomSubscribed,
     isShuttingDown: () => shuttingDown,

@@ -27,7 +27,9 @@ export interface CoreDeps {
   notifier: Notifier;
   retry?: RetryOptions;
   /** Observes each committed seat batch (metrics): the event and how many commands it decided. */
-  onBatch?: (eventId: number, commands: number) => void;
+  onBatch?: (eventId: number, commands: number, ms: number) => void;
+  /** The per-IP hold cap refused a hold (metrics, log). */
+  onIpCap?: (eventId: number, clientIp: string) => void;
   /** Carries user access changes between nodes (Redis pub/sub); this node only when absent. */
   accessBus?: AccessBus;
   logger?: Logger;
@@ -52,7 +54,7 @@ export interface Services {
 }
 
 export function createServices(core: CoreDeps): Services {
-  const { config, db, clock, notifier, retry, onBatch, logger } = core;
+  const { config, db, clock, notifier, retry, onBatch, onIpCap, logger } = core;
   const tokens = new TokenService(config.jwt, clock);
   const access = new UserAccess({ db, clock, tokens, bus: core.accessBus ?? localAccessBus(), cacheMs: config.authCacheSeconds * 1000 });
   const accounts = new AccountsService({ db, clock, tokens, access, logger });
@@ -63,11 +65,11 @@ export function createServices(core: CoreDeps): Services {
   let waitlist: WaitlistService | undefined;
   const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
   // New holds queued per event beyond DB_QUEUE_MAX are shed (BUSY), as requests waiting for a connection are.
-  const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit: { maxQueuedHolds: config.dbQueueMax } });
+  const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit: { maxQueuedHolds: config.dbQueueMax }, ipHoldCap: config.holdCapPerIp, onIpCap });
   const seats = new SeatsService({ db, clock, inventory });
   const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory });
   waitlist = new WaitlistService({ db, clock, notifier, retry, bookings });
-  const best = new BestAvailableService({ db, clock, notifier, retry });
+  const best = new BestAvailableService({ db, clock, notifier, retry, ipHoldCap: config.holdCapPerIp });
   const admin = new AdminService({ db, clock, notifier, venues, events, retry, holdExtras: ga });
   const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
   const reports = new ReportsService({ db, clock });

@@ -31,6 +31,8 @@ export interface RouteContext<B, Q, P> {
   /** Possibly-present user on public routes. */
   maybeUser: AuthUser | undefined;
   header(name: string): string | undefined;
+  /** The client's address (`req.ip`: the forwarded one behind a trusted proxy). */
+  clientIp: string;
   res: Response;
 }
 
@@ -83,6 +85,7 @@ export class ApiRouter {
         user: maybeUser as AuthUser,
         maybeUser,
         header: (name) => req.get(name),
+        clientIp: req.ip ?? 'unknown',
         res,
       });
       if (reply.headers) res.set(reply.headers);

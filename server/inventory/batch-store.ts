@@ -17,7 +17,7 @@ const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
  * The compare-and-set in `writePlan` stays the authority either way. Lapsed holds the sweeper asked to expire
  * are read `SKIP LOCKED`: a hold another node's batch is expiring is simply not this batch's to expire.
  */
-export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCommand[], now: number, extras?: HoldExtras): Promise<BatchState> {
+export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCommand[], now: number, extras?: HoldExtras, ipCap = 0): Promise<BatchState> {
   const mysql = isMysqlTrx(trx);
   const event = (await trx('events')
     .where({ id: eventId })
@@ -75,6 +75,23 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
     for (const c of counts) heldByUser.set(c.user_id, Number(c.n));
   }
 
+  // The per-IP cap: seats held live from each address that asks for seats (no lock: the cap is a fairness
+  // bound, not an invariant; the per-user limit above is the one two nodes must not both pass).
+  const heldByIp = new Map<string, number>();
+  const addresses = ipCap > 0 ? [...new Set(commands.flatMap((c) => (c.kind === 'hold' && c.clientIp && !isStaff(c.actor) ? [c.clientIp] : [])))] : [];
+  if (addresses.length && event) {
+    const counts = (await trx('event_seats as es')
+      .join('holds as h', 'h.id', 'es.hold_id')
+      .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.status': 'active' })
+      .andWhere('es.hold_expires_at', '>', now)
+      .whereIn('h.client_ip', addresses)
+      .groupBy('h.client_ip')
+      .select('h.client_ip')
+      .count({ n: '*' })) as { client_ip: string; n: number | string }[];
+    for (const a of addresses) heldByIp.set(a, 0);
+    for (const c of counts) heldByIp.set(c.client_ip, Number(c.n));
+  }
+
   const seats = new Map<number, SeatRow>();
   const ownHolds = [...holdsById.values()].filter((h) => h.event_id === eventId).map((h) => h.id);
   if (seatIds.size) {
@@ -105,7 +122,7 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   const endingIds = [...new Set([...ending, ...expireIds].filter((id): id is number => id !== undefined && holdsById.has(id)))];
   const extraTotals = extras && endingIds.length ? await extras.totalsOf(trx, endingIds) : new Map<number, { count: number; totalCents: number }>();
 
-  return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, previousBookings, extras: extraTotals };
+  return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals };
 }
 
 /** The id of the first row of a multi-row insert: MySQL reports the first (consecutive in one statement), SQLite the last. */

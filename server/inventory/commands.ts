@@ -14,7 +14,7 @@ export interface WalkInCustomer {
  * order, against the state the commands before it in the batch left.
  */
 export type SeatCommand =
-  | { kind: 'hold'; actor: AuthUser; seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }
+  | { kind: 'hold'; actor: AuthUser; seatIds: number[]; holdToken?: string; customer?: WalkInCustomer; clientIp?: string }
   | { kind: 'release'; actor: AuthUser; holdToken: string; seatIds?: number[] }
   | { kind: 'extend'; actor: AuthUser; holdToken: string }
   | { kind: 'book'; actor: AuthUser; holdToken: string; idempotencyKey: string }

@@ -3,7 +3,7 @@ import type { SeatStatus } from '../realtime/protocol';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, SeatUnavailableError, UnprocessableError } from '../shared/errors';
 import { newOrderReference } from '../shared/ids';
 import type { BookingRow, CommandOutcome, CommandResult, HoldOutcome, SeatCommand } from './commands';
-import { assertLive, assertOnSale, newHoldRow, type EventRules, type HoldRow } from './hold-rules';
+import { assertLive, assertOnSale, ipHoldLimit, newHoldRow, type EventRules, type HoldRow } from './hold-rules';
 import { isSeatFree, toSeatState, type SeatRow } from './seat-store';
 
 /** What a batch read in its transaction: the seats, holds and counts its commands need, as of `now`. */
@@ -18,6 +18,9 @@ export interface BatchState {
   seats: Map<number, SeatRow>;
   /** Seats each buyer who asks for seats holds live in the event (the per-user limit). */
   heldByUser: Map<number, number>;
+  /** The per-IP cap (0: off) and the seats held live from each address asking for seats. */
+  ipCap: number;
+  heldByIp: Map<string, number>;
   /** Bookings already made with the idempotency keys in the batch, by `${userId}:${key}`. */
   previousBookings: Map<string, BookingRow>;
   /** What else (general-admission tickets) each hold the batch books, releases or expires carries. */
@@ -141,9 +144,13 @@ class Decider {
     return { hold, seats: seats.map(toSeatState) };
   }
 
-  private adjustHeld(userId: number, delta: number): void {
-    const n = this.state.heldByUser.get(userId);
-    if (n !== undefined) this.state.heldByUser.set(userId, n + delta);
+  /** Keeps the per-user and per-IP counts true as the batch moves seats of `hold` (a live hold). */
+  private adjustHeld(hold: Pick<HoldRow, 'user_id' | 'client_ip'>, delta: number): void {
+    const n = this.state.heldByUser.get(hold.user_id);
+    if (n !== undefined) this.state.heldByUser.set(hold.user_id, n + delta);
+    const ip = hold.client_ip;
+    const m = ip === null ? undefined : this.state.heldByIp.get(ip);
+    if (ip !== null && m !== undefined) this.state.heldByIp.set(ip, m + delta);
   }
 
   private move(seat: WorkingSeat, to: SeatStatus, link: { holdId?: number; expiresAt?: number; bookingId?: number }, actorId: number | null, reason: string): void {
@@ -195,18 +202,23 @@ class Decider {
         throw new UnprocessableError('HOLD_LIMIT_REACHED', `You can hold at most ${ev.max_seats_per_user} seats for this event`, { max: ev.max_seats_per_user, held });
       }
     }
+    // One client, many accounts: the seats held from its address count too (staff exempt, 0 turns it off).
+    if (!isStaff(actor) && cmd.clientIp && this.state.ipCap > 0) {
+      const held = this.state.heldByIp.get(cmd.clientIp) ?? 0;
+      if (held + seatIds.length > this.state.ipCap) throw ipHoldLimit(this.state.ipCap, held);
+    }
     const taken = seatIds.filter((id) => !isSeatFree(this.work.get(id)!, now)).sort((a, b) => a - b);
     if (taken.length) throw new SeatUnavailableError(taken);
 
     const fresh = !hold;
     if (!hold) {
-      hold = { ...newHoldRow(ev, actor.id, now, cmd.customer ? { source: 'box_office', customer: cmd.customer } : {}), id: this.nextRef-- };
+      hold = { ...newHoldRow(ev, actor.id, now, cmd.customer ? { source: 'box_office', customer: cmd.customer } : { clientIp: cmd.clientIp }), id: this.nextRef-- };
       this.plan.newHolds.push(hold);
       this.state.holdsByToken.set(hold.token, hold);
     }
     const seats = [...seatIds].sort((a, b) => a - b).map((id) => this.work.get(id)!);
     for (const s of seats) this.move(s, 'held', { holdId: hold.id, expiresAt: Number(hold.expires_at) }, actor.id, cmd.customer ? 'box_office_hold' : 'hold');
-    this.adjustHeld(holderId, seats.length);
+    this.adjustHeld(hold, seats.length);
     return { kind: 'hold', hold: fresh ? this.view(hold, seats) : this.view(hold) };
   }
 
@@ -230,7 +242,7 @@ class Decider {
     }
     const reason = hold.user_id === cmd.actor.id ? 'release' : 'force_release';
     for (const s of toFree) this.move(s, 'available', {}, cmd.actor.id, reason);
-    this.adjustHeld(hold.user_id, -toFree.length);
+    this.adjustHeld(hold, -toFree.length);
     this.plan.freed.push(...toFree.map((s) => s.seat_id));
     return { kind: 'release', released: toFree.map((s) => s.seat_id), hold: remaining > 0 ? this.view(hold) : null };
   }
@@ -290,7 +302,7 @@ class Decider {
       this.move(s, 'booked', { bookingId: booking.id }, cmd.actor.id, reason);
     }
     if (extra.count) this.plan.extrasBooked.push({ holdId: hold.id, bookingId: booking.id });
-    this.adjustHeld(hold.user_id, -seats.length);
+    this.adjustHeld(hold, -seats.length);
     return { kind: 'book', booking, replayed: false };
   }
 

@@ -14,6 +14,8 @@ export interface HoldRow {
   customer_email: string | null;
   status: 'active' | 'released' | 'expired' | 'booked';
   source: string;
+  /** Where a buyer's hold came from (the per-IP cap); null for server-made holds. */
+  client_ip: string | null;
   expires_at: number;
   max_expires_at: number;
   created_at: number;
@@ -70,6 +72,8 @@ export interface AdmissionInput {
   /** Seats or tickets the holder already holds live in this event; only read for buyers. */
   heldByHolder: () => Promise<number>;
   unit: 'seats' | 'tickets';
+  /** The per-IP cap (HOLD_CAP_PER_IP): the client's address, the cap, and what that address holds now. */
+  ip?: { address: string; cap: number; held: () => Promise<number> };
 }
 
 /**
@@ -92,6 +96,25 @@ export async function admitHold(trx: Trx, input: AdmissionInput): Promise<void> 
       held,
     });
   }
+  if (input.ip && input.ip.cap > 0) {
+    const held = await input.ip.held();
+    if (held + input.adding > input.ip.cap) throw ipHoldLimit(input.ip.cap, held);
+  }
+}
+
+/** The per-IP cap refused a hold (one client holding more of an event than the cap, across all its accounts). */
+export function ipHoldLimit(cap: number, held: number): UnprocessableError {
+  return new UnprocessableError('IP_HOLD_LIMIT_REACHED', `Your network already holds ${held} seats of this event; at most ${cap} can be held from one address`, { max: cap, held });
+}
+
+/** Seats held live in the event by holds made from `address` (the per-IP cap). */
+export async function heldSeatsFromIp(trx: Knex, eventId: number, address: string, now: number): Promise<number> {
+  const [{ n }] = (await trx('event_seats as es')
+    .join('holds as h', 'h.id', 'es.hold_id')
+    .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.client_ip': address, 'h.status': 'active' })
+    .andWhere('es.hold_expires_at', '>', now)
+    .count({ n: '*' })) as [{ n: number | string }];
+  return Number(n);
 }
 
 /** Seats in the user's live holds for the event (the per-user limit). */
@@ -109,7 +132,7 @@ export function newHoldRow(
   event: Pick<EventRules, 'id' | 'hold_ttl_seconds' | 'max_hold_life_seconds'>,
   userId: number,
   now: number,
-  opts: { source?: 'user' | 'box_office' | 'waitlist'; customer?: { name: string; email?: string | null } } = {},
+  opts: { source?: 'user' | 'box_office' | 'waitlist'; customer?: { name: string; email?: string | null }; clientIp?: string } = {},
 ): Omit<HoldRow, 'id'> {
   return {
     token: newToken(),
@@ -119,6 +142,7 @@ export function newHoldRow(
     customer_email: opts.customer?.email ?? null,
     status: 'active',
     source: opts.source ?? 'user',
+    client_ip: opts.clientIp ?? null,
     expires_at: now + event.hold_ttl_seconds * 1000,
     max_expires_at: now + event.max_hold_life_seconds * 1000,
     created_at: now,

@@ -21,9 +21,13 @@ export interface InventoryDeps {
   holdExtras?: HoldExtras;
   /** Called after seats became available (release, expiry), so the waitlist can offer them. */
   onSeatsFreed?: (eventId: number, seatIds: number[]) => void;
-  /** Observes each committed batch (metrics): how many commands it decided. */
-  onBatch?: (eventId: number, commands: number) => void;
+  /** Observes each committed batch (metrics): how many commands it decided and how long its transaction took (ms). */
+  onBatch?: (eventId: number, commands: number, ms: number) => void;
   groupCommit?: Partial<GroupCommitOptions>;
+  /** Most seats one client address may hold live per event across all its accounts (0: no cap). */
+  ipHoldCap?: number;
+  /** Called when the per-IP cap refuses a hold (metrics, a log line). */
+  onIpCap?: (eventId: number, clientIp: string) => void;
 }
 
 const DEFAULTS: GroupCommitOptions = { maxCommands: 200, maxSeats: 1000, maxQueuedHolds: 5000 };
@@ -43,8 +47,8 @@ export class InventoryService {
     this.batches = new GroupCommit<CommandOutcome>({ ...DEFAULTS, ...deps.groupCommit }, (eventId, batch) => this.runBatch(eventId, batch));
   }
 
-  async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }): Promise<HoldOutcome> {
-    const out = await this.submit(eventId, { kind: 'hold', actor, seatIds: [...new Set(input.seatIds)], holdToken: input.holdToken, customer: input.customer });
+  async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer; clientIp?: string }): Promise<HoldOutcome> {
+    const out = await this.submit(eventId, { kind: 'hold', actor, seatIds: [...new Set(input.seatIds)], holdToken: input.holdToken, customer: input.customer, clientIp: input.clientIp });
     return (out as Extract<CommandOutcome, { kind: 'hold' }>).hold;
   }
 
@@ -113,6 +117,7 @@ export class InventoryService {
   /** One batch = one transaction (retried whole on a lost race or deadlock); then replies and broadcasts. */
   private async runBatch(eventId: number, batch: Pending<CommandOutcome>[]): Promise<void> {
     const commands = batch.map((p) => p.cmd);
+    const started = performance.now();
     let plan: BatchPlan;
     let cursor: number;
     try {
@@ -120,7 +125,7 @@ export class InventoryService {
         this.deps.db,
         async (trx) => {
           const now = this.deps.clock.now();
-          const state = await loadBatchState(trx, eventId, commands, now, this.deps.holdExtras);
+          const state = await loadBatchState(trx, eventId, commands, now, this.deps.holdExtras, this.deps.ipHoldCap ?? 0);
           const decided = decideBatch(state, commands);
           return { plan: decided, cursor: await writePlan(trx, eventId, decided, now, this.deps.holdExtras) };
         },
@@ -131,8 +136,10 @@ export class InventoryService {
       return;
     }
     this.announce(eventId, plan, cursor);
-    this.deps.onBatch?.(eventId, batch.length);
+    this.deps.onBatch?.(eventId, batch.length, performance.now() - started);
     plan.results.forEach((r, i) => {
+      const cmd = batch[i]!.cmd;
+      if (!r.ok && r.error.code === 'IP_HOLD_LIMIT_REACHED' && cmd.kind === 'hold' && cmd.clientIp) this.deps.onIpCap?.(eventId, cmd.clientIp);
       if (r.ok) {
         if (r.value.kind === 'hold') this.remember(r.value.hold.hold.token, eventId);
         batch[i]!.resolve(r.value);

@@ -31,6 +31,8 @@ export class Metrics {
   readonly txRetries: Counter;
   /** Commands decided per seat batch (group commit): 1 means no grouping happened. */
   readonly seatBatchSize: Histogram;
+  /** How long each seat batch's transaction took, retries included. */
+  readonly seatBatchDuration: Histogram;
   /** Requests refused by a per-client cap (RateLimits.onLimited), by limit. */
   readonly rateLimited: Counter<'limit'>;
   readonly holdLatency: Histogram<'transport' | 'outcome'>;
@@ -55,6 +57,7 @@ export class Metrics {
     this.rateLimited = new Counter({ name: 'evently_rate_limited_total', help: 'Requests refused by a per-client cap (register: registrations per IP)', labelNames: ['limit'], registers: [r] });
     this.txRetries = new Counter({ name: 'evently_tx_retries_total', help: 'Whole-transaction retries after deadlock, lock wait timeout or a lost compare-and-set', registers: [r] });
     this.seatBatchSize = new Histogram({ name: 'evently_seat_batch_commands', help: 'Seat commands decided in one group-committed transaction', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [r] });
+    this.seatBatchDuration = new Histogram({ name: 'evently_seat_batch_duration_seconds', help: 'Time to decide and commit one seat batch (retries included)', buckets: LATENCY_BUCKETS, registers: [r] });
     this.holdLatency = new Histogram({ name: 'evently_hold_duration_seconds', help: 'Hold request latency', labelNames: ['transport', 'outcome'], buckets: LATENCY_BUCKETS, registers: [r] });
     this.bookingLatency = new Histogram({ name: 'evently_booking_duration_seconds', help: 'Booking request latency', labelNames: ['transport', 'outcome'], buckets: LATENCY_BUCKETS, registers: [r] });
     this.commandLatency = new Histogram({ name: 'evently_socket_command_duration_seconds', help: 'Socket command latency', labelNames: ['command', 'outcome'], buckets: LATENCY_BUCKETS, registers: [r] });

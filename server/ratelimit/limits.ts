@@ -1,3 +1,4 @@
+import { socketClientIp } from '../realtime/client-ip';
 import type { Request, RequestHandler } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -169,13 +170,7 @@ export class RateLimits {
     if (HOLD_COMMANDS.has(name)) await this.take(this.hold, key);
   }
 
-  /** The client's address; behind a trusted proxy, the first X-Forwarded-For entry (as Express does for REST). */
   private clientIp(socket: EventSocket): string {
-    if (this.opts.trustProxy) {
-      const fwd = socket.handshake.headers['x-forwarded-for'];
-      const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
-      if (first) return first.slice(0, 64);
-    }
-    return socket.handshake.address;
+    return socketClientIp(socket, !!this.opts.trustProxy);
   }
 }

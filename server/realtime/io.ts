@@ -14,6 +14,7 @@ import { AppError, toErrorBody } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Broadcaster } from './broadcaster';
 import { manageChildNamespaces } from './child-namespaces';
+import { socketClientIp } from './client-ip';
 import { CommandTable, recheckUser, type CommandContext } from './commands';
 import { eventNamespace, type SeatsSnapshot } from './protocol';
 import { SharedDelivery, SnapshotLoader } from './snapshot-loader';
@@ -30,6 +31,8 @@ export interface RealtimeDeps {
   /** Resolves once the adapter's subscription for a room is in place (sharded Redis adapter); see RedisConnections. */
   roomSubscribed?: (nsp: EventNamespace, room: string) => Promise<void>;
   commandHooks?: Pick<CommandContext, 'beforeCommand' | 'afterCommand'>;
+  /** Trust X-Forwarded-For for the client's address (TRUST_PROXY), as REST does. */
+  trustProxy?: boolean;
   /** True while the node drains (SIGTERM): new connections are refused so clients go to another node. */
   isShuttingDown?: () => boolean;
 }
@@ -118,6 +121,7 @@ export function createRealtime(
       if (auth.data.token) socket.data.user = await services.access.authenticate(auth.data.token);
       if (!(await services.events.isWatchable(eventId))) throw new AppError(404, 'EVENT_NOT_FOUND', 'Event not found');
       socket.data.eventId = eventId;
+      socket.data.clientIp = socketClientIp(socket, !!deps.trustProxy);
       next();
     } catch (err) {
       next(connectError(err));

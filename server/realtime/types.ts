@@ -6,6 +6,8 @@ import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
 export interface SocketData {
   eventId: number;
   user?: AuthUser;
+  /** The client's address (behind a trusted proxy, the forwarded one): the per-IP hold cap counts by it. */
+  clientIp?: string;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

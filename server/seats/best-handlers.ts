@@ -21,11 +21,11 @@ export function registerBestRoutes(api: ApiRouter, best: BestAvailableService): 
         422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED' },
       },
     },
-    async ({ params, body, user }) => ({ status: 201, body: await best.holdBest(user, params.id, body) }),
+    async ({ params, body, user, clientIp }) => ({ status: 201, body: await best.holdBest(user, params.id, body, { clientIp }) }),
   );
 }
 
 /** Socket: `seat:best`. */
 export function registerBestHandlers(commands: CommandTable, best: BestAvailableService): void {
-  commands.add('seat:best', bestBody, (input, user, socket) => best.holdBest(user!, socket.data.eventId, input));
+  commands.add('seat:best', bestBody, (input, user, socket) => best.holdBest(user!, socket.data.eventId, input, { clientIp: socket.data.clientIp }));
 }

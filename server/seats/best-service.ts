@@ -7,7 +7,7 @@ import type { HoldView } from '../realtime/protocol';
 import type { Clock } from '../shared/clock';
 import { ConflictError } from '../shared/errors';
 import { pickBest, type Candidate } from './best-available';
-import { admitHold, assertOnSale, heldSeatsOf, loadEventRules, newHoldRow } from '../inventory/hold-rules';
+import { admitHold, assertOnSale, heldSeatsFromIp, heldSeatsOf, loadEventRules, newHoldRow } from '../inventory/hold-rules';
 import { holdSeats, openHold } from '../inventory/operations';
 import { MAX_SEATS_PER_REQUEST } from './schemas';
 import { isSeatFree, readLaidOutSeats, toSeatState, type LaidOutSeat } from '../inventory/seat-store';
@@ -29,6 +29,8 @@ export interface BestDeps {
   clock: Clock;
   notifier: Notifier;
   retry?: RetryOptions;
+  /** Seats one client address may hold live per event (0: no cap); see HOLD_CAP_PER_IP. */
+  ipHoldCap?: number;
 }
 
 /** Blocks tried inside one transaction before the whole transaction is retried from a fresh read. */
@@ -45,7 +47,7 @@ const TRIES_PER_TRANSACTION = 5;
 export class BestAvailableService {
   constructor(private readonly deps: BestDeps) {}
 
-  async holdBest(actor: AuthUser, eventId: number, input: BestInput): Promise<HoldView> {
+  async holdBest(actor: AuthUser, eventId: number, input: BestInput, ctx: { clientIp?: string } = {}): Promise<HoldView> {
     const out = await withTransaction(
       this.deps.db,
       async (trx) => {
@@ -60,6 +62,7 @@ export class BestAvailableService {
           inThisHold: 0,
           heldByHolder: () => heldSeatsOf(trx, eventId, actor.id, now),
           unit: 'seats',
+          ...(ctx.clientIp ? { ip: { address: ctx.clientIp, cap: this.deps.ipHoldCap ?? 0, held: () => heldSeatsFromIp(trx, eventId, ctx.clientIp!, now) } } : {}),
         });
         const scope = await this.readScope(trx, eventId, input);
         const byId = new Map(scope.map((s) => [s.seat_id, s]));
@@ -71,7 +74,7 @@ export class BestAvailableService {
           number: s.number,
           free: isSeatFree(s, now),
         }));
-        const hold = newHoldRow(event, actor.id, now);
+        const hold = newHoldRow(event, actor.id, now, { clientIp: ctx.clientIp });
         let holdId: number | undefined;
         for (let attempt = 0; attempt < TRIES_PER_TRANSACTION; attempt++) {
           const [pick] = pickBest(candidates, { quantity: input.quantity, allowSplit: input.allowSplit });

@@ -33,10 +33,10 @@ export function registerSeatsRoutes(api: ApiRouter, seats: SeatsService): void {
       responses: {
         201: { description: 'Held', schema: holdView },
         409: { description: 'SEAT_UNAVAILABLE (details.seatIds lists the taken seats), EVENT_NOT_ON_SALE' },
-        422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED' },
+        422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED, IP_HOLD_LIMIT_REACHED (HOLD_CAP_PER_IP)' },
       },
     },
-    async ({ params, body, user }) => ({ status: 201, body: await seats.hold(user, params.id, body) }),
+    async ({ params, body, user, clientIp }) => ({ status: 201, body: await seats.hold(user, params.id, body, { clientIp }) }),
   );
 
   api.route(

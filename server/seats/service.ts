@@ -39,8 +39,8 @@ export class SeatsService {
    * stays). A seat whose hold has lapsed counts as free even before the sweeper has released it.
    * Throws SEAT_UNAVAILABLE naming the seats that were taken (after the other checks: docs/DESIGN.md).
    */
-  async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }): Promise<HoldView> {
-    return holdView(await this.deps.inventory.hold(actor, eventId, input));
+  async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }, ctx: { clientIp?: string } = {}): Promise<HoldView> {
+    return holdView(await this.deps.inventory.hold(actor, eventId, { ...input, clientIp: ctx.clientIp }));
   }
 
   /** Releases some or all seats of a live hold. Seats not in the hold are an error; nothing changes then. */
