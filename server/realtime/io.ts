@@ -14,7 +14,7 @@ import { AppError, toErrorBody, ValidationError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Broadcaster } from './broadcaster';
 import { manageChildNamespaces } from './child-namespaces';
-import { CommandTable, recheckUser, type CommandContext } from './commands';
+import { applyUser, CommandTable, recheckUser, type CommandContext } from './commands';
 import { encodeChanges, encodeSnapshot } from './compact';
 import { eventNamespace, type CompactSeatsSnapshot, type SeatsSnapshot, type ServerToClientEvents } from './protocol';
 import { SharedDelivery, SnapshotLoader } from './snapshot-loader';
@@ -182,8 +182,7 @@ export function createRealtime(
       const next = await services.access.authenticate(input.token);
       if (socket.data.user && socket.data.user.id !== next.id) throw new AppError(403, 'FORBIDDEN', 'A socket cannot switch to another user');
       if (!socket.data.user) void socket.join(userRoom(next.id));
-      if (isStaff(next)) void socket.join(STAFF_ROOM);
-      socket.data.user = next;
+      applyUser(socket, next);
       return { expiresAt: new Date(next.expiresAt).toISOString() };
     },
     { public: true },

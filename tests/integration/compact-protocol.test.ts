@@ -5,7 +5,7 @@ import { SeatMap } from '../../server/realtime/seat-map';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
-import { connect, connectError, until, watch, type Watcher } from '../helpers/sockets';
+import { connect, connectError, send, until, watch, type Watcher } from '../helpers/sockets';
 
 /** A GET that returns the raw bytes (fetch would decompress them for us and hide what the server sent). */
 function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
@@ -85,6 +85,27 @@ describeEach(testDialects(), 'compact seat-state protocol (%s)', (dialect) => {
     expect(err.data.code).toBe('VALIDATION_FAILED');
     expect(err.message).toMatch(/format\?: 'json' \| 'compact'/);
     expect(err.data.details).toEqual([expect.objectContaining({ path: 'format' })]);
+  });
+
+  it('When box office asks for compact (at connect or by auth:refresh later), then it gets JSON batches with holders, once each', async () => {
+    const [clerk] = await createUsers(env, 1, 'box_office');
+    const atConnect = connect(url(), ev.eventId, { token: clerk!.token, format: 'compact' });
+    const later = connect(url(), ev.eventId, { format: 'compact' });
+    const names: Record<string, string[]> = { atConnect: [], later: [] };
+    atConnect.onAny((n: string) => names.atConnect!.push(n));
+    later.onAny((n: string) => names.later!.push(n));
+    await until(() => names.atConnect!.includes('seats:snapshot') && names.later!.includes('seats:snapshot:compact'), 10_000, 'both snapshots');
+    expect((await send(later, 'auth:refresh', { token: clerk!.token })).ok).toBe(true);
+    names.atConnect!.length = 0;
+    names.later!.length = 0;
+    const held = await http(url(), 'POST', `/api/events/${ev.eventId}/holds`, { token: users[0]!.token, body: { seatIds: [ev.seatIds.at(-1)!] } });
+    expect(held.status).toBe(201);
+    await until(() => names.atConnect!.includes('seats:changed') && names.later!.includes('seats:changed'), 10_000, 'the staff batches');
+    await new Promise((r) => setTimeout(r, 200)); // let any duplicate arrive before looking for one
+    atConnect.close();
+    later.close();
+    expect(names).toEqual({ atConnect: ['seats:changed'], later: ['seats:changed'] });
+    await http(url(), 'DELETE', `/api/holds/${held.body.holdToken}`, { token: users[0]!.token });
   });
 
   it('When changes storm in, then a JSON and a compact client both converge to the database, also after reconnecting with a cursor', async () => {
