@@ -43,7 +43,7 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
     return;
   }
   // The layout comes from its own cacheable URL (fetched once per layout version) and sets the compact order.
-  const [event, layout] = await Promise.all([api<EventDetail>('GET', `/api/events/${eventId}`), api<EventLayout>('GET', `/api/events/${eventId}/layout`)]);
+  const [event, layout] = await Promise.all([api<EventDetail>('GET', `/api/events/${eventId}?layout=false`), api<EventLayout>('GET', `/api/events/${eventId}/layout`)]);
   document.title = `Box office · ${event.name}`;
   const seats = layout.seats;
   const seatById = new Map(seats.map((s) => [s.id, s]));

@@ -14,7 +14,7 @@ import { drawShape, SeatCanvas, zoomBar } from './seat-canvas';
  */
 export async function seatPicker(root: HTMLElement, eventId: number): Promise<void> {
   // The layout comes from its own cacheable URL (fetched once per layout version) and sets the compact order.
-  const [event, layout] = await Promise.all([api<EventDetail>('GET', `/api/events/${eventId}`), api<EventLayout>('GET', `/api/events/${eventId}/layout`)]);
+  const [event, layout] = await Promise.all([api<EventDetail>('GET', `/api/events/${eventId}?layout=false`), api<EventLayout>('GET', `/api/events/${eventId}/layout`)]);
   document.title = `${event.name} · Evently`;
   const seats = layout.seats;
   const seatById = new Map(seats.map((s) => [s.id, s]));
@@ -526,7 +526,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     if (chosen) gaSelect.value = chosen;
   };
   const loadGa = async () => {
-    if (!event.venue.layout.sections.some((s) => s.kind === 'ga')) return;
+    if (!layout.sections.some((s) => s.kind === 'ga')) return;
     try {
       const r = await api<{ areas: GaArea[] }>('GET', `/api/events/${eventId}/ga`);
       for (const a of r.areas) {

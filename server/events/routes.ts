@@ -10,6 +10,9 @@ import type { EventsService } from './service';
 
 export const eventIdParams = z.object({ id: idParam }).strict();
 
+/** `?layout=false` leaves the venue layout out (clients that fetch it once from `/events/:id/layout`). */
+export const detailQuery = z.object({ layout: z.enum(['true', 'false']).optional() }).strict();
+
 /** `?v=<layoutVersion>`: a URL that names the version it wants may be cached forever. */
 export const layoutQuery = z.object({ v: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional() }).strict();
 
@@ -44,9 +47,12 @@ export function registerEventsRoutes(api: ApiRouter, events: EventsService, layo
       tag: 'events',
       access: 'public',
       params: eventIdParams,
+      query: detailQuery,
       responses: { 200: { description: 'The event', schema: eventDetailView }, 404: { description: 'EVENT_NOT_FOUND' } },
     },
-    async ({ params, maybeUser }) => ({ body: await events.detail(params.id, { includeDrafts: !!maybeUser && isStaff(maybeUser) }) }),
+    async ({ params, query, maybeUser }) => ({
+      body: await events.detail(params.id, { includeDrafts: !!maybeUser && isStaff(maybeUser), withLayout: query.layout !== 'false' }),
+    }),
   );
 
   api.route(

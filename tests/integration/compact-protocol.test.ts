@@ -67,6 +67,11 @@ describeEach(testDialects(), 'compact seat-state protocol (%s)', (dialect) => {
     expect(stale.status).toBe(200);
     const pinned = await rawGet(`${url()}/api/events/${ev.eventId}/layout?v=${layout.layoutVersion}`, {});
     expect(pinned.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+
+    // The event itself can then be fetched without the layout (and still with it by default).
+    const lean = await http(url(), 'GET', `/api/events/${ev.eventId}?layout=false`);
+    expect([lean.status, lean.body.venue.layout, lean.body.venue.seatCount]).toEqual([200, undefined, ev.seatIds.length]);
+    expect((await http(url(), 'GET', `/api/events/${ev.eventId}`)).body.venue.layout.seats).toHaveLength(ev.seatIds.length);
   });
 
   it('When the layout request is bad or the event is a draft, then it is refused with the usual error body', async () => {
