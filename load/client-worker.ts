@@ -6,7 +6,8 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { SeatsChanged } from '../server/realtime/protocol';
-import { Buyer, BuyerStats, connect, type SaleMarks, firstSnapshot, SeatChooser, watcher, type BuyerPlan, type ClientSocket, type Strategy } from './clients';
+import type { LayoutOrder } from '../server/realtime/compact';
+import { Buyer, BuyerStats, connect, fetchLayoutOrder, type SaleMarks, firstSnapshot, onChanges, SeatChooser, watcher, type BuyerPlan, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
 
@@ -15,6 +16,7 @@ export type ClientJob =
       kind: 'buyers';
       urls: string[];
       eventId: number;
+      format?: Format;
       users: LoadUser[];
       seats: SeatInfo[];
       strategy: Strategy;
@@ -26,8 +28,16 @@ export type ClientJob =
       /** After the run, wait up to this long for holds left to lapse to come back (expiry delay measurement). */
       lingerMs: number;
     }
-  | { kind: 'watchers'; urls: string[]; eventId: number; tokens: (string | null)[]; connectConcurrency: number; waitFor: 'snapshot' | 'connect' }
-  | { kind: 'join'; url: string; eventId: number; tokens: (string | null)[]; windowMs: number; timeoutMs: number };
+  | { kind: 'watchers'; urls: string[]; eventId: number; tokens: (string | null)[]; connectConcurrency: number; waitFor: 'snapshot' | 'connect'; format?: Format }
+  | { kind: 'join'; url: string; eventId: number; tokens: (string | null)[]; windowMs: number; timeoutMs: number; format?: Format; layoutUrl?: string };
+
+/** Seat-state form the clients ask for: compact (fetches the layout's seat order first) or JSON (the default here). */
+export type Format = 'json' | 'compact';
+
+/** The seat order when the job asks for the compact form (from `layoutUrl`, else the first target). */
+function orderFor(format: Format | undefined, url: string, eventId: number): Promise<LayoutOrder | undefined> {
+  return format === 'compact' ? fetchLayoutOrder(url, eventId) : Promise.resolve(undefined);
+}
 
 /** BuyerStats as it crosses the thread boundary. */
 export interface SerializedStats {
@@ -86,7 +96,8 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
   const stats = new BuyerStats();
   stats.totalSeats = job.seats.length;
   const chooser = new SeatChooser(job.seats, job.strategy);
-  const buyers = job.users.map((u, i) => new Buyer(job.urls[i % job.urls.length]!, job.eventId, u.token, stats, chooser, job.plan));
+  const order = await orderFor(job.format, job.urls[0]!, job.eventId);
+  const buyers = job.users.map((u, i) => new Buyer(job.urls[i % job.urls.length]!, job.eventId, u.token, stats, chooser, job.plan, undefined, order));
   await pool(buyers, job.connectConcurrency, (b) => b.connect().catch(() => undefined));
   parentPort!.postMessage({ type: 'connected', failures: stats.connectFailures });
   await nextMessage('start');
@@ -118,15 +129,16 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
   };
   const sockets: ClientSocket[] = [];
   let failures = 0;
+  const order = await orderFor(job.format, job.urls[0]!, job.eventId);
   await pool(job.tokens, job.connectConcurrency, async (t, i) => {
     const url = job.urls[i % job.urls.length]!;
     if (job.waitFor === 'snapshot') {
-      const w = watcher(url, job.eventId, t ?? undefined, onBatch);
+      const w = watcher(url, job.eventId, t ?? undefined, onBatch, order);
       sockets.push(w.socket);
       await w.ready.catch(() => failures++);
     } else {
-      const s = connect(url, job.eventId, t ?? undefined);
-      s.on('seats:changed', (b) => onBatch(b, performance.timeOrigin + performance.now()));
+      const s = connect(url, job.eventId, t ?? undefined, order);
+      onChanges(s, order, (b) => onBatch(b, performance.timeOrigin + performance.now()));
       sockets.push(s);
       await new Promise<void>((resolve) => {
         s.once('connect', () => resolve());
@@ -157,6 +169,8 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
 }
 
 async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void> {
+  // Fetched before the storm, as a browser has the layout cached (or fetches it from a CDN) before it connects.
+  const order = await orderFor(job.format, job.layoutUrl ?? job.url, job.eventId);
   await nextMessage('start');
   const hist = new Latency();
   let failures = 0;
@@ -168,10 +182,10 @@ async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void>
     job.tokens.map(async (token, i) => {
       await sleep((job.windowMs * i) / job.tokens.length);
       const start = now();
-      const s = connect(job.url, job.eventId, token ?? undefined);
+      const s = connect(job.url, job.eventId, token ?? undefined, order);
       sockets.push(s);
       try {
-        await firstSnapshot(s, job.timeoutMs);
+        await firstSnapshot(s, job.timeoutMs, order);
         hist.recordMs(now() - start);
       } catch {
         failures++;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { io as ioc, type Socket } from 'socket.io-client';
 import type { Ack, BookingView, ClientToServerEvents, HoldView, SeatsChanged, SeatsSnapshot, ServerToClientEvents } from '../server/realtime/protocol';
-import { eventNamespace } from '../server/realtime/protocol';
+import { decodeChanges, decodeSnapshot, layoutOrder, type LayoutOrder } from '../server/realtime/compact';
+import { eventNamespace, type EventLayout, type HandshakeAuth } from '../server/realtime/protocol';
 import { SeatMap } from '../server/realtime/seat-map';
 import type { SeatInfo } from './harness';
 import { retryDelayMs, retryLaterCode } from './retry';
@@ -10,10 +11,26 @@ import { Latency, now, sleep, wallNow } from './stats';
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type Strategy = 'random' | 'hotspot' | 'best';
 
-/** Connects to an event namespace over WebSocket only, without auto-reconnect (a drop is counted, not hidden). */
-export function connect(baseUrl: string, eventId: number, token?: string): ClientSocket {
+/**
+ * The seat order of an event's layout, for the compact form (`--format compact`, the default): fetched once per
+ * client thread, as a browser fetches it once and then has it cached.
+ */
+export async function fetchLayoutOrder(baseUrl: string, eventId: number): Promise<LayoutOrder> {
+  const res = await fetch(`${baseUrl}/api/events/${eventId}/layout`);
+  if (!res.ok) throw new Error(`layout of event ${eventId}: HTTP ${res.status}`);
+  const layout = (await res.json()) as EventLayout;
+  return layoutOrder(layout.layoutVersion, layout.seats.map((s) => s.id));
+}
+
+/**
+ * Connects to an event namespace over WebSocket only, without auto-reconnect (a drop is counted, not hidden).
+ * With a layout `order` the socket asks for the compact form; `firstSnapshot` and `onChanges` decode it.
+ */
+export function connect(baseUrl: string, eventId: number, token?: string, order?: LayoutOrder): ClientSocket {
+  const auth: HandshakeAuth = order ? { format: 'compact' } : {};
+  if (token) auth.token = token;
   return ioc(`${baseUrl}${eventNamespace(eventId)}`, {
-    auth: token ? { token } : {},
+    auth,
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
@@ -21,19 +38,34 @@ export function connect(baseUrl: string, eventId: number, token?: string): Clien
   }) as ClientSocket;
 }
 
-/** Resolves with the first snapshot (and the time it arrived); rejects on a connect error. */
-export function firstSnapshot(socket: ClientSocket, timeoutMs = 120_000): Promise<SeatsSnapshot> {
+/** Resolves with the first snapshot, either form, decoded (so decoding counts in time-to-snapshot); rejects on a connect error. */
+export function firstSnapshot(socket: ClientSocket, timeoutMs = 120_000, order?: LayoutOrder): Promise<SeatsSnapshot> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('no snapshot within timeout')), timeoutMs);
     socket.once('seats:snapshot', (s) => {
       clearTimeout(t);
       resolve(s);
     });
+    socket.once('seats:snapshot:compact', (s) => {
+      clearTimeout(t);
+      if (!order) return reject(new Error('a compact snapshot without a layout'));
+      try {
+        resolve(decodeSnapshot(s, order));
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
     socket.once('connect_error', (err) => {
       clearTimeout(t);
       reject(err);
     });
   });
+}
+
+/** Calls `fn` with every change batch, either form (compact ones decoded against `order`). */
+export function onChanges(socket: ClientSocket, order: LayoutOrder | undefined, fn: (b: SeatsChanged) => void): void {
+  socket.on('seats:changed', fn);
+  if (order) socket.on('seats:changed:compact', (b) => fn(decodeChanges(b, order)));
 }
 
 export async function send<E extends keyof ClientToServerEvents>(
@@ -219,11 +251,13 @@ export class Buyer {
     private readonly chooser: SeatChooser,
     private readonly plan: BuyerPlan,
     private readonly onBatch?: (batch: SeatsChanged, receivedAt: number) => void,
+    /** The layout's seat order: the buyer then takes the compact form. */
+    private readonly order?: LayoutOrder,
   ) {}
 
   async connect(): Promise<void> {
-    this.socket = connect(this.url, this.eventId, this.token);
-    this.socket.on('seats:changed', (b) => {
+    this.socket = connect(this.url, this.eventId, this.token, this.order);
+    onChanges(this.socket, this.order, (b) => {
       const at = wallNow();
       this.map.applyChanges(b);
       if (this.awaitingExpiry.size) {
@@ -238,7 +272,7 @@ export class Buyer {
       this.onBatch?.(b, at);
     });
     try {
-      this.map.applySnapshot(await firstSnapshot(this.socket));
+      this.map.applySnapshot(await firstSnapshot(this.socket, undefined, this.order));
     } catch (err) {
       this.stats.connectFailures++;
       this.done = true;
@@ -386,15 +420,21 @@ export class Buyer {
  * A watcher (box-office terminal): listens only. Records, for each seat state, the delay from the commit the
  * cluster observed (`commitTimes`) to this receipt.
  */
-export function watcher(url: string, eventId: number, token: string | undefined, onBatch: (b: SeatsChanged, receivedAt: number) => void): { socket: ClientSocket; map: SeatMap; ready: Promise<void> } {
-  const socket = connect(url, eventId, token);
+export function watcher(
+  url: string,
+  eventId: number,
+  token: string | undefined,
+  onBatch: (b: SeatsChanged, receivedAt: number) => void,
+  order?: LayoutOrder,
+): { socket: ClientSocket; map: SeatMap; ready: Promise<void> } {
+  const socket = connect(url, eventId, token, order);
   const map = new SeatMap();
-  socket.on('seats:changed', (b) => {
+  onChanges(socket, order, (b) => {
     const at = wallNow();
     map.applyChanges(b);
     onBatch(b, at);
   });
-  const ready = firstSnapshot(socket).then((s) => {
+  const ready = firstSnapshot(socket, undefined, order).then((s) => {
     map.applySnapshot(s);
   });
   return { socket, map, ready };

@@ -37,6 +37,8 @@ export const optionsSchema = z
     memory: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     /** Watchers sign in as box office (their batches carry holders, read from the database) or watch anonymously. */
     watcherRole: z.enum(['box_office', 'anonymous']).default('box_office'),
+    /** Seat-state form clients ask for (issue 11): compact (layout order, binary) or today's JSON. Staff always get JSON. */
+    format: z.enum(['json', 'compact']).default('compact'),
     dialect: z.enum(['mysql', 'sqlite']).default('mysql'),
     url: z.string().url().optional(),
     databaseUrl: z.string().regex(/^(mysql:\/\/.+|sqlite:.+)$/).optional(),
@@ -77,6 +79,7 @@ export interface Options {
   baseline: boolean;
   memory: boolean;
   watcherRole: 'box_office' | 'anonymous';
+  format: 'json' | 'compact';
   dialect: 'mysql' | 'sqlite';
   url?: string;
   databaseUrl?: string;
@@ -90,7 +93,7 @@ export interface Options {
   env: Record<string, string>;
 }
 
-type Defaults = Omit<Options, 'watcherRole' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'redisCluster' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
+type Defaults = Omit<Options, 'watcherRole' | 'format' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'redisCluster' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
 
 const base: Defaults = {
   nodes: 1,

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Server } from 'socket.io';
-import type { Ack, HoldView } from '../server/realtime/protocol';
+import { encodeSnapshot } from '../server/realtime/compact';
+import type { Ack, CompactSeatsSnapshot, HoldView } from '../server/realtime/protocol';
 import { audit, type AuditResult } from './audit';
 import { bareBroadcastBaseline, casBaseline, idleMemoryPerConnection, sqliteCasBaseline, sqliteKnexCasBaseline, startMemoryProbe, type CasResult, type IdleMemoryResult } from './baselines';
 import { BuyerStats, COMMAND_KINDS, connect, firstSnapshot, send, type BuyerPlan, type Strategy } from './clients';
@@ -33,7 +34,7 @@ export interface Ctx {
 /** Watchers in a client thread; `finish()` matches their receipts with the cluster's commit times. */
 async function startWatchers(ctx: Ctx, eventId: number, tokens: (string | null)[]): Promise<{ finish(): Promise<Latency> }> {
   if (tokens.length === 0) return { finish: async () => new Latency() };
-  const thread = new ClientThread({ kind: 'watchers', urls: ctx.cluster.urls, eventId, tokens, connectConcurrency: ctx.opts.connectConcurrency, waitFor: 'snapshot' });
+  const thread = new ClientThread({ kind: 'watchers', urls: ctx.cluster.urls, eventId, tokens, connectConcurrency: ctx.opts.connectConcurrency, waitFor: 'snapshot', format: ctx.opts.format });
   const { failures } = await thread.next<{ failures: number }>('connected');
   if (failures) ctx.details.watcherConnectFailures = failures;
   return {
@@ -67,6 +68,7 @@ export async function runBuyers(
     kind: 'buyers',
     urls: ctx.cluster.urls,
     eventId: ev.eventId,
+    format: ctx.opts.format,
     users,
     seats: ev.seats,
     strategy: o.strategy,
@@ -334,13 +336,30 @@ async function fanOut(ctx: Ctx): Promise<void> {
   }
 }
 
+/** Bytes of a compact snapshot on the wire: its binary attachments plus the JSON around their placeholders. */
+function compactBytes(c: CompactSeatsSnapshot): number {
+  const placeholder = (num: number) => ({ _placeholder: true, num });
+  const binary = [c.status, c.versions, c.expiresAt].reduce((n, f) => n + f.byteLength, 0);
+  return binary + JSON.stringify({ ...c, status: placeholder(0), versions: placeholder(1), expiresAt: placeholder(2) }).length;
+}
+
 async function joinStorm(ctx: Ctx): Promise<void> {
   const { opts, cluster, figures, details } = ctx;
   const ev = await cluster.seedEvent({ ...layout(opts.seats), holdTtlSeconds: 600, maxSeatsPerOrder: 10, maxSeatsPerUser: 10 });
   ctx.eventIds.push(ev.eventId);
   const users = await cluster.createUsers(opts.clients);
   const run = async (url: string, label: string, withToken: boolean) => {
-    const thread = new ClientThread({ kind: 'join', url, eventId: ev.eventId, tokens: users.map((u) => (withToken ? u.token : null)), windowMs: opts.joinWindowMs, timeoutMs: 60_000 });
+    const thread = new ClientThread({
+      kind: 'join',
+      url,
+      eventId: ev.eventId,
+      tokens: users.map((u) => (withToken ? u.token : null)),
+      windowMs: opts.joinWindowMs,
+      timeoutMs: 60_000,
+      format: opts.format,
+      // The bare server has no layout endpoint: its clients take the order from the cluster, as a CDN would serve it.
+      layoutUrl: cluster.urls[0]!,
+    });
     try {
       const progress = new Progress((s) => `${s.toFixed(1)}s ${label}: ${thread.progress.counters.done ?? 0}/${opts.clients} snapshots, p99 ${thread.progress.p99 ?? 0}ms`, opts.progress).start(250);
       thread.send({ type: 'start' });
@@ -358,12 +377,15 @@ async function joinStorm(ctx: Ctx): Promise<void> {
   details.run = { ...evently, dbQueries: cluster.queryCount() - q0 };
   let bare: typeof evently | undefined;
   if (opts.baseline) {
-    // A bare Socket.IO server that answers each connection with an already built snapshot of the same size.
+    // A bare Socket.IO server that answers each connection with an already built snapshot of the same form and size.
     const snapshot = await cluster.services.seats.snapshot(ev.eventId);
-    details.snapshotBytes = JSON.stringify(snapshot).length;
+    details.jsonSnapshotBytes = JSON.stringify(snapshot).length;
+    const compact = encodeSnapshot(snapshot, (await cluster.services.layouts.forEvent(ev.eventId)).order);
+    details.compactSnapshotBytes = compactBytes(compact);
+    details.snapshotBytes = opts.format === 'compact' ? details.compactSnapshotBytes : details.jsonSnapshotBytes;
     const http = createServer();
     const io = new Server(http, { transports: ['websocket'], serveClient: false });
-    io.of(/^\/events\/\d+$/).on('connection', (s) => s.emit('seats:snapshot', snapshot));
+    io.of(/^\/events\/\d+$/).on('connection', (s) => (opts.format === 'compact' ? s.emit('seats:snapshot:compact', compact) : s.emit('seats:snapshot', snapshot)));
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
     await sleep(500);
     bare = await run(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, 'bare', false);
@@ -372,6 +394,9 @@ async function joinStorm(ctx: Ctx): Promise<void> {
   }
   figures.push(figure('clients', opts.clients, 'sockets'));
   figures.push(figure('seats in snapshot', opts.seats, 'seats'));
+  if (details.snapshotBytes !== undefined) {
+    figures.push(figure(`snapshot size (${opts.format})`, Number(details.snapshotBytes), 'bytes', undefined, opts.format === 'compact' ? { value: ['<=', 48 * 1024] } : undefined));
+  }
   figures.push(figure('snapshot failures', evently.failures, 'clients', bare?.failures));
   figures.push(figure('time to snapshot p50', evently.latency.p50, 'ms', bare?.latency.p50));
   figures.push(figure('time to snapshot p95', evently.latency.p95, 'ms', bare?.latency.p95));

@@ -117,7 +117,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.rateLimits) router.post('/auth/register', deps.rateLimits.registerMiddleware());
   const api = new ApiRouter(router, authenticate);
   registerAccountsRoutes(api, services.accounts);
-  registerEventsRoutes(api, services.events);
+  registerEventsRoutes(api, services.events, services.layouts);
   registerSeatsRoutes(api, services.seats);
   registerBookingsRoutes(api, services.bookings);
   registerBestRoutes(api, services.best);

@@ -16,6 +16,7 @@ import { SeatsService } from './seats/service';
 import { InventoryService } from './inventory/service';
 import type { Clock } from './shared/clock';
 import type { Logger } from './shared/logger';
+import { PublishedLayouts } from './venues/published-layouts';
 import { VenuesService } from './venues/service';
 import { WaitlistService } from './waitlist/service';
 
@@ -41,6 +42,8 @@ export interface Services {
   access: UserAccess;
   accounts: AccountsService;
   venues: VenuesService;
+  /** Venue layouts as served (hashed, compressed) and their seat order for compact seat state. */
+  layouts: PublishedLayouts;
   events: EventsService;
   inventory: InventoryService;
   seats: SeatsService;
@@ -59,6 +62,7 @@ export function createServices(core: CoreDeps): Services {
   const access = new UserAccess({ db, clock, tokens, bus: core.accessBus ?? localAccessBus(), cacheMs: config.authCacheSeconds * 1000 });
   const accounts = new AccountsService({ db, clock, tokens, access, logger });
   const venues = new VenuesService({ db, clock });
+  const layouts = new PublishedLayouts({ db, venues });
   const events = new EventsService({ db, clock, venues });
   const ga = new GaService({ db, clock, notifier, retry });
   // Freed seats go to the waitlist first; the waitlist is built after the bookings service it books through.
@@ -73,5 +77,5 @@ export function createServices(core: CoreDeps): Services {
   const admin = new AdminService({ db, clock, notifier, venues, events, retry, holdExtras: ga });
   const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
   const reports = new ReportsService({ db, clock });
-  return { tokens, access, accounts, venues, events, inventory, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
+  return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
 }

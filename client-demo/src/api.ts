@@ -91,7 +91,8 @@ export interface EventDetail {
   maxSeatsPerOrder: number;
   currency: string;
   prices: { category: string; priceCents: number }[];
-  venue: { id: number; name: string; address: string | null; seatCount: number; layout: { sections: { id: number; name: string; kind: string }[]; seats: LayoutSeat[] } };
+  /** Without `layout` when asked with `?layout=false` (the demo takes it from `GET /api/events/:id/layout`). */
+  venue: { id: number; name: string; address: string | null; seatCount: number; layout?: { sections: { id: number; name: string; kind: string }[]; seats: LayoutSeat[] } };
 }
 
 export function newIdempotencyKey(): string {

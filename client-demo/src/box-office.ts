@@ -1,4 +1,4 @@
-import type { BookingView, HoldView, SeatState } from '../../server/realtime/protocol';
+import type { BookingView, EventLayout, HoldView, SeatState } from '../../server/realtime/protocol';
 import { api, ApiError, errorBody, newIdempotencyKey, session, type EventDetail, type LayoutSeat } from './api';
 import { authPanel } from './auth-panel';
 import { fill, h, mmss, money } from './dom';
@@ -42,13 +42,14 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
     );
     return;
   }
-  const event = await api<EventDetail>('GET', `/api/events/${eventId}`);
+  // The layout comes from its own cacheable URL (fetched once per layout version) and sets the compact order.
+  const [event, layout] = await Promise.all([api<EventDetail>('GET', `/api/events/${eventId}?layout=false`), api<EventLayout>('GET', `/api/events/${eventId}/layout`)]);
   document.title = `Box office · ${event.name}`;
-  const seats = event.venue.layout.seats;
+  const seats = layout.seats;
   const seatById = new Map(seats.map((s) => [s.id, s]));
   const priceOf = new Map(event.prices.map((p) => [p.category, p.priceCents]));
   const colours = categoryColours(event.prices.map((p) => p.category));
-  const live = new LiveSeats(eventId);
+  const live = new LiveSeats(eventId, layout);
   const holders = new Map<number, Holder>();
   const selected = new Set<number>();
   const walkIns: WalkInHold[] = [];

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, ErrorBody, SeatState, ServerToClientEvents } from '../../server/realtime/protocol';
+import { LayoutMismatchError } from '../../server/realtime/compact';
+import type { Ack, ClientToServerEvents, ErrorBody, EventLayout, HandshakeAuth, SeatState, ServerToClientEvents } from '../../server/realtime/protocol';
 import { eventNamespace } from '../../server/realtime/protocol';
 import { SeatMap } from '../../server/realtime/seat-map';
 import { session } from './api';
@@ -12,6 +13,10 @@ export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline'
  * highest version per seat wins, the cursor tracks where to resume). The handshake `auth` is a function, so
  * every (re)connect sends the current token and the last cursor: after a drop the server replays only what
  * changed (or a fresh snapshot when the gap is too old), and the map ends up exact again.
+ *
+ * Given the layout (`GET /api/events/:id/layout`, which the browser caches by its ETag), it asks for the compact
+ * form: seat state in layout order, about 20x smaller than JSON for a large venue. Should a compact payload ever
+ * name another layout version, it falls back to JSON for the rest of the page's life.
  */
 export class LiveSeats {
   readonly map = new SeatMap();
@@ -22,13 +27,20 @@ export class LiveSeats {
   private readonly changeListeners: ((seats: SeatState[], fromSnapshot: boolean) => void)[] = [];
   private readonly stateListeners: ((s: ConnectionState, detail?: string) => void)[] = [];
 
-  constructor(readonly eventId: number) {
+  private compact: boolean;
+
+  constructor(
+    readonly eventId: number,
+    layout?: EventLayout,
+  ) {
+    this.compact = !!layout;
+    if (layout) this.map.useLayout(layout.layoutVersion, layout.seats.map((s) => s.id));
     this.socket = io(eventNamespace(eventId), {
       transports: ['websocket', 'polling'],
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
       auth: (cb) => {
-        const auth: { token?: string; cursor?: number } = {};
+        const auth: HandshakeAuth = this.compact ? { format: 'compact' } : {};
         const s = session.get();
         if (s) auth.token = s.token;
         // After a first snapshot the cursor (even 0: "no change yet") asks for catch-up, not a new snapshot.
@@ -53,23 +65,29 @@ export class LiveSeats {
       }
       this.setState(this.socket.active ? 'reconnecting' : 'offline', data?.message ?? err.message);
     });
-    this.socket.on('seats:snapshot', (snap) => {
+    const onSnapshot = (apply: () => SeatState[]) => {
       const t0 = performance.now();
-      const changed = this.map.applySnapshot(snap);
+      const changed = this.compactOr(apply);
+      if (!changed) return;
       this.emitChanges(changed, true);
       this.stats.snapshotMs = performance.now() - t0;
       this.stats.snapshots++;
-    });
-    this.socket.on('seats:changed', (batch) => {
+    };
+    this.socket.on('seats:snapshot', (snap) => onSnapshot(() => this.map.applySnapshot(snap)));
+    this.socket.on('seats:snapshot:compact', (snap) => onSnapshot(() => this.map.applyCompactSnapshot(snap)));
+    const onChanges = (apply: () => SeatState[]) => {
       const t0 = performance.now();
-      const changed = this.map.applyChanges(batch);
+      const changed = this.compactOr(apply);
+      if (!changed) return;
       if (changed.length) this.emitChanges(changed, false);
       const ms = performance.now() - t0;
       this.stats.batches++;
       this.stats.seatsChanged += changed.length;
       this.stats.lastBatchMs = ms;
       this.stats.maxBatchMs = Math.max(this.stats.maxBatchMs, ms);
-    });
+    };
+    this.socket.on('seats:changed', (batch) => onChanges(() => this.map.applyChanges(batch)));
+    this.socket.on('seats:changed:compact', (batch) => onChanges(() => this.map.applyCompactChanges(batch)));
     this.socket.io.on('reconnect_attempt', () => this.setState('reconnecting'));
     this.socket.on('server:reconnect', () => {
       this.socket.disconnect();
@@ -103,6 +121,18 @@ export class LiveSeats {
         .emitWithAck(event, payload)) as Ack<T>;
     } catch {
       return { ok: false, error: { code: 'NO_ANSWER', message: `no answer to ${event}` } };
+    }
+  }
+
+  /** Runs a compact apply; on a layout mismatch switches to JSON and reconnects (the map then catches up). */
+  private compactOr(apply: () => SeatState[]): SeatState[] | null {
+    try {
+      return apply();
+    } catch (err) {
+      if (!(err instanceof LayoutMismatchError)) throw err;
+      this.compact = false;
+      this.reconnect();
+      return null;
     }
   }
 

@@ -1,4 +1,4 @@
-import type { BookingView, ErrorBody, GaAreaState, GaHoldView, GaLine, HoldView, SeatState, WaitlistEntryView, WaitlistOffer } from '../../server/realtime/protocol';
+import type { BookingView, ErrorBody, GaAreaState, GaHoldView, GaLine, HoldView, EventLayout, SeatState, WaitlistEntryView, WaitlistOffer } from '../../server/realtime/protocol';
 import { api, newIdempotencyKey, session, type EventDetail, type LayoutSeat } from './api';
 import { authPanel } from './auth-panel';
 import { fill, h, mmss, money } from './dom';
@@ -13,13 +13,14 @@ import { drawShape, SeatCanvas, zoomBar } from './seat-canvas';
  * the waitlist when sold out, sign-in, and plain-language errors.
  */
 export async function seatPicker(root: HTMLElement, eventId: number): Promise<void> {
-  const event = await api<EventDetail>('GET', `/api/events/${eventId}`);
+  // The layout comes from its own cacheable URL (fetched once per layout version) and sets the compact order.
+  const [event, layout] = await Promise.all([api<EventDetail>('GET', `/api/events/${eventId}?layout=false`), api<EventLayout>('GET', `/api/events/${eventId}/layout`)]);
   document.title = `${event.name} · Evently`;
-  const seats = event.venue.layout.seats;
+  const seats = layout.seats;
   const seatById = new Map(seats.map((s) => [s.id, s]));
   const priceOf = new Map(event.prices.map((p) => [p.category, p.priceCents]));
   const colours = categoryColours(event.prices.map((p) => p.category));
-  const live = new LiveSeats(eventId);
+  const live = new LiveSeats(eventId, layout);
 
   /** The current hold: seats, and general-admission tickets when it was a standing-area hold. */
   let hold: (HoldView & { ga?: GaLine[] }) | null = null;
@@ -525,7 +526,7 @@ export async function seatPicker(root: HTMLElement, eventId: number): Promise<vo
     if (chosen) gaSelect.value = chosen;
   };
   const loadGa = async () => {
-    if (!event.venue.layout.sections.some((s) => s.kind === 'ga')) return;
+    if (!layout.sections.some((s) => s.kind === 'ga')) return;
     try {
       const r = await api<{ areas: GaArea[] }>('GET', `/api/events/${eventId}/ga`);
       for (const a of r.areas) {

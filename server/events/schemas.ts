@@ -40,7 +40,8 @@ export type EventView = z.infer<typeof eventView>;
 
 export const eventPage = z.object({ items: z.array(eventView), page: z.number(), limit: z.number(), total: z.number() });
 
-export const eventDetailView = eventView.extend({ venue: venueView.extend({ layout: layoutView }) });
+/** `layout` is absent with `?layout=false` (the client has it from `GET /api/events/:id/layout`). */
+export const eventDetailView = eventView.extend({ venue: venueView.extend({ layout: layoutView.optional() }) });
 export type EventDetailView = z.infer<typeof eventDetailView>;
 
 export const createEventInput = z

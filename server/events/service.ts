@@ -59,9 +59,13 @@ export class EventsService {
     return this.toView(row, prices.get(row.id) ?? []);
   }
 
-  /** The event with its venue and full seat layout (the static part of a seat map). */
-  async detail(eventId: number, opts: { includeDrafts: boolean }): Promise<EventDetailView> {
+  /**
+   * The event with its venue and full seat layout (the static part of a seat map). `withLayout: false` leaves the
+   * layout out, for clients that take it from its cacheable URL (`GET /api/events/:id/layout`).
+   */
+  async detail(eventId: number, opts: { includeDrafts: boolean; withLayout?: boolean }): Promise<EventDetailView> {
     const event = await this.get(eventId, opts);
+    if (opts.withLayout === false) return { ...event, venue: await this.deps.venues.get(event.venueId) };
     const [venue, layout] = await Promise.all([this.deps.venues.get(event.venueId), this.deps.venues.layout(event.venueId)]);
     return { ...event, venue: { ...venue, layout } };
   }

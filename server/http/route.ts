@@ -42,6 +42,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Raw text body (CSV export); sent as-is with its content type. */
   text?: { contentType: string; content: string };
+  /** Raw bytes (a pre-compressed layout); sent as-is with its content type (set Content-Encoding in headers). */
+  raw?: { contentType: string; content: Buffer };
 }
 
 export type AnyRouteSpec = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
@@ -92,6 +94,8 @@ export class ApiRouter {
       res.status(reply.status ?? 200);
       if (reply.text) {
         res.type(reply.text.contentType).send(reply.text.content);
+      } else if (reply.raw) {
+        res.type(reply.raw.contentType).end(reply.raw.content);
       } else if (reply.body === undefined) {
         res.end();
       } else {

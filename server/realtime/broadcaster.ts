@@ -1,8 +1,9 @@
 import type { Logger } from '../shared/logger';
 import type { GaChanged, WaitlistOffer } from './protocol';
 import type { Notifier } from './notifier';
-import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState } from './protocol';
-import { STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace } from './types';
+import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState, SeatsChanged } from './protocol';
+import { encodeChanges, type LayoutOrder } from './compact';
+import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace } from './types';
 
 interface Pending {
   seats: Map<number, SeatState>;
@@ -19,6 +20,8 @@ interface StaffQueue {
 }
 
 type StaffView = (eventId: number, seats: SeatState[]) => Promise<SeatState[]>;
+/** The seat order of an event's layout; the same Promise for every caller while cached (see PublishedLayouts). */
+type LayoutOf = (eventId: number) => Promise<{ order: LayoutOrder }>;
 
 /** Merges seat states into `into`, keeping the highest version per seat. */
 function mergeSeats(into: Map<number, SeatState>, seats: Iterable<SeatState>): void {
@@ -37,6 +40,7 @@ export class Broadcaster implements Notifier {
   private readonly pending = new Map<number, Pending>();
   private namespaceOf: ((eventId: number) => EventNamespace) | undefined;
   private staffView: StaffView | undefined;
+  private layoutOf: LayoutOf | undefined;
   /** True when other nodes share the namespaces (Redis adapter): their staff sockets cannot be seen here. */
   private clustered = false;
   private readonly staffQueues = new Map<number, StaffQueue>();
@@ -91,6 +95,15 @@ export class Broadcaster implements Notifier {
     this.clustered = opts.clustered ?? false;
   }
 
+  /**
+   * Enables the compact form: each batch is also encoded once in layout order and sent to COMPACT_ROOM, and the
+   * JSON batch then skips that room. Batches of one event stay in order: while the layout is cached every batch
+   * waits on the same resolved Promise, whose callbacks run in the order they were added.
+   */
+  setCompactLayouts(layoutOf: LayoutOf): void {
+    this.layoutOf = layoutOf;
+  }
+
   waitlistOffer(userId: number, offer: WaitlistOffer): void {
     this.namespaceOf?.(offer.eventId).to(userRoom(userId)).emit('waitlist:offer', offer);
   }
@@ -107,12 +120,15 @@ export class Broadcaster implements Notifier {
     try {
       const batch = { eventId, cursor: p.cursor, seats: [...p.seats.values()] };
       const nsp = this.namespaceOf?.(eventId);
-      if (nsp && this.staffView && this.mayHaveStaff(nsp)) {
-        nsp.to(WATCHERS_ROOM).except(STAFF_ROOM).emit('seats:changed', batch);
-        this.queueStaff(eventId, nsp, batch.seats, batch.cursor);
-      } else {
-        // Nobody here sees holders: one plain emit, no per-socket room filter, no database read.
-        nsp?.to(WATCHERS_ROOM).emit('seats:changed', batch);
+      if (nsp) {
+        const staff = !!this.staffView && this.mayHave(nsp, STAFF_ROOM);
+        const layoutOf = this.layoutOf;
+        const compact = !!layoutOf && this.mayHave(nsp, COMPACT_ROOM);
+        const except = [...(staff ? [STAFF_ROOM] : []), ...(compact ? [COMPACT_ROOM] : [])];
+        // With nobody here in those rooms: one plain emit, no per-socket room filter, no database read.
+        (except.length ? nsp.to(WATCHERS_ROOM).except(except) : nsp.to(WATCHERS_ROOM)).emit('seats:changed', batch);
+        if (staff) this.queueStaff(eventId, nsp, batch.seats, batch.cursor);
+        if (compact && layoutOf) this.sendCompact(nsp, batch, layoutOf);
       }
       this.onFlush?.(eventId, p.seats.size);
     } catch (err) {
@@ -122,13 +138,23 @@ export class Broadcaster implements Notifier {
   }
 
   /**
-   * Whether a staff socket may receive this namespace's batches. With the in-memory adapter the local staff
-   * room is the whole truth (a socket joins it synchronously on connection, before its staff snapshot is
+   * Whether a staff (or compact) socket may receive this namespace's batches. With the in-memory adapter the
+   * local room is the whole truth (a socket joins it synchronously on connection, before its snapshot is
    * read, so a batch flushed before the join is in that snapshot); clustered, assume yes.
    */
-  private mayHaveStaff(nsp: EventNamespace): boolean {
+  private mayHave(nsp: EventNamespace, room: string): boolean {
     if (this.clustered) return true;
-    return (nsp.adapter.rooms.get(STAFF_ROOM)?.size ?? 0) > 0;
+    return (nsp.adapter.rooms.get(room)?.size ?? 0) > 0;
+  }
+
+  /** Encodes the batch once and sends it to every compact socket (of every node, through the adapter). */
+  private sendCompact(nsp: EventNamespace, batch: SeatsChanged, layoutOf: LayoutOf): void {
+    layoutOf(batch.eventId)
+      .then(({ order }) => nsp.to(COMPACT_ROOM).emit('seats:changed:compact', encodeChanges(batch, order)))
+      .catch((err: unknown) => {
+        // At most once, like every batch: compact clients resync from their cursor on reconnect.
+        this.logger.error({ err, eventId: batch.eventId }, 'compact broadcast failed');
+      });
   }
 
   private queueStaff(eventId: number, nsp: EventNamespace, seats: SeatState[], cursor: number): void {

@@ -5,7 +5,7 @@ import { AppError, toErrorBody, UnauthorizedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { parse } from '../shared/validation';
 import type { Ack, ClientToServerEvents } from './protocol';
-import { STAFF_ROOM, type EventSocket } from './types';
+import { COMPACT_ROOM, STAFF_ROOM, type EventSocket } from './types';
 
 export interface CommandContext {
   clock: Clock;
@@ -18,11 +18,20 @@ export interface CommandContext {
   currentUser?: (user: AuthUser) => Promise<AuthUser>;
 }
 
-/** Sets the socket's user and puts it in, or takes it out of, the staff room to match the role. */
-function applyUser(socket: EventSocket, user: AuthUser): void {
+/**
+ * Sets the socket's user and puts it in, or takes it out of, the staff room to match the role. A socket promoted
+ * to staff switches to the JSON form (staff batches carry holders) rather than receive every batch twice; it
+ * stays JSON if demoted again (its client decodes both forms).
+ */
+export function applyUser(socket: EventSocket, user: AuthUser): void {
   socket.data.user = user;
-  if (isStaff(user)) void socket.join(STAFF_ROOM);
-  else void socket.leave(STAFF_ROOM);
+  if (isStaff(user)) {
+    void socket.join(STAFF_ROOM);
+    if (socket.data.compact) {
+      socket.data.compact = false;
+      void socket.leave(COMPACT_ROOM);
+    }
+  } else void socket.leave(STAFF_ROOM);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type BroadcastOperator } from 'socket.io';
 import { z } from 'zod';
 import { isStaff } from '../accounts/auth-user';
 import { registerBookingHandlers } from '../bookings/socket-handlers';
@@ -10,15 +10,16 @@ import { registerWaitlistHandlers } from '../waitlist/socket-handlers';
 import { syncPayload } from '../seats/schemas';
 import type { Services } from '../services';
 import type { Clock } from '../shared/clock';
-import { AppError, toErrorBody } from '../shared/errors';
+import { AppError, toErrorBody, ValidationError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Broadcaster } from './broadcaster';
 import { manageChildNamespaces } from './child-namespaces';
 import { socketClientIp } from './client-ip';
-import { CommandTable, recheckUser, type CommandContext } from './commands';
-import { eventNamespace, type SeatsSnapshot } from './protocol';
+import { applyUser, CommandTable, recheckUser, type CommandContext } from './commands';
+import { encodeChanges, encodeSnapshot } from './compact';
+import { eventNamespace, type CompactSeatsSnapshot, type SeatsSnapshot, type ServerToClientEvents } from './protocol';
 import { SharedDelivery, SnapshotLoader } from './snapshot-loader';
-import { STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace, type EventSocket, type IoServer } from './types';
+import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace, type EventSocket, type IoServer, type SocketData } from './types';
 
 export interface RealtimeDeps {
   services: Services;
@@ -40,8 +41,15 @@ export interface RealtimeDeps {
 const NAMESPACE = /^\/events\/([1-9][0-9]{0,9})$/;
 
 const handshakeAuth = z
-  .object({ token: z.string().min(1).max(4096).optional(), cursor: z.number().int().min(0).optional() })
+  .object({
+    token: z.string().min(1).max(4096).optional(),
+    cursor: z.number().int().min(0).optional(),
+    format: z.enum(['json', 'compact']).optional(),
+  })
   .strict();
+
+/** A socket, or a local broadcast to several: where a snapshot goes. */
+type SnapshotTarget = Pick<BroadcastOperator<ServerToClientEvents, SocketData>, 'emit'>;
 
 /** An Error Socket.IO passes to the client as `connect_error`, with `data` carrying our error code. */
 function connectError(err: unknown): Error & { data: unknown } {
@@ -90,38 +98,53 @@ export function createRealtime(
    * a broadcast once, `socket.emit` once per socket (a 20,000-seat snapshot is ~900 KB of JSON, 3 ms each).
    * Every socket is in the room named by its id; `local` keeps the Redis adapter from publishing it to other nodes.
    */
-  const sendSnapshot = (snapshot: SeatsSnapshot, sockets: EventSocket[]): void => {
-    const ids = new Map<EventNamespace, string[]>();
-    const seen = new Set<EventSocket>();
-    for (const socket of sockets) {
-      if (!socket.connected) continue;
-      // A socket that asked twice for the same read (seats:sync) still gets one snapshot per request.
-      if (seen.has(socket)) {
-        socket.emit('seats:snapshot', snapshot);
-        continue;
+  const sendSnapshot =
+    <T>(emit: (to: SnapshotTarget, value: T) => void) =>
+    (value: T, sockets: EventSocket[]): void => {
+      const ids = new Map<EventNamespace, string[]>();
+      const seen = new Set<EventSocket>();
+      for (const socket of sockets) {
+        if (!socket.connected) continue;
+        // A socket that asked twice for the same read (seats:sync) still gets one snapshot per request.
+        if (seen.has(socket)) {
+          emit(socket, value);
+          continue;
+        }
+        seen.add(socket);
+        const list = ids.get(socket.nsp);
+        if (list) list.push(socket.id);
+        else ids.set(socket.nsp, [socket.id]);
       }
-      seen.add(socket);
-      const list = ids.get(socket.nsp);
-      if (list) list.push(socket.id);
-      else ids.set(socket.nsp, [socket.id]);
-    }
-    for (const [nsp, list] of ids) nsp.local.to(list).emit('seats:snapshot', snapshot);
-  };
+      for (const [nsp, list] of ids) emit(nsp.local.to(list), value);
+    };
+  const sendJson = sendSnapshot<SeatsSnapshot>((to, snap) => to.emit('seats:snapshot', snap));
   // Buyers and anonymous viewers share one read; box office and admin share another (with holders), never mixed.
-  const snapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.seats.snapshot(eventId)), sendSnapshot);
-  const staffSnapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.boxOffice.staffSnapshot(eventId)), sendSnapshot);
+  const snapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.seats.snapshot(eventId)), sendJson);
+  const staffSnapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.boxOffice.staffSnapshot(eventId)), sendJson);
+  // Compact sockets share a read of their own, encoded once per read (not per socket) in layout order.
+  const compactSnapshots = new SharedDelivery(
+    new SnapshotLoader<number, CompactSeatsSnapshot>(async (eventId) => {
+      const [layout, snapshot] = await Promise.all([services.layouts.forEvent(eventId), services.seats.snapshot(eventId)]);
+      return encodeSnapshot(snapshot, layout.order);
+    }),
+    sendSnapshot<CompactSeatsSnapshot>((to, snap) => to.emit('seats:snapshot:compact', snap)),
+  );
   const ctx: CommandContext = { clock, logger, ...deps.commandHooks, currentUser: (user) => services.access.current(user) };
 
   parent.use(async (socket, next) => {
     try {
       const eventId = Number(NAMESPACE.exec(socket.nsp.name)![1]);
       const auth = handshakeAuth.safeParse(socket.handshake.auth ?? {});
-      if (!auth.success) throw new AppError(400, 'VALIDATION_FAILED', 'Invalid handshake auth: send {token?, cursor?}');
+      if (!auth.success) {
+        throw new ValidationError("Invalid handshake auth: send {token?, cursor?, format?: 'json' | 'compact'}", auth.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      }
       // Checked against the user's current state: a removed or deactivated user's token is refused here.
       if (auth.data.token) socket.data.user = await services.access.authenticate(auth.data.token);
       if (!(await services.events.isWatchable(eventId))) throw new AppError(404, 'EVENT_NOT_FOUND', 'Event not found');
       socket.data.eventId = eventId;
       socket.data.clientIp = socketClientIp(socket, !!deps.trustProxy);
+      // Staff batches carry holders, which only the JSON form has room for.
+      socket.data.compact = auth.data.format === 'compact' && !(socket.data.user && isStaff(socket.data.user));
       next();
     } catch (err) {
       next(connectError(err));
@@ -134,13 +157,17 @@ export function createRealtime(
     // Cursor 0 means "I have nothing": a full snapshot, not the event's whole change log (or a part of it).
     if (cursor !== undefined && cursor > 0) {
       const changes = await services.seats.changesSince(eventId, cursor);
+      if (changes && socket.data.compact) {
+        socket.emit('seats:changed:compact', encodeChanges(changes, (await services.layouts.forEvent(eventId)).order));
+        return 'changes';
+      }
       if (changes) {
         // Box office and admin sockets see who holds each seat (admin module); buyers never do.
         socket.emit('seats:changed', staffSocket(socket) ? { ...changes, seats: await services.boxOffice.withHolders(eventId, changes.seats) } : changes);
         return 'changes';
       }
     }
-    await (staffSocket(socket) ? staffSnapshots : snapshots).deliver(eventId, socket);
+    await (staffSocket(socket) ? staffSnapshots : socket.data.compact ? compactSnapshots : snapshots).deliver(eventId, socket);
     return 'snapshot';
   };
 
@@ -159,8 +186,7 @@ export function createRealtime(
       const next = await services.access.authenticate(input.token);
       if (socket.data.user && socket.data.user.id !== next.id) throw new AppError(403, 'FORBIDDEN', 'A socket cannot switch to another user');
       if (!socket.data.user) void socket.join(userRoom(next.id));
-      if (isStaff(next)) void socket.join(STAFF_ROOM);
-      socket.data.user = next;
+      applyUser(socket, next);
       return { expiresAt: new Date(next.expiresAt).toISOString() };
     },
     { public: true },
@@ -173,9 +199,11 @@ export function createRealtime(
     void socket.join(WATCHERS_ROOM);
     if (user) void socket.join(userRoom(user.id));
     if (user && isStaff(user)) void socket.join(STAFF_ROOM);
+    if (socket.data.compact) void socket.join(COMPACT_ROOM);
     commands.attach(socket);
     const cursor = (socket.handshake.auth as { cursor?: number } | undefined)?.cursor;
-    const subscribed = deps.roomSubscribed?.(socket.nsp, WATCHERS_ROOM) ?? Promise.resolve();
+    const rooms = socket.data.compact ? [WATCHERS_ROOM, COMPACT_ROOM] : [WATCHERS_ROOM];
+    const subscribed = Promise.all(rooms.map((room) => deps.roomSubscribed?.(socket.nsp, room)));
     subscribed.then(() => sync(socket, cursor)).catch((err) => {
       logger.error({ err, eventId: socket.data.eventId }, 'initial sync failed');
       socket.disconnect(true);
@@ -193,5 +221,6 @@ export function createRealtime(
   });
 
   deps.broadcaster.attach(namespaceOf);
+  deps.broadcaster.setCompactLayouts((eventId) => services.layouts.forEvent(eventId));
   return { io, namespaceOf, eventNamespaces: () => children.list(), namespaceCount: children.count };
 }

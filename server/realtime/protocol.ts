@@ -2,8 +2,11 @@
  * The Socket.IO protocol: event names and payload types, shared by the server, client-demo and load/.
  * This file must stay dependency-free (types and constants only) so the browser bundle can import it.
  *
- * Namespace: `/events/<eventId>`. Handshake `auth: { token?, cursor? }`: watching needs no token, acting
- * needs one; `cursor` (from a previous snapshot or change batch) asks for catch-up instead of a snapshot.
+ * Namespace: `/events/<eventId>`. Handshake `auth: { token?, cursor?, format? }`: watching needs no token, acting
+ * needs one; `cursor` (from a previous snapshot or change batch) asks for catch-up instead of a snapshot;
+ * `format: 'compact'` asks for seat state in layout order (`seats:snapshot:compact`, `seats:changed:compact`)
+ * instead of one JSON object per seat (the default, `'json'`). Box office and admin sockets always get JSON:
+ * their batches carry holders, which the compact form has no room for.
  */
 
 export type SeatStatus = 'available' | 'held' | 'booked' | 'blocked';
@@ -34,6 +37,51 @@ export interface SeatsChanged {
   cursor: number;
   seats: SeatState[];
 }
+
+/**
+ * A binary attachment: a Buffer (a Uint8Array) when sent or received by Node, an ArrayBuffer in a browser.
+ * `bytes()` in compact.ts reads either.
+ */
+export type BinaryField = Uint8Array | ArrayBuffer;
+
+/**
+ * `seats:snapshot:compact`: every seat of the layout (`GET /api/events/:id/layout`, version `layoutVersion`), in
+ * the order of its `seats` array. Codec and rationale: compact.ts and docs/DESIGN.md.
+ */
+export interface CompactSeatsSnapshot {
+  eventId: number;
+  cursor: number;
+  /** The layout version (the layout's ETag) whose seat order this state follows. */
+  layoutVersion: string;
+  /** Seats in the layout; `status` has this many bytes and `versions` this many varints. */
+  count: number;
+  /** One byte per seat: 0 available, 1 held, 2 booked, 3 blocked (255: no state for this seat). */
+  status: BinaryField;
+  /** One unsigned LEB128 varint per seat: its version. */
+  versions: BinaryField;
+  /** Epoch ms that `expiresAt` counts from (the earliest expiry; 0 without held seats). */
+  expiresBase: number;
+  /** One varint per held seat, in layout order of the held seats: 1 + ms after `expiresBase`, or 0 for none. */
+  expiresAt: BinaryField;
+}
+
+/** `seats:changed:compact`: the seats of one batch, as layout indexes (ascending, varint gaps) with their state. */
+export interface CompactSeatsChanged {
+  eventId: number;
+  cursor: number;
+  layoutVersion: string;
+  /** Seats in this batch. */
+  count: number;
+  /** `count` varints: the first seat's layout index, then the gap to each next one. */
+  indexes: BinaryField;
+  status: BinaryField;
+  versions: BinaryField;
+  expiresBase: number;
+  expiresAt: BinaryField;
+}
+
+/** Which form of seat state a socket asks for in its handshake. */
+export type SeatStateFormat = 'json' | 'compact';
 
 export interface ErrorBody {
   code: string;
@@ -115,6 +163,9 @@ export interface AuthRefreshPayload {
 export interface ServerToClientEvents {
   'seats:snapshot': (snapshot: SeatsSnapshot) => void;
   'seats:changed': (batch: SeatsChanged) => void;
+  /** The compact forms of the two above, for sockets that asked for `format: 'compact'`. */
+  'seats:snapshot:compact': (snapshot: CompactSeatsSnapshot) => void;
+  'seats:changed:compact': (batch: CompactSeatsChanged) => void;
   /** Sent to the holder's own sockets when their hold lapsed. */
   'hold:expired': (notice: HoldExpiredNotice) => void;
   /** The server is shutting down or asks clients to reconnect (they then catch up from their cursor). */
@@ -156,6 +207,30 @@ export interface ClientToServerEvents {
 export interface HandshakeAuth {
   token?: string;
   cursor?: number;
+  /** Default `'json'`. */
+  format?: SeatStateFormat;
+}
+
+/** `GET /api/events/:id/layout`: the static part of a seat map, and the seat order of the compact form. */
+export interface LayoutSeat {
+  id: number;
+  sectionId: number;
+  section: string;
+  row: string;
+  number: number;
+  label: string;
+  x: number;
+  y: number;
+  category: string;
+  accessible: boolean;
+}
+export interface EventLayout {
+  venueId: number;
+  /** Also the response's ETag; compact payloads name it so a client knows its seat order still fits. */
+  layoutVersion: string;
+  sections: { id: number; name: string; kind: 'seated' | 'ga'; capacity: number | null; category: string | null }[];
+  /** In compact order: the seat at index i of a compact payload is `seats[i]`. */
+  seats: LayoutSeat[];
 }
 
 export const eventNamespace = (eventId: number): string => `/events/${eventId}`;

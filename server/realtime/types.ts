@@ -8,6 +8,8 @@ export interface SocketData {
   user?: AuthUser;
   /** The client's address (behind a trusted proxy, the forwarded one): the per-IP hold cap counts by it. */
   clientIp?: string;
+  /** Asked for `format: 'compact'` in the handshake (staff sockets get JSON regardless: see protocol.ts). */
+  compact?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
@@ -27,3 +29,9 @@ export const userRoom = (userId: number): string => `user:${userId}`;
 export const WATCHERS_ROOM = 'watchers';
 /** Room of box office and admin sockets (they see who holds what). */
 export const STAFF_ROOM = 'staff';
+/**
+ * Room of sockets that take the compact seat-state form (also members of WATCHERS_ROOM, which carries every other
+ * event-wide broadcast). Seat batches go out twice, each encoded once: compact to this room, JSON to the
+ * watchers except this room.
+ */
+export const COMPACT_ROOM = 'compact';

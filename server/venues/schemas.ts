@@ -75,3 +75,6 @@ export type VenueView = z.infer<typeof venueView>;
 
 export const layoutView = z.object({ sections: z.array(sectionView), seats: z.array(seatView) });
 export type LayoutView = z.infer<typeof layoutView>;
+
+/** `GET /api/events/:id/layout` (the EventLayout of realtime/protocol.ts). */
+export const eventLayoutView = z.object({ venueId: z.number(), layoutVersion: z.string(), sections: z.array(sectionView), seats: z.array(seatView) });

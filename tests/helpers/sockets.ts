@@ -1,5 +1,5 @@
 import { io as ioc, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, SeatsSnapshot, ServerToClientEvents } from '../../server/realtime/protocol';
+import type { Ack, ClientToServerEvents, HandshakeAuth, SeatsSnapshot, ServerToClientEvents } from '../../server/realtime/protocol';
 import { SeatMap } from '../../server/realtime/seat-map';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -13,7 +13,7 @@ export interface Watcher {
 }
 
 /** Connects a socket.io-client to an event namespace (WebSocket only, no auto-reconnect unless asked). */
-export function connect(baseUrl: string, eventId: number, auth: { token?: string; cursor?: number } = {}, opts: { reconnection?: boolean } = {}): ClientSocket {
+export function connect(baseUrl: string, eventId: number, auth: HandshakeAuth = {}, opts: { reconnection?: boolean } = {}): ClientSocket {
   return ioc(`${baseUrl}/events/${eventId}`, {
     auth,
     transports: ['websocket'],
@@ -22,18 +22,32 @@ export function connect(baseUrl: string, eventId: number, auth: { token?: string
   }) as ClientSocket;
 }
 
-/** Connects and keeps a SeatMap up to date from snapshots and change batches. */
-export function watch(baseUrl: string, eventId: number, auth: { token?: string; cursor?: number } = {}): Watcher {
+/**
+ * Connects and keeps a SeatMap up to date from snapshots and change batches, in either protocol form (a compact
+ * watcher's map needs `useLayout` first). `map` continues an earlier watcher's map (reconnect with its cursor);
+ * `ready` then also resolves on the first catch-up batch.
+ */
+export function watch(baseUrl: string, eventId: number, auth: HandshakeAuth = {}, map = new SeatMap()): Watcher {
   const socket = connect(baseUrl, eventId, auth);
-  const map = new SeatMap();
   const ready = new Promise<void>((resolve, reject) => {
     socket.on('seats:snapshot', (s: SeatsSnapshot) => {
       map.applySnapshot(s);
       resolve();
     });
+    socket.on('seats:snapshot:compact', (s) => {
+      map.applyCompactSnapshot(s);
+      resolve();
+    });
+    socket.on('seats:changed', (b) => {
+      map.applyChanges(b);
+      if (auth.cursor) resolve();
+    });
+    socket.on('seats:changed:compact', (b) => {
+      map.applyCompactChanges(b);
+      if (auth.cursor) resolve();
+    });
     socket.on('connect_error', (err) => reject(err));
   });
-  socket.on('seats:changed', (b) => map.applyChanges(b));
   return { socket, map, ready, close: () => socket.close() };
 }
 

@@ -2,6 +2,7 @@ import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-c
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
+import { SeatMap } from '../../server/realtime/seat-map';
 import { connect, send, until, watch, type ClientSocket, type Watcher } from '../helpers/sockets';
 
 /**
@@ -77,6 +78,20 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
     expect(ack.ok).toBe(true);
     const held = (w: Watcher) => w.map.seats.get(ev.seatIds[0]!)?.status === 'held' && w.map.seats.get(ev.seatIds[1]!)?.status === 'held';
     await until(() => held(onB) && held(onC), 15_000, 'the hold to reach nodes B and C');
+  });
+
+  it('When a compact watcher is on node C and a seat is held on node A, then it gets the compact batch on its room channel', async () => {
+    const [alice] = await createUsers(env, 1);
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
+    const layout = (await http(node(0).url, 'GET', `/api/events/${ev.eventId}/layout`)).body;
+    const map = new SeatMap();
+    map.useLayout(layout.layoutVersion, layout.seats.map((s: { id: number }) => s.id));
+    const compact = watch(node(2).url, ev.eventId, { format: 'compact' }, map);
+    sockets.push(compact);
+    await compact.ready;
+    const a = await actor(0, ev.eventId, alice!.token);
+    expect((await send(a, 'seat:hold', { seatIds: [ev.seatIds[3]!] })).ok).toBe(true);
+    await until(() => map.seats.get(ev.seatIds[3]!)?.status === 'held', 15_000, 'the hold to reach the compact watcher on node C');
   });
 
   it('When node C has no socket on event X, then it receives no message of event X, even after publishing for X itself', async () => {

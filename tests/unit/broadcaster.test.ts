@@ -1,19 +1,28 @@
 import { Broadcaster } from '../../server/realtime/broadcaster';
 import type { SeatState } from '../../server/realtime/protocol';
 import { createLogger } from '../../server/shared/logger';
-import { STAFF_ROOM, WATCHERS_ROOM, type EventNamespace } from '../../server/realtime/types';
+import { decodeChanges, layoutOrder } from '../../server/realtime/compact';
+import { COMPACT_ROOM, STAFF_ROOM, WATCHERS_ROOM, type EventNamespace } from '../../server/realtime/types';
 
-type Sent = { target: 'all' | 'except-staff' | 'staff'; event: string; payload: { cursor: number; seats: SeatState[] } };
+type Sent = { target: 'all' | 'except-staff' | 'except-compact' | 'except-staff-compact' | 'staff' | 'compact'; event: string; payload: { cursor: number; seats: SeatState[] } };
 
 /** Just enough of a namespace: records where each emit went; the staff room's members are `staff`. */
-function fakeNamespace(staff: string[]) {
+function fakeNamespace(staff: string[], compact: string[] = []) {
   const sent: Sent[] = [];
   const rooms = new Map<string, Set<string>>();
   if (staff.length) rooms.set(STAFF_ROOM, new Set(staff));
+  if (compact.length) rooms.set(COMPACT_ROOM, new Set(compact));
+  const except = (r: string | string[]) => {
+    const key = [r].flat().sort().join('+');
+    if (key === STAFF_ROOM) return emitter('except-staff');
+    if (key === COMPACT_ROOM) return emitter('except-compact');
+    if (key === [COMPACT_ROOM, STAFF_ROOM].sort().join('+')) return emitter('except-staff-compact');
+    return assert.fail(key);
+  };
   const emitter = (target: Sent['target']) => ({
     emit: (event: string, payload: Sent['payload']) => {
-      // Copy: what a socket would have received at that instant.
-      sent.push({ target, event, payload: JSON.parse(JSON.stringify(payload)) });
+      // Copy: what a socket would have received at that instant (binary fields kept as they are).
+      sent.push({ target, event, payload: event.endsWith(':compact') ? payload : JSON.parse(JSON.stringify(payload)) });
       return true;
     },
   });
@@ -22,11 +31,7 @@ function fakeNamespace(staff: string[]) {
     emit: emitter('all').emit,
     // Event-wide batches go to the watchers room (every socket), optionally minus the staff room.
     to: (room: string) =>
-      room === STAFF_ROOM
-        ? emitter('staff')
-        : room === WATCHERS_ROOM
-          ? { ...emitter('all'), except: (r: string) => (r === STAFF_ROOM ? emitter('except-staff') : assert.fail(r)) }
-          : assert.fail(room),
+      room === STAFF_ROOM ? emitter('staff') : room === COMPACT_ROOM ? emitter('compact') : room === WATCHERS_ROOM ? { ...emitter('all'), except } : assert.fail(room),
   };
   return { nsp: nsp as unknown as EventNamespace, sent, rooms };
 }
@@ -125,5 +130,48 @@ describe('Broadcaster staff view', () => {
       ['except-staff', 2],
       ['staff', 2],
     ]);
+  });
+});
+
+describe('Broadcaster compact form', () => {
+  const logger = createLogger('silent');
+  const order = layoutOrder('v1', [1, 2, 3]);
+
+  it('with a compact socket: JSON to the watchers except the compact room, one compact emit that decodes to the same batch', async () => {
+    const { nsp, sent } = fakeNamespace([], ['c1']);
+    const b = new Broadcaster(1000, logger);
+    b.attach(() => nsp);
+    const layoutOf = jest.fn(async () => ({ order }));
+    b.setCompactLayouts(layoutOf);
+    b.seatsChanged(7, [held(3, 2), held(1, 4)], 10);
+    b.flushAll();
+    await flushed();
+    expect(sent.map((s) => [s.target, s.event])).toEqual([
+      ['except-compact', 'seats:changed'],
+      ['compact', 'seats:changed:compact'],
+    ]);
+    const decoded = decodeChanges(sent[1]!.payload as never, order);
+    expect(decoded).toEqual({ eventId: 7, cursor: 10, seats: [held(1, 4), held(3, 2)] });
+  });
+
+  it('with no compact socket on a single node: no encoding, no room filter; with staff too, both rooms are left out of the JSON emit', async () => {
+    const plain = fakeNamespace([]);
+    const b = new Broadcaster(1000, logger);
+    b.attach(() => plain.nsp);
+    const layoutOf = jest.fn(async () => ({ order }));
+    b.setCompactLayouts(layoutOf);
+    b.seatsChanged(7, [held(1, 2)], 10);
+    b.flushAll();
+    await flushed();
+    expect(layoutOf).not.toHaveBeenCalled();
+    expect(plain.sent.map((s) => s.target)).toEqual(['all']);
+
+    const both = fakeNamespace(['s1'], ['c1']);
+    b.attach(() => both.nsp);
+    b.setStaffView(async (_e, seats) => seats, { clustered: false });
+    b.seatsChanged(7, [held(1, 3)], 11);
+    b.flushAll();
+    await flushed();
+    expect(both.sent.map((s) => s.target).sort()).toEqual(['compact', 'except-staff-compact', 'staff']);
   });
 });
