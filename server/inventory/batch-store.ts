@@ -19,9 +19,21 @@ const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
  */
 export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCommand[], now: number, extras?: HoldExtras, ipCap = 0): Promise<BatchState> {
   const mysql = isMysqlTrx(trx);
-  const event = (await trx('events')
+  // Whether the event has general-admission areas rides along (no extra round trip): only then can its holds
+  // carry tickets, so only then is there a ticket read for the holds that end.
+  const eventRow = (await trx('events')
     .where({ id: eventId })
-    .first('id', 'status', 'hold_ttl_seconds', 'max_hold_life_seconds', 'max_seats_per_order', 'max_seats_per_user')) as EventRules | undefined;
+    .first(
+      'id',
+      'status',
+      'hold_ttl_seconds',
+      'max_hold_life_seconds',
+      'max_seats_per_order',
+      'max_seats_per_user',
+      trx.raw('(select count(*) from event_ga_areas g where g.event_id = events.id) as ga_areas'),
+    )) as (EventRules & { ga_areas: number | string }) | undefined;
+  const { ga_areas: gaAreas, ...rules } = eventRow ?? { ga_areas: 0 };
+  const event = eventRow ? (rules as EventRules) : undefined;
 
   const tokens = new Set<string>();
   const expireIds = new Set<number>();
@@ -120,7 +132,7 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
 
   const ending = commands.filter((c) => c.kind === 'book' || c.kind === 'release').map((c) => holdsByToken.get((c as { holdToken: string }).holdToken)?.id);
   const endingIds = [...new Set([...ending, ...expireIds].filter((id): id is number => id !== undefined && holdsById.has(id)))];
-  const extraTotals = extras && endingIds.length ? await extras.totalsOf(trx, endingIds) : new Map<number, { count: number; totalCents: number }>();
+  const extraTotals = extras && endingIds.length && Number(gaAreas) > 0 ? await extras.totalsOf(trx, endingIds) : new Map<number, { count: number; totalCents: number }>();
 
   return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals };
 }

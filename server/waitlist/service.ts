@@ -254,6 +254,10 @@ export class WaitlistService {
 
   /** Settles finished offers, then makes offers until no waiting entry fits the free seats. Returns offers made. */
   async process(eventId: number): Promise<number> {
+    // Most events have nobody waiting: one plain read instead of a transaction per freed seat (every release and
+    // expiry in a flash sale triggers a pass). An entry that joins after this read triggers its own pass.
+    const active = await this.deps.db('waitlist_entries').where({ event_id: eventId }).whereIn('status', ACTIVE).first('id');
+    if (!active) return 0;
     let made = 0;
     while (made < MAX_OFFERS_PER_RUN) {
       const offer = await this.tx((trx) => this.offerOnce(trx, eventId));
