@@ -74,6 +74,10 @@ export class GroupCommit<R> {
     lane.running = true;
     try {
       while (lane.first.length || lane.holds.length) {
+        // Let the commands that already arrived on sockets and HTTP be read before the batch is cut. With a
+        // synchronous driver (better-sqlite3) a batch never yields to I/O, so without this every batch would hold
+        // exactly the one command that started it; with MySQL the batch's own round trips already do this.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         await this.runBatch(eventId, this.take(lane));
       }
     } finally {

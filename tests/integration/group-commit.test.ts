@@ -77,7 +77,7 @@ describeEach(testDialects(), 'group commit on %s', (dialect) => {
     const aloneAnswers: unknown[] = [];
     for (const cmd of mix(alone, aloneTokens)) aloneAnswers.push(normalise(alone, (await Promise.allSettled([cmd()]))[0]!));
 
-    // Together: a first command starts a batch; everything sent while it is in flight forms the next one.
+    // Together: everything sent in the same tick (and while a batch is in flight) forms one batch.
     const together = await seedEvent(env, opts);
     const tokens = await prepare(together);
     const before = batches(node);
@@ -85,7 +85,9 @@ describeEach(testDialects(), 'group commit on %s', (dialect) => {
     const settled = await Promise.allSettled(mix(together, tokens).map((cmd) => cmd()));
     await first;
     const after = batches(node);
-    expect(after.count - before.count).toBe(2); // the first command alone, then the whole mix in one transaction
+    // Everything sent in one tick is decided together: the mix shares one transaction (with the first command, or
+    // right after it), never one transaction per command.
+    expect(after.count - before.count).toBeLessThanOrEqual(2);
     expect(after.commands - before.commands).toBe(1 + settled.length);
     expect(settled.map((s) => normalise(together, s))).toEqual(aloneAnswers);
     // And the answers were the interesting ones, not all alike.
