@@ -352,7 +352,7 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       access: STAFF,
       params: eventParams,
       query: changesQuery,
-      responses: { 200: { description: 'Changes', schema: changesPage } },
+      responses: { 200: { description: 'Changes', schema: changesPage }, 404: { description: 'EVENT_NOT_FOUND' } },
     },
     async ({ params, query }) => ({ body: await s.boxOffice.changes(params.id, query) }),
   );
@@ -365,9 +365,9 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       tag: TAG,
       access: STAFF,
       params: eventSeatParams,
-      responses: { 200: { description: 'Changes', schema: changesPage } },
+      responses: { 200: { description: 'Changes', schema: changesPage }, 404: { description: 'EVENT_NOT_FOUND, SEAT_NOT_FOUND' } },
     },
-    async ({ params }) => ({ body: await s.boxOffice.changes(params.id, { seatId: params.seatId, limit: 500, order: 'oldest' }) }),
+    async ({ params }) => ({ body: await s.boxOffice.seatHistory(params.id, params.seatId) }),
   );
 
   api.route(
