@@ -118,6 +118,28 @@ export class ConfigError extends Error {}
 /** Fixed dev-only secret for the embedded SQLite default, so `npm start` needs no setup. */
 const EMBEDDED_DEV_SECRET = 'evently-embedded-development-secret-not-for-production';
 
+/**
+ * CORS_ORIGINS as browsers send `Origin`: `http(s)://host[:port]`, nothing after it. Anything else would never
+ * match a request and silently refuse every cross-origin client, so it is a configuration error.
+ */
+function parseOrigins(raw: string): string[] {
+  const origins = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(o);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== o) {
+      throw new ConfigError(
+        `Invalid configuration: CORS_ORIGINS entry "${o}" is not an origin; use scheme://host[:port] with no path or trailing slash, e.g. https://tickets.example.com`,
+      );
+    }
+  }
+  return origins;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -152,7 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwt: { secret: e.JWT_SECRET ?? EMBEDDED_DEV_SECRET, ttlSeconds: e.JWT_TTL_SECONDS, issuer: 'evently', audience: 'evently-api' },
     seedDemo: e.SEED_DEMO ?? isSqlite,
     logLevel: e.LOG_LEVEL,
-    corsOrigins: e.CORS_ORIGINS ? e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    corsOrigins: e.CORS_ORIGINS ? parseOrigins(e.CORS_ORIGINS) : [],
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     broadcastBatchMs: e.BROADCAST_BATCH_MS,
     trustProxy: e.TRUST_PROXY,

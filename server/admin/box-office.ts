@@ -229,6 +229,16 @@ export class BoxOfficeService {
     return view;
   }
 
+  /** One seat's history, oldest first; 404 SEAT_NOT_FOUND when the seat is not one of the event's. */
+  async seatHistory(eventId: number, seatId: number): Promise<{ items: ChangeView[]; nextBefore: number | null }> {
+    const db = this.deps.db;
+    const event = await db('events').where({ id: eventId }).first('id');
+    if (!event) throw new NotFoundError('Event', 'EVENT_NOT_FOUND');
+    const seat = await db('event_seats').where({ event_id: eventId, seat_id: seatId }).first('seat_id');
+    if (!seat) throw new NotFoundError('Seat', 'SEAT_NOT_FOUND', { seatIds: [seatId] });
+    return this.changes(eventId, { seatId, limit: 500, order: 'oldest' });
+  }
+
   /** The seat_changes log of an event (or one seat of it), newest first by default, with actors and labels. */
   async changes(eventId: number, query: ChangesQuery): Promise<{ items: ChangeView[]; nextBefore: number | null }> {
     const db = this.deps.db;

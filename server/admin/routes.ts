@@ -6,7 +6,7 @@ import { eventPage, eventView, listEventsQuery, createEventInput } from '../even
 import type { EventsService } from '../events/service';
 import { listBookingsQuery } from '../bookings/schemas';
 import type { ApiRouter } from '../http/route';
-import { holdView } from '../seats/schemas';
+import { holdView, releaseView, seatsView } from '../seats/schemas';
 import type { SeatsService } from '../seats/service';
 import { ValidationError } from '../shared/errors';
 import { idParam, issuesToDetails } from '../shared/validation';
@@ -250,7 +250,13 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       access: STAFF,
       params: tokenParams,
       headers: { 'Idempotency-Key': { required: true, description: '8-100 printable characters; a repeat returns the same booking' } },
-      responses: { 201: { description: 'Booked', schema: bookingView }, 200: { description: 'A repeat: the same booking' }, 409: { description: 'HOLD_EXPIRED' } },
+      responses: {
+        201: { description: 'Booked', schema: bookingView },
+        200: { description: 'A repeat: the same booking (Idempotent-Replayed: true)', schema: bookingView },
+        404: { description: 'HOLD_NOT_FOUND' },
+        409: { description: 'HOLD_EXPIRED, HOLD_EMPTY, EVENT_NOT_ON_SALE' },
+        422: { description: 'IDEMPOTENCY_KEY_REUSED' },
+      },
     },
     async ({ params, user, header }) => {
       const key = idempotencyKey.safeParse(header('Idempotency-Key'));
@@ -269,7 +275,7 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       access: STAFF,
       params: tokenParams,
       body: forceReleaseBody,
-      responses: { 200: { description: 'Released seat ids and what is left of the hold' }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, SEAT_NOT_IN_HOLD' } },
+      responses: { 200: { description: 'Released seat ids and what is left of the hold', schema: releaseView }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, SEAT_NOT_IN_HOLD' } },
     },
     async ({ params, body, user }) => ({ body: await s.seats.release(user, params.token, body?.seatIds) }),
   );
@@ -283,7 +289,7 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       access: STAFF,
       params: eventParams,
       body: blockBody,
-      responses: { 200: { description: 'The seats now' }, 404: { description: 'SEAT_NOT_FOUND' }, 409: { description: 'SEAT_UNAVAILABLE, EVENT_CANCELLED' } },
+      responses: { 200: { description: 'The seats now', schema: seatsView }, 404: { description: 'EVENT_NOT_FOUND, SEAT_NOT_FOUND' }, 409: { description: 'SEAT_UNAVAILABLE, EVENT_CANCELLED' } },
     },
     async ({ params, body, user }) => ({ body: await s.boxOffice.block(user, params.id, body.seatIds, body.reason) }),
   );
@@ -297,7 +303,7 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       access: STAFF,
       params: eventParams,
       body: unblockBody,
-      responses: { 200: { description: 'The seats now' }, 409: { description: 'SEAT_NOT_BLOCKED' } },
+      responses: { 200: { description: 'The seats now', schema: seatsView }, 404: { description: 'EVENT_NOT_FOUND, SEAT_NOT_FOUND' }, 409: { description: 'SEAT_NOT_BLOCKED, EVENT_CANCELLED' } },
     },
     async ({ params, body, user }) => ({ body: await s.boxOffice.unblock(user, params.id, body.seatIds) }),
   );
@@ -352,7 +358,7 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       access: STAFF,
       params: eventParams,
       query: changesQuery,
-      responses: { 200: { description: 'Changes', schema: changesPage } },
+      responses: { 200: { description: 'Changes', schema: changesPage }, 404: { description: 'EVENT_NOT_FOUND' } },
     },
     async ({ params, query }) => ({ body: await s.boxOffice.changes(params.id, query) }),
   );
@@ -365,9 +371,9 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       tag: TAG,
       access: STAFF,
       params: eventSeatParams,
-      responses: { 200: { description: 'Changes', schema: changesPage } },
+      responses: { 200: { description: 'Changes', schema: changesPage }, 404: { description: 'EVENT_NOT_FOUND, SEAT_NOT_FOUND' } },
     },
-    async ({ params }) => ({ body: await s.boxOffice.changes(params.id, { seatId: params.seatId, limit: 500, order: 'oldest' }) }),
+    async ({ params }) => ({ body: await s.boxOffice.seatHistory(params.id, params.seatId) }),
   );
 
   api.route(
@@ -379,7 +385,7 @@ export function registerAdminRoutes(api: ApiRouter, s: AdminRouteServices): void
       access: STAFF,
       params: eventParams,
       query: reportQuery,
-      responses: { 200: { description: 'The report (JSON) or the CSV export', schema: reportView }, 404: { description: 'EVENT_NOT_FOUND' } },
+      responses: { 200: { description: 'The report (JSON), or with `?format=csv` the CSV export (text/csv)', schema: reportView, text: 'text/csv' }, 404: { description: 'EVENT_NOT_FOUND' } },
     },
     async ({ params, query }) => {
       if (query.format === 'csv') {

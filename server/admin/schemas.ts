@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { createEventInput } from '../events/schemas';
 import { holdToken, seatIdList, seatStateView } from '../seats/schemas';
 import { idParam, pageQuery } from '../shared/validation';
+import { SEAT_CHANGE_REASONS } from '../inventory/seat-store';
 import { sectionInput } from '../venues/schemas';
 
 const category = z.string().trim().min(1).max(40);
@@ -19,9 +20,23 @@ export const rectangularSectionSpec = z
     originX: z.number().finite().min(-100000).max(100000).optional(),
     originY: z.number().finite().min(-100000).max(100000).optional(),
     spacing: z.number().finite().min(0.1).max(100).optional(),
+    /**
+     * Rows whose two END seats (numbers 1 and seatsPerRow) are wheelchair spaces; the other seats of the row
+     * are not. Rows count from 0: 0 is row A, the front. An index past the last row is refused.
+     */
     accessibleRows: z.array(z.number().int().min(0).max(199)).max(200).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    const outside = (spec.accessibleRows ?? []).filter((r) => r >= spec.rows);
+    if (outside.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accessibleRows'],
+        message: `accessibleRows counts rows from 0 (0 = row A, the front); this section has rows 0..${spec.rows - 1}, not ${outside.join(', ')}`,
+      });
+    }
+  });
 
 /** Rows on concentric arcs around the stage. */
 export const curvedSectionSpec = z
@@ -113,7 +128,7 @@ export const changesQuery = z
     /** Page back: only changes with an id below this one. */
     before: z.coerce.number().int().positive().optional(),
     seatId: z.coerce.number().int().positive().max(2 ** 31 - 1).optional(),
-    reason: z.string().trim().min(1).max(32).regex(/^[a-z_]+$/).optional(),
+    reason: z.enum(SEAT_CHANGE_REASONS).optional(),
     actorId: z.coerce.number().int().positive().max(2 ** 31 - 1).optional(),
     order: z.enum(['newest', 'oldest']).default('newest'),
   })

@@ -20,8 +20,10 @@ export function registerBookingsRoutes(api: ApiRouter, bookings: BookingsService
       headers: { 'Idempotency-Key': { required: true, description: '8-100 printable characters; a repeat returns the same booking' } },
       responses: {
         201: { description: 'Booked', schema: bookingView },
-        200: { description: 'A repeat of an earlier request: the same booking' },
-        409: { description: 'HOLD_EXPIRED, HOLD_ALREADY_BOOKED' },
+        200: { description: 'A repeat of an earlier request: the same booking (Idempotent-Replayed: true)', schema: bookingView },
+        403: { description: "FORBIDDEN: the hold is someone else's" },
+        404: { description: 'HOLD_NOT_FOUND' },
+        409: { description: 'HOLD_EXPIRED, HOLD_ALREADY_BOOKED, HOLD_EMPTY, EVENT_NOT_ON_SALE' },
         422: { description: 'IDEMPOTENCY_KEY_REUSED' },
       },
     },

@@ -39,6 +39,8 @@ export const bookingView = z.object({
   customer: z.object({ name: z.string(), email: z.string().nullable() }).optional(),
   createdAt: z.string(),
   cancelledAt: z.string().optional(),
+  /** General-admission tickets on this booking (absent or empty for a seats-only booking). */
+  ga: z.array(z.object({ sectionId: z.number(), section: z.string(), quantity: z.number(), priceCents: z.number() })).optional(),
 });
 
 export const bookingPage = z.object({ items: z.array(bookingView), page: z.number(), limit: z.number(), total: z.number() });

@@ -74,7 +74,7 @@ export class BookingsService {
    * again (and are offered to the waitlist).
    */
   async cancel(actor: AuthUser, bookingId: number, reason = 'cancel'): Promise<BookingView> {
-    const { booking, result } = await withTransaction(
+    const { booking, result, gaChanged } = await withTransaction(
       this.deps.db,
       async (trx) => {
         const now = this.deps.clock.now();
@@ -86,14 +86,15 @@ export class BookingsService {
           if (Number(event.starts_at) <= now) throw new ForbiddenError('Bookings cannot be cancelled once the event has started');
         }
         const result = await cancelBooking(trx, booking, { actorId: actor.id, reason, now });
-        await this.deps.holdExtras?.cancelBooking(trx, booking.id);
-        return { booking: { ...booking, status: 'cancelled' as const, cancelled_at: now }, result };
+        const gaChanged = (await this.deps.holdExtras?.cancelBooking(trx, booking.id)) ?? false;
+        return { booking: { ...booking, status: 'cancelled' as const, cancelled_at: now }, result, gaChanged };
       },
       this.deps.retry,
     );
     this.deps.notifier.seatsChanged(booking.event_id, result.seats, result.cursor);
     this.deps.onSeatsFreed?.(booking.event_id, result.seats.map((s) => s.id));
-    this.deps.holdExtras?.changed(booking.event_id);
+    // Only a booking with general-admission tickets changes GA availability; a seats-only one says nothing.
+    if (gaChanged) this.deps.holdExtras?.changed(booking.event_id);
     return this.view(this.deps.db, booking);
   }
 

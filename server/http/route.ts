@@ -19,7 +19,16 @@ export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z
   params?: P;
   /** Extra request headers documented (and read by the handler), e.g. Idempotency-Key. */
   headers?: Record<string, { required: boolean; description: string }>;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  responses: Record<number, RouteResponse>;
+}
+
+/** One documented answer of a route. Errors (status >= 400) always carry the error body; `schema` is for 2xx. */
+export interface RouteResponse {
+  description: string;
+  /** JSON body of a success; absent for an empty answer (204, 304). */
+  schema?: z.ZodType;
+  /** A text form of the same answer (e.g. `text/csv` for `?format=csv`), documented next to the JSON one. */
+  text?: string;
 }
 
 export interface RouteContext<B, Q, P> {

@@ -46,7 +46,8 @@ export interface BookingRow {
 /** The answer to one command of a batch. */
 export type CommandOutcome =
   | { kind: 'hold'; hold: HoldOutcome }
-  | { kind: 'release'; released: number[]; hold: HoldOutcome | null }
+  /** `forcedFrom`: staff released someone else's hold; that holder is told (hold:expired, reason force_release). */
+  | { kind: 'release'; released: number[]; hold: HoldOutcome | null; forcedFrom?: { userId: number; holdToken: string } }
   | { kind: 'extend'; hold: HoldOutcome }
   | { kind: 'book'; booking: BookingRow; replayed: boolean }
   | { kind: 'expire'; expired: { holdId: number; token: string; userId: number; seatIds: number[] }[] };

@@ -244,7 +244,10 @@ class Decider {
     for (const s of toFree) this.move(s, 'available', {}, cmd.actor.id, reason);
     this.adjustHeld(hold, -toFree.length);
     this.plan.freed.push(...toFree.map((s) => s.seat_id));
-    return { kind: 'release', released: toFree.map((s) => s.seat_id), hold: remaining > 0 ? this.view(hold) : null };
+    const released = toFree.map((s) => s.seat_id);
+    const view = remaining > 0 ? this.view(hold) : null;
+    if (reason === 'force_release') return { kind: 'release', released, hold: view, forcedFrom: { userId: hold.user_id, holdToken: hold.token } };
+    return { kind: 'release', released, hold: view };
   }
 
   private extend(cmd: Extract<SeatCommand, { kind: 'extend' }>): CommandOutcome {

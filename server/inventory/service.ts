@@ -147,14 +147,19 @@ export class InventoryService {
     });
   }
 
-  /** After COMMIT: one broadcast for the batch, the freed seats to the waitlist, holders told of expiry. */
+  /** After COMMIT: one broadcast for the batch, the freed seats to the waitlist, holders told of expiry and of a staff release. */
   private announce(eventId: number, plan: BatchPlan, cursor: number): void {
     const { notifier, holdExtras, onSeatsFreed } = this.deps;
     if (plan.touched.size) notifier.seatsChanged(eventId, [...plan.touched.values()].map(toSeatState), cursor);
     if (plan.freed.length) onSeatsFreed?.(eventId, plan.freed);
     if (plan.extrasClosed.length || plan.extrasBooked.length) holdExtras?.changed(eventId);
     for (const r of plan.results) {
-      if (!r.ok || r.value.kind !== 'expire') continue;
+      if (!r.ok) continue;
+      if (r.value.kind === 'release' && r.value.forcedFrom) {
+        const { userId, holdToken } = r.value.forcedFrom;
+        notifier.holdExpired(userId, { eventId, holdToken, seatIds: r.value.released, reason: 'force_release' });
+      }
+      if (r.value.kind !== 'expire') continue;
       for (const e of r.value.expired) notifier.holdExpired(e.userId, { eventId, holdToken: e.token, seatIds: e.seatIds });
     }
   }

@@ -130,7 +130,7 @@ export interface HoldExpiredNotice {
   eventId: number;
   holdToken: string;
   seatIds: number[];
-  /** Why the hold ended when it did not simply lapse (e.g. `event_cancelled`). */
+  /** Why the hold ended when it did not simply lapse: `event_cancelled`, or `force_release` (staff released these seats; a partial release leaves the rest of the hold live). */
   reason?: string;
 }
 

@@ -18,7 +18,7 @@ export function registerBestRoutes(api: ApiRouter, best: BestAvailableService): 
       responses: {
         201: { description: 'Held', schema: holdView },
         409: { description: 'NO_SEATS_AVAILABLE, EVENT_NOT_ON_SALE' },
-        422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED' },
+        422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED, UNKNOWN_SECTION, UNKNOWN_CATEGORY' },
       },
     },
     async ({ params, body, user, clientIp }) => ({ status: 201, body: await best.holdBest(user, params.id, body, { clientIp }) }),

@@ -10,6 +10,7 @@ import { pickBest, type Candidate } from './best-available';
 import { admitHold, assertOnSale, heldSeatsFromIp, heldSeatsOf, loadEventRules, newHoldRow } from '../inventory/hold-rules';
 import { holdSeats, openHold } from '../inventory/operations';
 import { MAX_SEATS_PER_REQUEST } from './schemas';
+import { assertKnownScope } from './scope';
 import { isSeatFree, readLaidOutSeats, toSeatState, type LaidOutSeat } from '../inventory/seat-store';
 
 /** `seat:best` / POST /events/:id/holds/best. */
@@ -54,6 +55,7 @@ export class BestAvailableService {
         const now = this.deps.clock.now();
         const event = await loadEventRules(trx, eventId);
         assertOnSale(event);
+        await assertKnownScope(trx, eventId, input);
         await admitHold(trx, {
           actor,
           holderId: actor.id,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eventIdParams } from '../events/routes';
 import type { ApiRouter } from '../http/route';
-import { holdBody, holdToken, holdView, releaseBody, snapshotView } from './schemas';
+import { holdBody, holdToken, holdView, releaseBody, releaseView, snapshotView } from './schemas';
 import type { SeatsService } from './service';
 
 const tokenParams = z.object({ token: holdToken }).strict();
@@ -47,7 +47,7 @@ export function registerSeatsRoutes(api: ApiRouter, seats: SeatsService): void {
       tag: 'seats',
       access: 'user',
       params: tokenParams,
-      responses: { 200: { description: 'The hold', schema: holdView }, 404: { description: 'HOLD_NOT_FOUND' } },
+      responses: { 200: { description: 'The hold', schema: holdView }, 403: { description: 'FORBIDDEN: the hold is someone else\'s' }, 404: { description: 'HOLD_NOT_FOUND' } },
     },
     async ({ params, user }) => ({ body: await seats.getHold(user, params.token) }),
   );
@@ -60,7 +60,7 @@ export function registerSeatsRoutes(api: ApiRouter, seats: SeatsService): void {
       tag: 'seats',
       access: 'user',
       params: tokenParams,
-      responses: { 200: { description: 'Extended', schema: holdView }, 409: { description: 'HOLD_EXPIRED, HOLD_MAX_LIFE' } },
+      responses: { 200: { description: 'Extended', schema: holdView }, 403: { description: 'FORBIDDEN: the hold is someone else\'s' }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, HOLD_MAX_LIFE, EVENT_NOT_ON_SALE' } },
     },
     async ({ params, user }) => ({ body: await seats.extend(user, params.token) }),
   );
@@ -74,7 +74,7 @@ export function registerSeatsRoutes(api: ApiRouter, seats: SeatsService): void {
       access: 'user',
       params: tokenParams,
       body: releaseBody,
-      responses: { 200: { description: 'Released seat ids and what is left of the hold' }, 409: { description: 'SEAT_NOT_IN_HOLD' } },
+      responses: { 200: { description: 'Released seat ids and what is left of the hold', schema: releaseView }, 403: { description: 'FORBIDDEN: the hold is someone else\'s' }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, SEAT_NOT_IN_HOLD' } },
     },
     async ({ params, body, user }) => ({ body: await seats.release(user, params.token, body?.seatIds) }),
   );

@@ -33,4 +33,10 @@ export const holdView = z.object({
   seats: z.array(seatStateView),
 });
 
+/** A release: the seats freed and what is left of the hold (null once it is empty). */
+export const releaseView = z.object({ released: z.array(z.number()), hold: holdView.nullable() });
+
+/** Seats as they are after a staff action (block, unblock). */
+export const seatsView = z.object({ seats: z.array(seatStateView) });
+
 export const snapshotView = z.object({ eventId: z.number(), cursor: z.number(), seats: z.array(seatStateView) });

@@ -82,10 +82,10 @@ export class RateLimitedError extends AppError {
   }
 }
 
-/** Seats asked for are held or booked by someone else (or blocked). `details.seatIds` lists them. */
+/** Seats asked for are held, booked or blocked (by anyone, the asker's own waitlist offer included); `details.seatIds` lists them. */
 export class SeatUnavailableError extends ConflictError {
   constructor(seatIds: number[]) {
-    super('SEAT_UNAVAILABLE', 'Someone else has already taken one or more of these seats', { seatIds });
+    super('SEAT_UNAVAILABLE', 'One or more of these seats are not available (held, booked or blocked)', { seatIds });
   }
 }
 

@@ -68,7 +68,7 @@ export function registerWaitlistRoutes(api: ApiRouter, waitlist: WaitlistService
       headers: { 'Idempotency-Key': { required: true, description: '8-100 printable characters; a repeat returns the same booking' } },
       responses: {
         201: { description: 'Booked', schema: bookingView },
-        200: { description: 'A repeat with the same key: the same booking' },
+        200: { description: 'A repeat with the same key: the same booking (Idempotent-Replayed: true)', schema: bookingView },
         409: { description: 'WAITLIST_NO_OFFER, HOLD_EXPIRED' },
       },
     },

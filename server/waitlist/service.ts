@@ -1,3 +1,4 @@
+import { assertKnownScope } from '../seats/scope';
 import type { Knex } from 'knex';
 import type { AuthUser } from '../accounts/auth-user';
 import { isStaff } from '../accounts/auth-user';
@@ -85,15 +86,7 @@ export class WaitlistService {
       if (input.partySize > event.max_seats_per_order) {
         throw new UnprocessableError('TOO_MANY_SEATS', `A party can be at most ${event.max_seats_per_order}`, { max: event.max_seats_per_order });
       }
-      if (input.section) {
-        const venue = await trx('events').where({ id: eventId }).first('venue_id');
-        const section = await trx('sections').where({ venue_id: venue.venue_id, name: input.section, kind: 'seated' }).first('id');
-        if (!section) throw new UnprocessableError('UNKNOWN_SECTION', 'This venue has no seated section of that name', { section: input.section });
-      }
-      if (input.category) {
-        const price = await trx('event_prices').where({ event_id: eventId, category: input.category }).first('category');
-        if (!price) throw new UnprocessableError('UNKNOWN_CATEGORY', 'This event has no such category', { category: input.category });
-      }
+      await assertKnownScope(trx, eventId, input);
       // Serialise one user's joins so two concurrent requests cannot both pass the "already joined" check.
       if (isMysql(this.deps.db)) await trx('users').where({ id: actor.id }).forUpdate().first('id');
       const existing = await trx('waitlist_entries').where({ event_id: eventId, user_id: actor.id }).whereIn('status', ACTIVE).first('id');
@@ -350,10 +343,12 @@ export class WaitlistService {
     let offer: WaitlistEntryView['offer'] = null;
     let position: number | null = null;
     if (status === 'waiting') {
-      const [{ n }] = (await db('waitlist_entries').where({ event_id: row.event_id, status: 'waiting' }).andWhere('id', '<=', row.id).count({ n: '*' })) as [
+      // Entries ahead of this one, plus one: 1 is next. Counting this entry itself would give 0 when a matching
+      // run offered it between reading `row` and this count (a join while seats are free).
+      const [{ n }] = (await db('waitlist_entries').where({ event_id: row.event_id, status: 'waiting' }).andWhere('id', '<', row.id).count({ n: '*' })) as [
         { n: number | string },
       ];
-      position = Number(n);
+      position = Number(n) + 1;
     }
     if (status === 'offered' && row.offer_hold_id) {
       const hold = await db('holds').where({ id: row.offer_hold_id }).first('token', 'status', 'expires_at');

@@ -98,7 +98,7 @@ describeEach(testDialects(), 'best available on %s', (dialect) => {
       [{ quantity: 2, colour: 'red' }, 400, 'VALIDATION_FAILED'],
       [{ quantity: 2, allowSplit: 'yes' }, 400, 'VALIDATION_FAILED'],
       [{ quantity: 4 }, 422, 'TOO_MANY_SEATS'],
-      [{ quantity: 2, section: 'Nowhere' }, 409, 'NO_SEATS_AVAILABLE'],
+      [{ quantity: 2, section: 'Nowhere' }, 422, 'UNKNOWN_SECTION'],
       [{ quantity: 2, accessible: true }, 409, 'NO_SEATS_AVAILABLE'],
     ];
     for (const [body, status, code] of cases) {

@@ -12,6 +12,10 @@ describe('configuration', () => {
     expect(c.jwt.secret.length).toBeGreaterThanOrEqual(32);
   });
 
+  it('When CORS_ORIGINS lists origins, then they are read trimmed', () => {
+    expect(loadConfig({ CORS_ORIGINS: ' https://a.example.com , http://localhost:5173' }).corsOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
+  });
+
   it('never seeds MySQL unless SEED_DEMO=true', () => {
     const env = { DATABASE_URL: 'mysql://root@127.0.0.1:3306/x', JWT_SECRET: 'x'.repeat(32) };
     expect(loadConfig(env).seedDemo).toBe(false);
@@ -41,6 +45,9 @@ describe('configuration', () => {
     [{ REDIS_CLUSTER_NODES: 'h1:70000', JWT_SECRET: 'x'.repeat(32) }, /REDIS_CLUSTER_NODES has port 70000/],
     [{ REDIS_CLUSTER_NODES: 'h1:7000', REDIS_URL: 'redis://h:6379', JWT_SECRET: 'x'.repeat(32) }, /REDIS_URL .* or REDIS_CLUSTER_NODES .*not both/],
     [{ REDIS_CLUSTER_NODES: 'h1:7000' }, /JWT_SECRET is required/],
+    [{ CORS_ORIGINS: 'notanorigin' }, /CORS_ORIGINS entry "notanorigin" is not an origin/],
+    [{ CORS_ORIGINS: 'https://ok.example.com,https://bad.example.com/' }, /CORS_ORIGINS entry "https:\/\/bad.example.com\/" is not an origin/],
+    [{ CORS_ORIGINS: 'ftp://files.example.com' }, /CORS_ORIGINS entry/],
   ])('rejects %j with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);
