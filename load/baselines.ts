@@ -9,7 +9,7 @@ import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 import { Server } from 'socket.io';
 import { Latency, now, pool, sleep, wallNow, type LatencySummary } from './stats';
-import { ClientThread } from './workers';
+import { ClientGroup, clientProcessCount, splitJob } from './workers';
 
 export interface CasResult {
   concurrency: number;
@@ -258,26 +258,29 @@ export async function sqliteKnexCasBaseline(o: { concurrency: number; rows: numb
 
 export interface BroadcastResult {
   watchers: number;
+  /** Client processes the watchers were spread over. */
+  processes: number;
   changes: number;
   delivered: number;
   latency: LatencySummary;
 }
 
 /**
- * A bare Socket.IO server (no auth, no database) broadcasting `io.to(room).emit` to `watchers` clients (in a
- * client thread, like the Evently watchers) at `ratePerS`, payloads shaped like a one-seat `seats:changed`
- * batch. Latency runs from the emit call to each client's receipt.
+ * A bare Socket.IO server (no auth, no database) broadcasting `io.to(room).emit` to `watchers` clients (in as
+ * many client processes as the Evently watchers: `clientProcs`, default one per 4,000 sockets) at `ratePerS`,
+ * payloads shaped like a one-seat `seats:changed` batch. Latency runs from the emit call to each client's receipt.
  */
-export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: number; durationMs: number; connectConcurrency: number }): Promise<BroadcastResult> {
+export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: number; durationMs: number; connectConcurrency: number; clientProcs?: number }): Promise<BroadcastResult> {
   const http = createServer();
   const io = new Server(http, { transports: ['websocket'], serveClient: false });
   io.of('/events/1').on('connection', (s) => void s.join('event'));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const port = (http.address() as AddressInfo).port;
   const sent = new Map<string, number>();
-  const thread = new ClientThread({ kind: 'watchers', urls: [`http://127.0.0.1:${port}`], eventId: 1, tokens: Array.from({ length: o.watchers }, () => null), connectConcurrency: o.connectConcurrency, waitFor: 'connect' });
+  const job = { kind: 'watchers' as const, urls: [`http://127.0.0.1:${port}`], eventId: 1, tokens: Array.from({ length: o.watchers }, () => null), connectConcurrency: o.connectConcurrency, waitFor: 'connect' as const };
+  const group = new ClientGroup(splitJob(job, clientProcessCount(o.watchers, o.clientProcs)));
   try {
-    await thread.next('connected');
+    await group.all('connected');
     await sleep(500);
     const nsp = io.of('/events/1');
     let seq = 0;
@@ -292,13 +295,12 @@ export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: num
       await sleep(Math.max(0, interval - (now() - tick)));
     }
     await sleep(1500);
-    thread.send({ type: 'finish', commitTimes: [...sent] });
-    const done = await thread.next<{ delivery: string }>('done');
+    group.send({ type: 'finish', commitTimes: [...sent] });
     const latency = new Latency();
-    latency.merge(done.delivery);
-    return { watchers: o.watchers, changes: seq, delivered: latency.count, latency: latency.summary() };
+    for (const done of await group.all<{ delivery: string }>('done')) latency.merge(done.delivery);
+    return { watchers: o.watchers, changes: seq, delivered: latency.count, latency: latency.summary(), processes: group.members.length };
   } finally {
-    await thread.stop();
+    await group.stop();
     io.close();
     await new Promise<void>((r) => http.close(() => r()));
   }
