@@ -312,6 +312,8 @@ export interface MemoryProbe {
   eventId: number;
   /** heapUsed + external and rss after a forced GC, in bytes. */
   sample(): Promise<{ heapPlusExternal: number; rss: number }>;
+  /** Writes a V8 heap snapshot of the probe's process to `path`. */
+  heapSnapshot(path: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -332,7 +334,7 @@ export async function startMemoryProbe(kind: 'bare' | 'evently', env: Record<str
     child.once('exit', (code) => reject(new Error(`memory probe exited with ${code}`)));
     child.on('message', (m: any) => {
       if (m.type === 'ready') resolve(m);
-      else if (m.type === 'sample') pending.get(m.seq)?.(m);
+      else if (m.type === 'sample' || m.type === 'heapsnapshot') pending.get(m.seq)?.(m);
     });
   });
   const info = await ready;
@@ -343,6 +345,12 @@ export async function startMemoryProbe(kind: 'bare' | 'evently', env: Record<str
         const id = ++seq;
         pending.set(id, (m) => resolve({ heapPlusExternal: m.heapUsed + m.external, rss: m.rss }));
         child.send({ type: 'sample', seq: id });
+      }),
+    heapSnapshot: (path: string) =>
+      new Promise((resolve) => {
+        const id = ++seq;
+        pending.set(id, () => resolve());
+        child.send({ type: 'heapsnapshot', seq: id, path });
       }),
     stop: async () => {
       child.removeAllListeners('exit');
@@ -361,17 +369,10 @@ export interface IdleMemoryResult {
 }
 
 /**
- * Memory per idle connection of a probe: sample, connect `n` clients (waiting for `readyEvent` on each when
- * given, e.g. the snapshot), let things settle, sample again; the difference divided by `n`.
+ * Opens `n` clients (waiting for each one's `ready`, e.g. its snapshot), `connectConcurrency` at a time, and
+ * returns them to close.
  */
-export async function idleMemoryPerConnection(
-  probe: MemoryProbe,
-  n: number,
-  open: () => { ready: Promise<unknown>; close(): void },
-  connectConcurrency: number,
-): Promise<IdleMemoryResult> {
-  await sleep(300);
-  const before = await probe.sample();
+async function openClients(n: number, open: () => { ready: Promise<unknown>; close(): void }, connectConcurrency: number): Promise<{ close(): void }[]> {
   const clients: { close(): void }[] = [];
   await pool(
     Array.from({ length: n }, (_, i) => i),
@@ -382,6 +383,35 @@ export async function idleMemoryPerConnection(
       await c.ready;
     },
   );
+  return clients;
+}
+
+/**
+ * Brings a probe to the state a running server is in before the measured connections: the same `n` clients
+ * connect and leave once. A cold Evently node otherwise charges the connections with what the first burst
+ * grows once: the database pool (each mysql2 connection preallocates a 16,000-entry prepared-statement LRU,
+ * ~512 KB) and JIT code (load/heap-breakdown.ts found ~5.5 of the 6.3 KiB per socket over bare to be that).
+ */
+export async function warmUp(n: number, open: () => { ready: Promise<unknown>; close(): void }, connectConcurrency: number): Promise<void> {
+  for (const c of await openClients(n, open, connectConcurrency)) c.close();
+  await sleep(1500);
+}
+
+/**
+ * Memory per idle connection of a probe: warm up (see `warmUp`, unless `warm` is false), sample, connect `n`
+ * clients (waiting for `ready` on each, e.g. the snapshot), let things settle, sample again; the difference / `n`.
+ */
+export async function idleMemoryPerConnection(
+  probe: MemoryProbe,
+  n: number,
+  open: () => { ready: Promise<unknown>; close(): void },
+  connectConcurrency: number,
+  warm = true,
+): Promise<IdleMemoryResult> {
+  if (warm) await warmUp(n, open, connectConcurrency);
+  await sleep(300);
+  const before = await probe.sample();
+  const clients = await openClients(n, open, connectConcurrency);
   await sleep(1500);
   const after = await probe.sample();
   for (const c of clients) c.close();
