@@ -105,6 +105,20 @@ describeEach(testDialects(), 'load generator smoke run (%s)', (dialect) => {
     expect(report.figures.find((f) => f.name === 'client processes (watchers)')?.value).toBe(2);
   });
 
+  it('When join-storm clients are spread over 2 client processes, then every client gets its snapshot and the histograms merge', async () => {
+    const { scenario, raw } = parseArgs(['join-storm', '--clients', '4', '--client-procs', '2', '--seats', '100', '--join-window-ms', '100']);
+    const opts = resolveOptions(scenario, optionsSchema.parse({ ...raw, dialect, progress: 'false', write: 'false', logLevel: 'silent' }));
+
+    const report = await runScenario(scenario, opts, 'smoke');
+
+    expect(report.audit?.pass).toBe(true);
+    for (const run of [report.details.run, report.details.bare] as { processes: number; failures: number; latency: { count: number } }[]) {
+      expect(run.processes).toBe(2);
+      expect(run.failures).toBe(0);
+      expect(run.latency.count).toBe(4);
+    }
+  });
+
   it('rejects bad options with a clear message', () => {
     expect(() => parseArgs(['no-such-scenario'])).toThrow(/unknown scenario/);
     expect(() => parseArgs([])).toThrow(UsageError);
