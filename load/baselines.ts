@@ -9,7 +9,7 @@ import knexFactory from 'knex';
 import mysql from 'mysql2/promise';
 import { Server } from 'socket.io';
 import { Latency, now, pool, sleep, wallNow, type LatencySummary } from './stats';
-import { ClientThread } from './workers';
+import { ClientGroup, clientProcessCount, splitJob } from './workers';
 
 export interface CasResult {
   concurrency: number;
@@ -258,26 +258,29 @@ export async function sqliteKnexCasBaseline(o: { concurrency: number; rows: numb
 
 export interface BroadcastResult {
   watchers: number;
+  /** Client processes the watchers were spread over. */
+  processes: number;
   changes: number;
   delivered: number;
   latency: LatencySummary;
 }
 
 /**
- * A bare Socket.IO server (no auth, no database) broadcasting `io.to(room).emit` to `watchers` clients (in a
- * client thread, like the Evently watchers) at `ratePerS`, payloads shaped like a one-seat `seats:changed`
- * batch. Latency runs from the emit call to each client's receipt.
+ * A bare Socket.IO server (no auth, no database) broadcasting `io.to(room).emit` to `watchers` clients (in as
+ * many client processes as the Evently watchers: `clientProcs`, default one per 4,000 sockets) at `ratePerS`,
+ * payloads shaped like a one-seat `seats:changed` batch. Latency runs from the emit call to each client's receipt.
  */
-export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: number; durationMs: number; connectConcurrency: number }): Promise<BroadcastResult> {
+export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: number; durationMs: number; connectConcurrency: number; clientProcs?: number }): Promise<BroadcastResult> {
   const http = createServer();
   const io = new Server(http, { transports: ['websocket'], serveClient: false });
   io.of('/events/1').on('connection', (s) => void s.join('event'));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const port = (http.address() as AddressInfo).port;
   const sent = new Map<string, number>();
-  const thread = new ClientThread({ kind: 'watchers', urls: [`http://127.0.0.1:${port}`], eventId: 1, tokens: Array.from({ length: o.watchers }, () => null), connectConcurrency: o.connectConcurrency, waitFor: 'connect' });
+  const job = { kind: 'watchers' as const, urls: [`http://127.0.0.1:${port}`], eventId: 1, tokens: Array.from({ length: o.watchers }, () => null), connectConcurrency: o.connectConcurrency, waitFor: 'connect' as const };
+  const group = new ClientGroup(splitJob(job, clientProcessCount(o.watchers, o.clientProcs)));
   try {
-    await thread.next('connected');
+    await group.all('connected');
     await sleep(500);
     const nsp = io.of('/events/1');
     let seq = 0;
@@ -292,13 +295,12 @@ export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: num
       await sleep(Math.max(0, interval - (now() - tick)));
     }
     await sleep(1500);
-    thread.send({ type: 'finish', commitTimes: [...sent] });
-    const done = await thread.next<{ delivery: string }>('done');
+    group.send({ type: 'finish', commitTimes: [...sent] });
     const latency = new Latency();
-    latency.merge(done.delivery);
-    return { watchers: o.watchers, changes: seq, delivered: latency.count, latency: latency.summary() };
+    for (const done of await group.all<{ delivery: string }>('done')) latency.merge(done.delivery);
+    return { watchers: o.watchers, changes: seq, delivered: latency.count, latency: latency.summary(), processes: group.members.length };
   } finally {
-    await thread.stop();
+    await group.stop();
     io.close();
     await new Promise<void>((r) => http.close(() => r()));
   }
@@ -310,6 +312,8 @@ export interface MemoryProbe {
   eventId: number;
   /** heapUsed + external and rss after a forced GC, in bytes. */
   sample(): Promise<{ heapPlusExternal: number; rss: number }>;
+  /** Writes a V8 heap snapshot of the probe's process to `path`. */
+  heapSnapshot(path: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -330,7 +334,7 @@ export async function startMemoryProbe(kind: 'bare' | 'evently', env: Record<str
     child.once('exit', (code) => reject(new Error(`memory probe exited with ${code}`)));
     child.on('message', (m: any) => {
       if (m.type === 'ready') resolve(m);
-      else if (m.type === 'sample') pending.get(m.seq)?.(m);
+      else if (m.type === 'sample' || m.type === 'heapsnapshot') pending.get(m.seq)?.(m);
     });
   });
   const info = await ready;
@@ -341,6 +345,12 @@ export async function startMemoryProbe(kind: 'bare' | 'evently', env: Record<str
         const id = ++seq;
         pending.set(id, (m) => resolve({ heapPlusExternal: m.heapUsed + m.external, rss: m.rss }));
         child.send({ type: 'sample', seq: id });
+      }),
+    heapSnapshot: (path: string) =>
+      new Promise((resolve) => {
+        const id = ++seq;
+        pending.set(id, () => resolve());
+        child.send({ type: 'heapsnapshot', seq: id, path });
       }),
     stop: async () => {
       child.removeAllListeners('exit');
@@ -359,17 +369,10 @@ export interface IdleMemoryResult {
 }
 
 /**
- * Memory per idle connection of a probe: sample, connect `n` clients (waiting for `readyEvent` on each when
- * given, e.g. the snapshot), let things settle, sample again; the difference divided by `n`.
+ * Opens `n` clients (waiting for each one's `ready`, e.g. its snapshot), `connectConcurrency` at a time, and
+ * returns them to close.
  */
-export async function idleMemoryPerConnection(
-  probe: MemoryProbe,
-  n: number,
-  open: () => { ready: Promise<unknown>; close(): void },
-  connectConcurrency: number,
-): Promise<IdleMemoryResult> {
-  await sleep(300);
-  const before = await probe.sample();
+async function openClients(n: number, open: () => { ready: Promise<unknown>; close(): void }, connectConcurrency: number): Promise<{ close(): void }[]> {
   const clients: { close(): void }[] = [];
   await pool(
     Array.from({ length: n }, (_, i) => i),
@@ -380,6 +383,35 @@ export async function idleMemoryPerConnection(
       await c.ready;
     },
   );
+  return clients;
+}
+
+/**
+ * Brings a probe to the state a running server is in before the measured connections: the same `n` clients
+ * connect and leave once. A cold Evently node otherwise charges the connections with what the first burst
+ * grows once: the database pool (each mysql2 connection preallocates a 16,000-entry prepared-statement LRU,
+ * ~512 KB) and JIT code (load/heap-breakdown.ts found ~5.5 of the 6.3 KiB per socket over bare to be that).
+ */
+export async function warmUp(n: number, open: () => { ready: Promise<unknown>; close(): void }, connectConcurrency: number): Promise<void> {
+  for (const c of await openClients(n, open, connectConcurrency)) c.close();
+  await sleep(1500);
+}
+
+/**
+ * Memory per idle connection of a probe: warm up (see `warmUp`, unless `warm` is false), sample, connect `n`
+ * clients (waiting for `ready` on each, e.g. the snapshot), let things settle, sample again; the difference / `n`.
+ */
+export async function idleMemoryPerConnection(
+  probe: MemoryProbe,
+  n: number,
+  open: () => { ready: Promise<unknown>; close(): void },
+  connectConcurrency: number,
+  warm = true,
+): Promise<IdleMemoryResult> {
+  if (warm) await warmUp(n, open, connectConcurrency);
+  await sleep(300);
+  const before = await probe.sample();
+  const clients = await openClients(n, open, connectConcurrency);
   await sleep(1500);
   const after = await probe.sample();
   for (const c of clients) c.close();

@@ -20,6 +20,7 @@ options (defaults depend on the scenario; see load/README.md):
   --rate R               seat changes per second (fan-out), sign-ins per second (login-storm)
   --join-window-ms MS    join-storm spread
   --pool N               DB_POOL_MAX per node
+  --client-procs N       child processes for watchers and join-storm clients (default: one per 4,000 sockets)
   --baseline true|false  --memory true|false  --memory-connections N
   --watcher-role box_office|anonymous
   --dialect mysql|sqlite --mysql-url URL  --redis-url URL

@@ -1,8 +1,10 @@
 /**
- * The simulated clients run here, in a worker thread, so their socket.io-client work (parsing every broadcast,
- * seat maps) does not share an event loop with the server nodes under test. Jobs: 'buyers', 'watchers',
- * 'join'. Protocol with the main thread: worker -> {type:'connected'}, {type:'progress'}, {type:'done'};
- * main -> {type:'start'}, {type:'finish', commitTimes}.
+ * The simulated clients run here, in a worker thread or a child process (load/workers.ts), so their
+ * socket.io-client work (parsing every broadcast, seat maps) does not share an event loop with the server nodes
+ * under test; a child process also has its own descriptor table, so 10,000+ sockets fit over a few of them.
+ * Jobs: 'buyers', 'watchers', 'join'. Protocol with the generator: client -> {type:'connected'},
+ * {type:'progress'}, {type:'done'}; generator -> {type:'start'}, {type:'finish', commitTimes}; a child process
+ * first gets {type:'job', job} (a thread has it as workerData).
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { SeatsChanged } from '../server/realtime/protocol';
@@ -81,15 +83,25 @@ export function deserializeStats(x: SerializedStats): BuyerStats {
   return s;
 }
 
+/** The link to the generator: a worker thread's parentPort or a child process's IPC channel. */
+let post: (m: unknown) => void;
+
+// Messages from the generator not yet asked for: a child process's IPC drops a message nobody listens to
+// (a thread's port would hold it), and 'start' may come while a job still fetches its layout.
+const inbox: { type: string }[] = [];
+const waiting = new Map<string, (m: { type: string }) => void>();
+
+function deliver(m: { type: string }): void {
+  const w = waiting.get(m.type);
+  if (!w) return void inbox.push(m);
+  waiting.delete(m.type);
+  w(m);
+}
+
 function nextMessage<T extends { type: string }>(type: T['type']): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: T) => {
-      if (m.type !== type) return;
-      parentPort!.off('message', on);
-      resolve(m);
-    };
-    parentPort!.on('message', on);
-  });
+  const i = inbox.findIndex((m) => m.type === type);
+  if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0] as T);
+  return new Promise((resolve) => waiting.set(type, resolve as (m: { type: string }) => void));
 }
 
 async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<void> {
@@ -99,19 +111,19 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
   const order = await orderFor(job.format, job.urls[0]!, job.eventId);
   const buyers = job.users.map((u, i) => new Buyer(job.urls[i % job.urls.length]!, job.eventId, u.token, stats, chooser, job.plan, undefined, order));
   await pool(buyers, job.connectConcurrency, (b) => b.connect().catch(() => undefined));
-  parentPort!.postMessage({ type: 'connected', failures: stats.connectFailures });
+  post({ type: 'connected', failures: stats.connectFailures });
   await nextMessage('start');
-  const progress = setInterval(() => parentPort!.postMessage({ type: 'progress', counters: { ...countersOf(stats), busy: stats.commands.hold.busy + stats.commands.booking.busy + stats.commands.release.busy }, p99: stats.holdAck.summary().p99 }), 500);
+  const progress = setInterval(() => post({ type: 'progress', counters: { ...countersOf(stats), busy: stats.commands.hold.busy + stats.commands.booking.busy + stats.commands.release.busy }, p99: stats.holdAck.summary().p99 }), 500);
   const t0 = now();
   const stop = () => now() - t0 > job.durationMs || (job.stopAtSeatsBooked !== undefined && stats.seatsBooked >= job.stopAtSeatsBooked);
   await Promise.all(buyers.map((b) => b.run(stop)));
   const seconds = (now() - t0) / 1000;
-  parentPort!.postMessage({ type: 'ran', seconds });
+  post({ type: 'ran', seconds });
   const lingerUntil = now() + job.lingerMs;
   while (buyers.some((b) => b.pendingExpiries() > 0) && now() < lingerUntil) await sleep(100);
   clearInterval(progress);
   for (const b of buyers) b.close();
-  parentPort!.postMessage({ type: 'done', seconds, stats: serializeStats(stats) });
+  post({ type: 'done', seconds, stats: serializeStats(stats) });
 }
 
 async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promise<void> {
@@ -149,8 +161,8 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
       });
     }
   });
-  parentPort!.postMessage({ type: 'connected', failures });
-  const progress = setInterval(() => parentPort!.postMessage({ type: 'progress', counters: { batches } }), 500);
+  post({ type: 'connected', failures });
+  const progress = setInterval(() => post({ type: 'progress', counters: { batches } }), 500);
   const { commitTimes } = await nextMessage<{ type: 'finish'; commitTimes: [string, number][] }>('finish');
   clearInterval(progress);
   for (const s of sockets) s.close();
@@ -165,18 +177,20 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
     }
     for (const t of times) delivery.recordMs(t - c);
   }
-  parentPort!.postMessage({ type: 'done', delivery: delivery.encode(), batches, unmatched, failures });
+  post({ type: 'done', delivery: delivery.encode(), batches, unmatched, failures });
 }
 
 async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void> {
   // Fetched before the storm, as a browser has the layout cached (or fetches it from a CDN) before it connects.
   const order = await orderFor(job.format, job.layoutUrl ?? job.url, job.eventId);
+  // The generator opens the window once every client process is this far (processes start at different times).
+  post({ type: 'ready' });
   await nextMessage('start');
   const hist = new Latency();
   let failures = 0;
   let done = 0;
   const sockets: ClientSocket[] = [];
-  const progress = setInterval(() => parentPort!.postMessage({ type: 'progress', counters: { done, failures }, p99: hist.summary().p99 }), 250);
+  const progress = setInterval(() => post({ type: 'progress', counters: { done, failures }, p99: hist.summary().p99 }), 250);
   const t0 = now();
   await Promise.all(
     job.tokens.map(async (token, i) => {
@@ -196,14 +210,26 @@ async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void>
   const seconds = (now() - t0) / 1000;
   clearInterval(progress);
   for (const s of sockets) s.close();
-  parentPort!.postMessage({ type: 'done', latency: hist.encode(), failures, seconds });
+  post({ type: 'done', latency: hist.encode(), failures, seconds });
 }
 
-// Only inside a client thread: the main thread imports this module for its types and (de)serialisers.
-if (!isMainThread && parentPort && (workerData as ClientJob | undefined)?.kind) {
-  const job = workerData as ClientJob;
+function runJob(job: ClientJob): void {
   const run = job.kind === 'buyers' ? runBuyers(job) : job.kind === 'watchers' ? runWatchers(job) : runJoin(job);
   run.catch((err) => {
-    parentPort!.postMessage({ type: 'error', message: (err as Error).stack ?? String(err) });
+    post({ type: 'error', message: (err as Error).stack ?? String(err) });
   });
+}
+
+// Only inside a client thread or process: the generator imports this module for its types and (de)serialisers.
+// A process is recognised by its argument, not by process.send: jest's own workers have an IPC channel too.
+if (!isMainThread && parentPort && (workerData as ClientJob | undefined)?.kind) {
+  const port = parentPort;
+  post = (m) => port.postMessage(m);
+  port.on('message', deliver);
+  runJob(workerData as ClientJob);
+} else if (process.argv.includes('--load-client-process') && process.send) {
+  post = (m) => process.send!(m);
+  // Orphaned (the generator died): nothing would ever stop this process and its sockets.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (m: { type: string; job?: ClientJob }) => (m.type === 'job' ? runJob(m.job!) : deliver(m)));
 }

@@ -2,9 +2,11 @@
  * A server in its own process so its memory can be sampled apart from the load generator's clients.
  * `bare`: an idle Socket.IO server that accepts connections into a room and does nothing else.
  * `evently`: one Evently node (startNode) on DATABASE_URL, for LOAD_EVENT_ID. Talks to the parent over IPC:
- * sends {type:'ready', url, eventId}; answers {type:'sample'} with memoryUsage after a forced GC; exits on {type:'stop'}.
+ * sends {type:'ready', url, eventId}; answers {type:'sample'} with memoryUsage after a forced GC and
+ * {type:'heapsnapshot', path} by writing a V8 heap snapshot there (load/heap-breakdown.ts); exits on {type:'stop'}.
  */
 import { createServer } from 'node:http';
+import { writeHeapSnapshot } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { loadConfig } from '../server/config';
@@ -28,13 +30,16 @@ async function main(): Promise<void> {
     url = node.url;
     stop = () => node.close();
   }
-  process.on('message', async (m: { type: string; seq?: number }) => {
+  process.on('message', async (m: { type: string; seq?: number; path?: string }) => {
     if (m.type === 'sample') {
       const g = (globalThis as { gc?: () => void }).gc;
       g?.();
       g?.();
       const u = process.memoryUsage();
       process.send!({ type: 'sample', seq: m.seq, heapUsed: u.heapUsed, external: u.external, rss: u.rss });
+    } else if (m.type === 'heapsnapshot' && m.path) {
+      // A snapshot only holds live objects: no GC needed first, V8 collects before writing it.
+      process.send!({ type: 'heapsnapshot', seq: m.seq, path: writeHeapSnapshot(m.path) });
     } else if (m.type === 'stop') {
       await stop().catch(() => undefined);
       process.exit(0);

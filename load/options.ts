@@ -32,6 +32,8 @@ export const optionsSchema = z
     joinWindowMs: int(0, 600_000).optional(),
     pool: int(1, 200).optional(),
     connectConcurrency: int(1, 10_000).optional(),
+    /** Child processes the watchers (and join-storm clients) are spread over; default one per 4,000 sockets. */
+    clientProcs: int(1, 64).optional(),
     memoryConnections: int(0, 50_000).optional(),
     baseline: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     memory: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
@@ -75,6 +77,8 @@ export interface Options {
   joinWindowMs: number;
   pool: number;
   connectConcurrency: number;
+  /** Unset: one client process per 4,000 sockets (load/workers.ts, SOCKETS_PER_PROCESS). */
+  clientProcs?: number;
   memoryConnections: number;
   baseline: boolean;
   memory: boolean;

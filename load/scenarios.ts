@@ -8,7 +8,7 @@ import { audit, type AuditResult } from './audit';
 import { bareBroadcastBaseline, casBaseline, idleMemoryPerConnection, sqliteCasBaseline, sqliteKnexCasBaseline, startMemoryProbe, type CasResult, type IdleMemoryResult } from './baselines';
 import { BuyerStats, COMMAND_KINDS, connect, firstSnapshot, send, type BuyerPlan, type Strategy } from './clients';
 import { deserializeStats, type SerializedStats } from './client-worker';
-import { ClientThread } from './workers';
+import { ClientGroup, ClientThread, clientProcessCount, splitJob } from './workers';
 import { Cluster, type LoadUser, type SeededEvent } from './harness';
 import type { Options, ScenarioName } from './options';
 import { figure, machine, type Figure, type Report } from './report';
@@ -31,23 +31,50 @@ export interface Ctx {
   acked: { bookingId: number; seatIds: number[] }[];
 }
 
-/** Watchers in a client thread; `finish()` matches their receipts with the cluster's commit times. */
+/**
+ * Watchers spread over client processes (`--client-procs`, default one per 4,000 sockets); `finish()` matches
+ * their receipts with the cluster's commit times in each process and merges the histograms.
+ */
 async function startWatchers(ctx: Ctx, eventId: number, tokens: (string | null)[]): Promise<{ finish(): Promise<Latency> }> {
   if (tokens.length === 0) return { finish: async () => new Latency() };
-  const thread = new ClientThread({ kind: 'watchers', urls: ctx.cluster.urls, eventId, tokens, connectConcurrency: ctx.opts.connectConcurrency, waitFor: 'snapshot', format: ctx.opts.format });
-  const { failures } = await thread.next<{ failures: number }>('connected');
-  if (failures) ctx.details.watcherConnectFailures = failures;
+  const job = { kind: 'watchers' as const, urls: ctx.cluster.urls, eventId, tokens, connectConcurrency: ctx.opts.connectConcurrency, waitFor: 'snapshot' as const, format: ctx.opts.format };
+  const group = new ClientGroup(splitJob(job, clientProcessCount(tokens.length, ctx.opts.clientProcs)));
+  try {
+    const failures = (await group.all<{ failures: number }>('connected')).reduce((n, m) => n + m.failures, 0);
+    if (failures) ctx.details.watcherConnectFailures = failures;
+  } catch (err) {
+    await group.stop();
+    throw err;
+  }
+  ctx.details.watcherProcesses = group.members.length;
   return {
     finish: async () => {
       await sleep(500);
-      thread.send({ type: 'finish', commitTimes: [...ctx.cluster.commitTimes] });
-      const done = await thread.next<{ delivery: string; unmatched: number }>('done');
-      await thread.stop();
-      const h = new Latency();
-      h.merge(done.delivery);
-      return h;
+      group.send({ type: 'finish', commitTimes: [...ctx.cluster.commitTimes] });
+      try {
+        const parts = await group.all<WatchersDone>('done');
+        ctx.details.watcherBatchesPerProcess = parts.map((p) => p.batches);
+        return mergeDelivery(parts);
+      } finally {
+        await group.stop();
+      }
     },
   };
+}
+
+/** What a watchers job reports when it finishes (client-worker.ts). */
+export interface WatchersDone {
+  delivery: string;
+  batches: number;
+  unmatched: number;
+  failures: number;
+}
+
+/** One histogram of every process's deliveries. */
+export function mergeDelivery(parts: WatchersDone[]): Latency {
+  const h = new Latency();
+  for (const p of parts) h.merge(p.delivery);
+  return h;
 }
 
 interface BuyersRun {
@@ -234,7 +261,7 @@ async function flashSale(ctx: Ctx): Promise<void> {
   if (viaKnex) details.casBaselineKnex = viaKnex;
   let bare: Awaited<ReturnType<typeof bareBroadcastBaseline>> | undefined;
   if (opts.baseline && opts.watchers > 0) {
-    bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, Math.min(200, stats.holds / seconds)), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency });
+    bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, Math.min(200, stats.holds / seconds)), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency, clientProcs: opts.clientProcs });
     details.bareBroadcast = bare;
   }
   casFigures(figures, '', stats, seconds, queries, cas, { holdAckP99Ms: 300 });
@@ -323,10 +350,11 @@ async function fanOut(ctx: Ctx): Promise<void> {
   details.run = { changes, seconds: round(seconds), watchers: opts.watchers, deliveries: d.count, expectedDeliveries: changes * opts.watchers, delivery: d, holdAck: holdAck.summary() };
   let bare: Awaited<ReturnType<typeof bareBroadcastBaseline>> | undefined;
   if (opts.baseline) {
-    bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: changes / seconds, durationMs: Math.min(opts.duration, 15) * 1000, connectConcurrency: opts.connectConcurrency });
+    bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: changes / seconds, durationMs: Math.min(opts.duration, 15) * 1000, connectConcurrency: opts.connectConcurrency, clientProcs: opts.clientProcs });
     details.bareBroadcast = bare;
   }
   figures.push(figure('watchers', opts.watchers, 'sockets'));
+  figures.push(figure('client processes (watchers)', Number(details.watcherProcesses ?? 0), 'processes', bare?.processes));
   figures.push(figure('seat changes/s', changes / seconds, '1/s', bare ? bare.changes / Math.min(opts.duration, 15) : undefined));
   figures.push(figure('deliveries (received / expected)', d.count / Math.max(1, changes * opts.watchers), 'ratio', bare ? bare.delivered / Math.max(1, bare.changes * bare.watchers) : undefined));
   if (d.count) {
@@ -349,27 +377,31 @@ async function joinStorm(ctx: Ctx): Promise<void> {
   ctx.eventIds.push(ev.eventId);
   const users = await cluster.createUsers(opts.clients);
   const run = async (url: string, label: string, withToken: boolean) => {
-    const thread = new ClientThread({
-      kind: 'join',
+    const tokens = users.map((u) => (withToken ? u.token : null));
+    const job = {
+      kind: 'join' as const,
       url,
       eventId: ev.eventId,
-      tokens: users.map((u) => (withToken ? u.token : null)),
+      tokens,
       windowMs: opts.joinWindowMs,
       timeoutMs: 60_000,
       format: opts.format,
       // The bare server has no layout endpoint: its clients take the order from the cluster, as a CDN would serve it.
       layoutUrl: cluster.urls[0]!,
-    });
+    };
+    // Client i joins at i/n of the window wherever it runs: each process spaces its interleaved share the same way.
+    const group = new ClientGroup(splitJob(job, clientProcessCount(tokens.length, opts.clientProcs)));
     try {
-      const progress = new Progress((s) => `${s.toFixed(1)}s ${label}: ${thread.progress.counters.done ?? 0}/${opts.clients} snapshots, p99 ${thread.progress.p99 ?? 0}ms`, opts.progress).start(250);
-      thread.send({ type: 'start' });
-      const done = await thread.next<{ latency: string; failures: number; seconds: number }>('done');
+      await group.all('ready');
+      const progress = new Progress((s) => `${s.toFixed(1)}s ${label}: ${group.progress.counters.done ?? 0}/${opts.clients} snapshots, p99 ${group.progress.p99 ?? 0}ms`, opts.progress).start(250);
+      group.send({ type: 'start' });
+      const done = await group.all<{ latency: string; failures: number; seconds: number }>('done');
       progress.stop();
       const hist = new Latency();
-      hist.merge(done.latency);
-      return { latency: hist.summary(), failures: done.failures, seconds: round(done.seconds) };
+      for (const d of done) hist.merge(d.latency);
+      return { latency: hist.summary(), failures: done.reduce((n, d) => n + d.failures, 0), seconds: round(Math.max(...done.map((d) => d.seconds))), processes: group.members.length };
     } finally {
-      await thread.stop();
+      await group.stop();
     }
   };
   const q0 = cluster.queryCount();

@@ -5,6 +5,7 @@ import { HelpRequested, parseArgs, UsageError } from '../../load/cli';
 import { spawnSync } from 'node:child_process';
 import { retryAfterSeconds, retryDelayMs, retryLaterCode } from '../../load/retry';
 import { sqliteCasBaseline, sqliteKnexCasBaseline } from '../../load/baselines';
+import { clientProcessCount, splitJob } from '../../load/workers';
 
 /**
  * Keeps the load generator working: a tiny flash sale end to end (cluster, buyers, watchers, baselines,
@@ -81,6 +82,41 @@ describeEach(testDialects(), 'load generator smoke run (%s)', (dialect) => {
     }
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.command).toBe('smoke');
+  });
+
+  it('When watchers are spread over 2 client processes, then a fan-out run merges both and audits PASS', async () => {
+    const { scenario, raw } = parseArgs(['fan-out', '--watchers', '4', '--client-procs', '2', '--seats', '20', '--duration', '2', '--rate', '5']);
+    const opts = resolveOptions(scenario, optionsSchema.parse({ ...raw, dialect, progress: 'false', write: 'false', logLevel: 'silent' }));
+
+    const report = await runScenario(scenario, opts, 'smoke');
+
+    expect(report.audit?.pass).toBe(true);
+    expect(report.details.watcherProcesses).toBe(2);
+    // Each process's watchers saw batches: both halves were connected and measured, not just one.
+    const batches = report.details.watcherBatchesPerProcess as number[];
+    expect(batches).toHaveLength(2);
+    for (const b of batches) expect(b).toBeGreaterThan(0);
+    const run = report.details.run as { deliveries: number; changes: number };
+    expect(run.changes).toBeGreaterThan(0);
+    expect(run.deliveries).toBeGreaterThan(0);
+    // The bare baseline's watchers are spread the same way, so the ratio compares like with like.
+    expect((report.details.bareBroadcast as { processes: number; delivered: number }).processes).toBe(2);
+    expect((report.details.bareBroadcast as { processes: number; delivered: number }).delivered).toBeGreaterThan(0);
+    expect(report.figures.find((f) => f.name === 'client processes (watchers)')?.value).toBe(2);
+  });
+
+  it('When join-storm clients are spread over 2 client processes, then every client gets its snapshot and the histograms merge', async () => {
+    const { scenario, raw } = parseArgs(['join-storm', '--clients', '4', '--client-procs', '2', '--seats', '100', '--join-window-ms', '100']);
+    const opts = resolveOptions(scenario, optionsSchema.parse({ ...raw, dialect, progress: 'false', write: 'false', logLevel: 'silent' }));
+
+    const report = await runScenario(scenario, opts, 'smoke');
+
+    expect(report.audit?.pass).toBe(true);
+    for (const run of [report.details.run, report.details.bare] as { processes: number; failures: number; latency: { count: number } }[]) {
+      expect(run.processes).toBe(2);
+      expect(run.failures).toBe(0);
+      expect(run.latency.count).toBe(4);
+    }
   });
 
   it('rejects bad options with a clear message', () => {
@@ -163,5 +199,26 @@ describe('load generator: raw SQLite compare-and-set baseline', () => {
     const r = await sqliteKnexCasBaseline({ concurrency: 8, rows: 3, durationMs: 300 });
     expect(r.attempts).toBeGreaterThan(0);
     expect(r.successes + r.conflicts).toBe(r.attempts);
+  });
+});
+
+describe('load generator: clients spread over processes', () => {
+  it('When no count is asked for, then each process gets at most 4,000 sockets; an asked count is capped by the clients', () => {
+    expect(clientProcessCount(2)).toBe(1);
+    expect(clientProcessCount(4000)).toBe(1);
+    expect(clientProcessCount(4001)).toBe(2);
+    expect(clientProcessCount(10_000)).toBe(3);
+    expect(clientProcessCount(10_000, 2)).toBe(2);
+    expect(clientProcessCount(3, 8)).toBe(3);
+  });
+
+  it('When a watchers job is split, then every client lands in one part, on the node it had in one process', () => {
+    const tokens = Array.from({ length: 7 }, (_, i) => `t${i}`);
+    const urls = ['http://a', 'http://b'];
+    const parts = splitJob({ kind: 'watchers', urls, eventId: 1, tokens, connectConcurrency: 10, waitFor: 'snapshot' }, 3);
+    expect(parts).toHaveLength(3);
+    const placed = parts.flatMap((p) => p.tokens.map((t, k) => [t, (p as { urls: string[] }).urls[k % (p as { urls: string[] }).urls.length]]));
+    expect(placed.map(([t]) => t).sort()).toEqual([...tokens].sort());
+    for (const [t, url] of placed) expect(url).toBe(urls[Number(t!.slice(1)) % urls.length]);
   });
 });
