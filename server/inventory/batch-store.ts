@@ -5,15 +5,15 @@ import type { HoldExtras } from '../ga/hold-extras';
 import type { BookingRow, SeatCommand } from './commands';
 import type { BatchPlan, BatchState } from './decide';
 import type { EventRules, HoldRow } from './hold-rules';
-import { insertChanges, SEAT_COLUMNS, type SeatRow } from './seat-store';
+import { insertChanges, isSeatFree, SEAT_COLUMNS, type SeatRow } from './seat-store';
 
 const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
 
 /**
  * Reads what a batch of one event's commands needs, in as few statements as the batch allows, inside its
  * transaction. On MySQL the rows a batch may change are locked as they are read (holds, the buyers' user rows
- * for the per-user limit, seats — always in that order, each in primary-key order), so a batch on another
- * node that wants the same rows waits at its read instead of failing its compare-and-set and retrying whole.
+ * for the per-user limit, the seats it may win — always in that order, each in primary-key order), so a batch on
+ * another node that wants the same rows waits at its read instead of failing its compare-and-set and retrying.
  * The compare-and-set in `writePlan` stays the authority either way. Lapsed holds the sweeper asked to expire
  * are read `SKIP LOCKED`: a hold another node's batch is expiring is simply not this batch's to expire.
  */
@@ -107,9 +107,18 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   const seats = new Map<number, SeatRow>();
   const ownHolds = [...holdsById.values()].filter((h) => h.event_id === eventId).map((h) => h.id);
   if (seatIds.size) {
-    const q = trx('event_seats').where('event_id', eventId).whereIn('seat_id', [...seatIds]).orderBy('seat_id');
-    if (mysql) q.forUpdate();
-    for (const s of (await q.select(SEAT_COLUMNS)) as SeatRow[]) seats.set(s.seat_id, s);
+    // Asked-for seats are read plainly first, and only those that look free are then locked (and read again):
+    // in a rush most asked-for seats are taken, and locking them would make the other node's batches queue behind
+    // this one for nothing. A seat read as taken is answered SEAT_UNAVAILABLE, true at the instant of the read;
+    // a seat that may be won is decided on its locked row, and the compare-and-set re-checks it anyway.
+    const read = (ids: number[], lock: boolean) => {
+      const q = trx('event_seats').where('event_id', eventId).whereIn('seat_id', ids).orderBy('seat_id');
+      if (lock) q.forUpdate();
+      return q.select(SEAT_COLUMNS) as Promise<SeatRow[]>;
+    };
+    for (const s of await read([...seatIds], false)) seats.set(s.seat_id, s);
+    const candidates = [...seats.values()].filter((s) => isSeatFree(s, now)).map((s) => s.seat_id);
+    if (mysql && candidates.length) for (const s of await read(candidates, true)) seats.set(s.seat_id, s);
   }
   if (ownHolds.length) {
     const q = trx('event_seats').where('event_id', eventId).whereIn('hold_id', ownHolds).where('status', 'held').orderBy('seat_id');
