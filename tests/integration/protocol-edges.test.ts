@@ -47,8 +47,10 @@ describeEach(mysqlDialects(), 'socket protocol edges (%s, 2 nodes, Redis)', (dia
     const got: { kind: string; seats: number }[] = [];
     s.on('seats:snapshot', (snap) => got.push({ kind: 'snapshot', seats: snap.seats.length }));
     s.on('seats:changed', (b) => got.push({ kind: 'changed', seats: b.seats.length }));
-    await until(() => got.length > 0, 5000, 'first sync');
-    expect(got[0]).toEqual({ kind: 'snapshot', seats: ev.seatIds.length });
+    // The hold's own live broadcast may still be on its way and arrive first (clients keep the highest version per
+    // seat, so that is harmless): what matters is that the sync is a full snapshot, not a list of changes.
+    await until(() => got.some((g) => g.kind === 'snapshot'), 5000, 'a snapshot');
+    expect(got.find((g) => g.kind === 'snapshot')).toEqual({ kind: 'snapshot', seats: ev.seatIds.length });
     // seats:sync with cursor 0 too.
     const sync = (await send(s, 'seats:sync', { cursor: 0 })) as any;
     expect(sync).toEqual({ ok: true, data: { mode: 'snapshot' } });
