@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
@@ -11,16 +12,25 @@ const ALGORITHM = 'HS256' as const;
  * `alg: none` token or one minted for another service is rejected; time comes from the injected clock.
  */
 export class TokenService {
+  /**
+   * The secret as a key object, made once. Given a string, jsonwebtoken first tries to parse it as a PEM public
+   * (verify) or private (sign) key and only falls back to a secret key after that throws: on every call. Profiled
+   * in a flash sale, that failed parse was ~4.5% of the node's main thread.
+   */
+  private readonly key: KeyObject;
+
   constructor(
     private readonly cfg: Config['jwt'],
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.key = createSecretKey(Buffer.from(cfg.secret));
+  }
 
   /** Signs a token for `user`; `tokenVersion` (default 0) is the user's current one (see UserAccess). */
   sign(user: { id: number; role: Role; email: string; name: string; tokenVersion?: number }): string {
     const iat = Math.floor(this.clock.now() / 1000);
     const claims = { role: user.role, email: user.email, name: user.name, tv: user.tokenVersion ?? 0, iat, exp: iat + this.cfg.ttlSeconds };
-    return jwt.sign(claims, this.cfg.secret, {
+    return jwt.sign(claims, this.key, {
       algorithm: ALGORITHM,
       issuer: this.cfg.issuer,
       audience: this.cfg.audience,
@@ -36,7 +46,7 @@ export class TokenService {
   verify(token: string): AuthUser {
     let payload: jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, this.cfg.secret, {
+      payload = jwt.verify(token, this.key, {
         algorithms: [ALGORITHM],
         issuer: this.cfg.issuer,
         audience: this.cfg.audience,
