@@ -4,7 +4,7 @@ import { isDuplicateKey, RetryableConflict, type Trx } from '../db/transaction';
 import type { HoldExtras } from '../ga/hold-extras';
 import type { BookingRow, SeatCommand } from './commands';
 import type { BatchPlan, BatchState } from './decide';
-import type { EventRules, HoldRow } from './hold-rules';
+import { heldSeatsBy, type EventRules, type HoldRow } from './hold-rules';
 import { insertChanges, isSeatFree, SEAT_COLUMNS, type SeatRow } from './seat-store';
 
 const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
@@ -71,38 +71,17 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
     if (c.kind !== 'hold' || isStaff(c.actor)) continue;
     holders.add(c.holdToken ? (holdsByToken.get(c.holdToken)?.user_id ?? c.actor.id) : c.actor.id);
   }
-  const heldByUser = new Map<number, number>();
+  let heldByUser = new Map<number, number>();
   if (holders.size && event) {
     const ids = [...holders].sort((a, b) => a - b);
     if (mysql) await trx('users').whereIn('id', ids).orderBy('id').forUpdate().select('id');
-    const counts = (await trx('event_seats as es')
-      .join('holds as h', 'h.id', 'es.hold_id')
-      .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.status': 'active' })
-      .andWhere('es.hold_expires_at', '>', now)
-      .whereIn('h.user_id', ids)
-      .groupBy('h.user_id')
-      .select('h.user_id')
-      .count({ n: '*' })) as { user_id: number; n: number | string }[];
-    for (const id of ids) heldByUser.set(id, 0);
-    for (const c of counts) heldByUser.set(c.user_id, Number(c.n));
+    heldByUser = await heldSeatsBy(trx, eventId, now, 'user_id', ids);
   }
 
   // The per-IP cap: seats held live from each address that asks for seats (no lock: the cap is a fairness
   // bound, not an invariant; the per-user limit above is the one two nodes must not both pass).
-  const heldByIp = new Map<string, number>();
   const addresses = ipCap > 0 ? [...new Set(commands.flatMap((c) => (c.kind === 'hold' && c.clientIp && !isStaff(c.actor) ? [c.clientIp] : [])))] : [];
-  if (addresses.length && event) {
-    const counts = (await trx('event_seats as es')
-      .join('holds as h', 'h.id', 'es.hold_id')
-      .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.status': 'active' })
-      .andWhere('es.hold_expires_at', '>', now)
-      .whereIn('h.client_ip', addresses)
-      .groupBy('h.client_ip')
-      .select('h.client_ip')
-      .count({ n: '*' })) as { client_ip: string; n: number | string }[];
-    for (const a of addresses) heldByIp.set(a, 0);
-    for (const c of counts) heldByIp.set(c.client_ip, Number(c.n));
-  }
+  const heldByIp = addresses.length && event ? await heldSeatsBy(trx, eventId, now, 'client_ip', addresses) : new Map<string, number>();
 
   const seats = new Map<number, SeatRow>();
   const ownHolds = [...holdsById.values()].filter((h) => h.event_id === eventId).map((h) => h.id);

@@ -107,24 +107,34 @@ export function ipHoldLimit(cap: number, held: number): UnprocessableError {
   return new UnprocessableError('IP_HOLD_LIMIT_REACHED', `Your network already holds ${held} seats of this event; at most ${cap} can be held from one address`, { max: cap, held });
 }
 
-/** Seats held live in the event by holds made from `address` (the per-IP cap). */
-export async function heldSeatsFromIp(trx: Knex, eventId: number, address: string, now: number): Promise<number> {
-  const [{ n }] = (await trx('event_seats as es')
+
+/**
+ * Seats held live in the event, counted per holder (`user_id`: the per-user limit) or per client address
+ * (`client_ip`: the per-IP cap), for each of `keys`; a key that holds nothing counts 0. One grouped read however
+ * many keys a batch asks about.
+ */
+export async function heldSeatsBy<K extends number | string>(trx: Knex, eventId: number, now: number, by: 'user_id' | 'client_ip', keys: K[]): Promise<Map<K, number>> {
+  const counts = (await trx('event_seats as es')
     .join('holds as h', 'h.id', 'es.hold_id')
-    .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.client_ip': address, 'h.status': 'active' })
+    .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.status': 'active' })
     .andWhere('es.hold_expires_at', '>', now)
-    .count({ n: '*' })) as [{ n: number | string }];
-  return Number(n);
+    .whereIn(`h.${by}`, keys)
+    .groupBy(`h.${by}`)
+    .select(`h.${by} as k`)
+    .count({ n: '*' })) as { k: K; n: number | string }[];
+  const held = new Map<K, number>(keys.map((k) => [k, 0]));
+  for (const c of counts) held.set(c.k, Number(c.n));
+  return held;
 }
 
 /** Seats in the user's live holds for the event (the per-user limit). */
 export async function heldSeatsOf(trx: Knex, eventId: number, userId: number, now: number): Promise<number> {
-  const [{ n }] = (await trx('event_seats as es')
-    .join('holds as h', 'h.id', 'es.hold_id')
-    .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.user_id': userId, 'h.status': 'active' })
-    .andWhere('es.hold_expires_at', '>', now)
-    .count({ n: '*' })) as [{ n: number | string }];
-  return Number(n);
+  return (await heldSeatsBy(trx, eventId, now, 'user_id', [userId])).get(userId)!;
+}
+
+/** Seats held live in the event by holds made from `address` (the per-IP cap). */
+export async function heldSeatsFromIp(trx: Knex, eventId: number, address: string, now: number): Promise<number> {
+  return (await heldSeatsBy(trx, eventId, now, 'client_ip', [address])).get(address)!;
 }
 
 /** The row of a new active hold: a fresh token, expiry after the hold time, and a maximum life extensions cannot pass. */
