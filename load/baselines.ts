@@ -55,60 +55,22 @@ export async function casBaseline(databaseUrl: string, o: { concurrency: number;
   (p as unknown as { pool: { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) =>
     c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
   );
-  const known = new Map<number, number>();
-  for (let id = 1; id <= o.rows; id++) known.set(id, 1);
-  const latency = new Latency();
-  let attempts = 0;
-  let successes = 0;
-  let conflicts = 0;
-  let rereads = 0;
-  const started = now();
-  const deadline = started + o.durationMs;
-  await Promise.all(
-    Array.from({ length: o.concurrency }, async () => {
-      while (now() < deadline) {
-        const id = 1 + Math.floor(Math.random() * o.rows);
-        const v = known.get(id)!;
-        const t0 = now();
-        const conn = await p.getConnection();
-        try {
-          await conn.query('BEGIN');
-          const [res] = await conn.query(`UPDATE ${table} SET v = v + 1 WHERE id = ? AND v = ?`, [id, v]);
-          await conn.query('COMMIT');
-          attempts++;
-          if ((res as { affectedRows: number }).affectedRows === 1) {
-            successes++;
-            if ((known.get(id) ?? 0) <= v) known.set(id, v + 1);
-          } else {
-            conflicts++;
-            rereads++;
-            const [rows] = await conn.query(`SELECT v FROM ${table} WHERE id = ?`, [id]);
-            known.set(id, (rows as { v: number }[])[0]!.v);
-          }
-        } finally {
-          conn.release();
-        }
-        latency.recordMs(now() - t0);
-      }
-    }),
-  );
-  const durationS = (now() - started) / 1000;
+  const result = await casWorkers(o, async (id, v) => {
+    const conn = await p.getConnection();
+    try {
+      await conn.query('BEGIN');
+      const [res] = await conn.query(`UPDATE ${table} SET v = v + 1 WHERE id = ? AND v = ?`, [id, v]);
+      await conn.query('COMMIT');
+      if ((res as { affectedRows: number }).affectedRows === 1) return { changed: true };
+      const [rows] = await conn.query(`SELECT v FROM ${table} WHERE id = ?`, [id]);
+      return { changed: false, current: (rows as { v: number }[])[0]!.v };
+    } finally {
+      conn.release();
+    }
+  });
   await p.query(`DROP TABLE IF EXISTS ${table}`);
   await p.end();
-  return {
-    concurrency: o.concurrency,
-    connections: o.connections,
-    rows: o.rows,
-    durationS,
-    attempts,
-    successes,
-    conflicts,
-    attemptsPerS: attempts / durationS,
-    successesPerS: successes / durationS,
-    conflictsPerS: conflicts / durationS,
-    roundTripsPerAttempt: attempts ? (3 * attempts + rereads) / attempts : 0,
-    latency: latency.summary(),
-  };
+  return { concurrency: o.concurrency, connections: o.connections, rows: o.rows, ...result };
 }
 
 /**
