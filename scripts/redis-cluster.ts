@@ -39,8 +39,8 @@ export interface RedisClusterOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A free TCP port on loopback (bound then released). */
-function freePort(): Promise<number> {
+/** A free TCP port on loopback (bound then released); also used by the fault suite's process helpers. */
+export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../../server/realtime/protocol';
+import type { ErrorBody, LayoutSeat } from '../../server/realtime/protocol';
 
 /** The signed-in user as the server's /api/auth replies describe it. */
 export interface User {
@@ -68,19 +68,10 @@ export function errorBody(err: unknown): ErrorBody {
   return { code: 'INTERNAL', message: (err as Error)?.message ?? 'error' };
 }
 
+/** One seat of the layout (the wire type, shared with the server). */
+export type { LayoutSeat };
+
 /** Event detail as GET /api/events/:id returns it. */
-export interface LayoutSeat {
-  id: number;
-  sectionId: number;
-  section: string;
-  row: string;
-  number: number;
-  label: string;
-  x: number;
-  y: number;
-  category: string;
-  accessible: boolean;
-}
 export interface EventDetail {
   id: number;
   name: string;

@@ -1,9 +1,9 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
+import { freePort } from '../../scripts/redis-cluster';
 
 /**
  * Private infrastructure for the fault and shutdown suites: Evently nodes as child processes, and a MariaDB
@@ -13,17 +13,8 @@ import mysql from 'mysql2/promise';
 
 const ROOT = resolve(__dirname, '../..');
 
-/** A free TCP port on loopback (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
+// One free-port helper for every locally started process (Evently nodes here, Redis Cluster nodes there).
+export { freePort };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
