@@ -5,13 +5,14 @@ import type { HoldExtras } from '../ga/hold-extras';
 import type { BookingRow, SeatCommand } from './commands';
 import type { BatchPlan, BatchState } from './decide';
 import { heldSeatsBy, type EventRules, type HoldRow } from './hold-rules';
+import { lockHolders } from './holder-lock';
 import { insertChanges, isSeatFree, SEAT_COLUMNS, type SeatRow } from './seat-store';
 
 const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
 
 /**
  * Reads what a batch of one event's commands needs, in as few statements as the batch allows, inside its
- * transaction. On MySQL the rows a batch may change are locked as they are read (holds, the buyers' user rows
+ * transaction. On MySQL the rows a batch may change are locked as they are read (holds, the buyers' holder rows
  * for the per-user limit, the seats it may win — always in that order, each in primary-key order), so a batch on
  * another node that wants the same rows waits at its read instead of failing its compare-and-set and retrying.
  * The compare-and-set in `writePlan` stays the authority either way. Lapsed holds the sweeper asked to expire
@@ -49,11 +50,20 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   const holdsByToken = new Map<string, HoldRow>();
   const holdsById = new Map<number, HoldRow>();
   if (tokens.size) {
-    const q = trx('holds').whereIn('token', [...tokens]).orderBy('id');
+    // Only this event's holds are locked: a batch never locks another event's rows (docs/SCALING.md). A token
+    // of another event is then read without a lock, only so the command can be answered HOLD_OTHER_EVENT.
+    const q = trx('holds').where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id');
     if (mysql) q.forUpdate();
     for (const h of (await q.select()) as HoldRow[]) {
       holdsByToken.set(h.token, h);
       holdsById.set(h.id, h);
+    }
+    const elsewhere = [...tokens].filter((t) => !holdsByToken.has(t));
+    if (elsewhere.length) {
+      for (const h of (await trx('holds').whereIn('token', elsewhere).select()) as HoldRow[]) {
+        holdsByToken.set(h.token, h);
+        holdsById.set(h.id, h);
+      }
     }
   }
   if (expireIds.size) {
@@ -65,7 +75,7 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
     }
   }
 
-  // Buyers asking for seats: lock their user rows (so two nodes cannot both pass one buyer's limit) and count.
+  // Buyers asking for seats: lock their holder rows (so two nodes cannot both pass one buyer's limit) and count.
   const holders = new Set<number>();
   for (const c of commands) {
     if (c.kind !== 'hold' || isStaff(c.actor)) continue;
@@ -74,7 +84,7 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   let heldByUser = new Map<number, number>();
   if (holders.size && event) {
     const ids = [...holders].sort((a, b) => a - b);
-    if (mysql) await trx('users').whereIn('id', ids).orderBy('id').forUpdate().select('id');
+    await lockHolders(trx, eventId, ids);
     heldByUser = await heldSeatsBy(trx, eventId, now, 'user_id', ids);
   }
 

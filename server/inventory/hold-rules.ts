@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../shared/errors';
 import { newToken } from '../shared/ids';
+import { lockHolders } from './holder-lock';
 
 export interface HoldRow {
   id: number;
@@ -78,13 +79,13 @@ export interface AdmissionInput {
 
 /**
  * The limits every new hold, or addition to one, must pass: at most `max_seats_per_order` in the hold, and for
- * buyers (not staff) at most `max_seats_per_user` held in the event. On MySQL it first locks the holder's user
- * row, so two concurrent requests of one user cannot both pass the count; only that user's requests serialise,
- * there is no per-event hot row.
+ * buyers (not staff) at most `max_seats_per_user` held in the event. It first locks the holder's row for this
+ * event (`lockHolders`), so two concurrent requests of one user cannot both pass the count; only that user's
+ * requests for this event serialise, there is no per-event hot row.
  */
 export async function admitHold(trx: Trx, input: AdmissionInput): Promise<void> {
   const { event, unit } = input;
-  if (trx.client.config.client === 'mysql2') await trx('users').where({ id: input.holderId }).forUpdate().first('id');
+  await lockHolders(trx, event.id, [input.holderId]);
   if (input.inThisHold + input.adding > event.max_seats_per_order) {
     throw new UnprocessableError('TOO_MANY_SEATS', `At most ${event.max_seats_per_order} ${unit} per order`, { max: event.max_seats_per_order });
   }

@@ -3,12 +3,13 @@ import type { Knex } from 'knex';
 import type { AuthUser } from '../accounts/auth-user';
 import { isStaff } from '../accounts/auth-user';
 import type { BookingsService } from '../bookings/service';
-import { isMysql, type Db } from '../db/knex';
+import type { Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
 import type { BookingView, SeatState, WaitlistEntryView, WaitlistOffer, WaitlistStatus } from '../realtime/protocol';
 import { pickBest, type Candidate } from '../seats/best-available';
 import { assertOnSale, loadEventRules, newHoldRow } from '../inventory/hold-rules';
+import { lockHolders } from '../inventory/holder-lock';
 import { holdSeats, openHold, releaseHold } from '../inventory/operations';
 import { readLaidOutSeats, toSeatState, type SeatRow, type TransitionResult } from '../inventory/seat-store';
 import type { Clock } from '../shared/clock';
@@ -88,7 +89,7 @@ export class WaitlistService {
       }
       await assertKnownScope(trx, eventId, input);
       // Serialise one user's joins so two concurrent requests cannot both pass the "already joined" check.
-      if (isMysql(this.deps.db)) await trx('users').where({ id: actor.id }).forUpdate().first('id');
+      await lockHolders(trx, eventId, [actor.id]);
       const existing = await trx('waitlist_entries').where({ event_id: eventId, user_id: actor.id }).whereIn('status', ACTIVE).first('id');
       if (existing) throw new ConflictError('WAITLIST_ALREADY_JOINED', 'You are already on the waitlist for this event', { entryId: existing.id });
       const [id] = await trx('waitlist_entries').insert({
