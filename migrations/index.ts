@@ -4,6 +4,7 @@ import * as generalAdmission from './20261124300000_general_admission';
 import * as userAccess from './20261130000000_user_access';
 import * as holdClientIp from './20261130100000_hold_client_ip';
 import * as eventHolders from './20261130200000_event_holders';
+import * as idempotencyPerEvent from './20261130210000_idempotency_per_event';
 
 /**
  * Migrations are listed here rather than discovered on disk so the same list works from TypeScript
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130000000_user_access': userAccess,
   '20261130100000_hold_client_ip': holdClientIp,
   '20261130200000_event_holders': eventHolders,
+  '20261130210000_idempotency_per_event': idempotencyPerEvent,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

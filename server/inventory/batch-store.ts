@@ -121,6 +121,7 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
     const owners = [...new Set(books.map((b) => holdsByToken.get(b.holdToken)?.user_id).filter((id): id is number => id !== undefined))];
     if (owners.length) {
       const rows = (await trx('bookings')
+        .where('event_id', eventId)
         .whereIn('user_id', owners)
         .whereIn('idempotency_key', [...new Set(books.map((b) => b.idempotencyKey))])
         .select()) as BookingRow[];
