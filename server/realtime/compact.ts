@@ -96,6 +96,17 @@ function varints(values: ArrayLike<number>): Uint8Array {
 
 /** Encodes a snapshot in layout order. Seats the layout does not know are left out (and never expected). */
 export function encodeSnapshot(snapshot: SeatsSnapshot, order: LayoutOrder): CompactSeatsSnapshot {
+  // A snapshot object that is reused (SeatsService keeps the last one on SQLite) is encoded once per layout.
+  const known = encoded.get(snapshot);
+  if (known?.order === order) return known.value;
+  const value = encodeSnapshotNow(snapshot, order);
+  encoded.set(snapshot, { order, value });
+  return value;
+}
+
+const encoded = new WeakMap<SeatsSnapshot, { order: LayoutOrder; value: CompactSeatsSnapshot }>();
+
+function encodeSnapshotNow(snapshot: SeatsSnapshot, order: LayoutOrder): CompactSeatsSnapshot {
   const count = order.ids.length;
   const status = new Uint8Array(count).fill(STATUS_ABSENT);
   const versions = new Array<number>(count).fill(0);

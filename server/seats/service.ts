@@ -25,6 +25,9 @@ const MAX_CATCH_UP = 2000;
  */
 const CATCH_UP_GRACE_MS = 10_000;
 
+/** Events whose last snapshot is kept for reuse (a 100,000-seat snapshot is ~10 MB of objects). */
+const MAX_REUSED_SNAPSHOTS = 16;
+
 export type { WalkInCustomer };
 
 /**
@@ -32,6 +35,9 @@ export type { WalkInCustomer };
  * core, snapshots and catch-up from the database. The rules and the writes live in server/inventory/.
  */
 export class SeatsService {
+  /** The last snapshot read per event, reused while the event's change log has not moved (SQLite only). */
+  private readonly lastSnapshots = new Map<number, SeatsSnapshot>();
+
   constructor(private readonly deps: SeatsDeps) {}
 
   /**
@@ -79,8 +85,22 @@ export class SeatsService {
     const event = await db('events').where({ id: eventId }).first('status');
     if (!event || event.status === 'draft') throw new NotFoundError('Event', 'EVENT_NOT_FOUND');
     const cursor = await this.currentCursor(eventId);
+    // On SQLite a read of a big venue blocks the event loop (the driver is synchronous), so joins that arrive
+    // one after another cannot share a read in flight (SnapshotLoader) and would each pay for one. There one
+    // writer commits at a time and change ids follow commit order, so an unchanged newest change id means no
+    // seat changed since the last snapshot, which is then reused as it is. Not on MySQL: ids are assigned at
+    // insert, a lower one can commit later (see CATCH_UP_GRACE_MS), and reads there are shared anyway.
+    const reusable = this.deps.db.client.config.client !== 'mysql2';
+    const last = reusable ? this.lastSnapshots.get(eventId) : undefined;
+    if (last && last.cursor === cursor) return last;
     const rows = (await db('event_seats').where({ event_id: eventId }).select('seat_id', 'status', 'version', 'hold_expires_at')) as SeatRow[];
-    return { eventId, cursor, seats: rows.map(toSeatState) };
+    const snapshot: SeatsSnapshot = { eventId, cursor, seats: rows.map(toSeatState) };
+    if (reusable) {
+      this.lastSnapshots.delete(eventId);
+      if (this.lastSnapshots.size >= MAX_REUSED_SNAPSHOTS) this.lastSnapshots.delete(this.lastSnapshots.keys().next().value!);
+      this.lastSnapshots.set(eventId, snapshot);
+    }
+    return snapshot;
   }
 
   async currentCursor(eventId: number): Promise<number> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CompactSeatsChanged, CompactSeatsSnapshot } from '../../server/realtime/protocol';
 import { SeatMap } from '../../server/realtime/seat-map';
-import { describeEach, mysqlDialects } from '../helpers/dialects';
+import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { connect, until, watch, type ClientSocket } from '../helpers/sockets';
@@ -21,11 +21,11 @@ const bytes = (field: unknown): Uint8Array => (field instanceof Uint8Array ? fie
  * API, joined by 200 socket clients at once in the compact form, drawn by the browser demo, and a seat held by
  * a buyer in another browser shows on the first browser's map and reaches every client.
  *
- * On MariaDB, the production shape: there the 200 joins share a few snapshot reads. On the embedded SQLite
- * default each read of 100,000 seats blocks the event loop (~200 ms, better-sqlite3 is synchronous), so joins
- * that arrive one after another cannot share one and 200 of them queue for ~40 s (noted in load/README.md).
+ * On MariaDB the 200 joins share a few snapshot reads in flight. On the embedded SQLite default a read of
+ * 100,000 seats blocks the event loop (~200 ms, the driver is synchronous), so joins arriving one after another
+ * could not share one, and 200 of them queued for ~40 s until SeatsService reused an unchanged snapshot.
  */
-describeEach(mysqlDialects(), 'a 100,000-seat stadium end to end (%s)', (dialect) => {
+describeEach(testDialects(), 'a 100,000-seat stadium end to end (%s)', (dialect) => {
   let env: TestEnv;
   let tb: TestBrowser;
   let url: string;
