@@ -15,6 +15,7 @@ import { systemClock } from '../server/shared/clock';
 import pino from 'pino';
 import { rectangularSection } from '../server/venues/layout-generator';
 import { startRedisCluster } from '../scripts/redis-cluster';
+import { NodeProcess, type ObservedNode } from './node-process';
 import { wallNow } from './stats';
 
 /** Secret used for in-process nodes; with --url the target's JWT_SECRET must be given instead. */
@@ -34,6 +35,8 @@ export interface ClusterOptions {
   redisUrl: string;
   /** Start a local Redis Cluster for the run (scripts/redis-cluster.ts) and use it instead of `redisUrl`. */
   redisCluster?: boolean;
+  /** Run each node in a child process of its own (load/node-process.ts) instead of in this process. */
+  nodeProcs?: boolean;
   /** DB_POOL_MAX per node. */
   poolMax: number;
   /** Extra environment for the nodes' config (e.g. rate limits). */
@@ -63,7 +66,10 @@ export interface SeededEvent {
  * connection for setup and the audit, and hooks that observe the nodes (query count, commit times).
  */
 export class Cluster {
+  /** In-process nodes (the default). */
   readonly nodes: EventlyNode[] = [];
+  /** Nodes in child processes (`nodeProcs`). */
+  readonly procs: NodeProcess[] = [];
   urls: string[] = [];
   db!: Db;
   services!: Services;
@@ -81,6 +87,21 @@ export class Cluster {
 
   get inProcess(): boolean {
     return this.nodes.length > 0;
+  }
+
+  /** Nodes started for the run, in this process or in children (0 against `url`). */
+  get nodeCount(): number {
+    return this.nodes.length + this.procs.length;
+  }
+
+  /** The nodes whose group-commit metrics the scenarios read. */
+  observed(): ObservedNode[] {
+    return [...this.nodes, ...this.procs];
+  }
+
+  /** Brings every commit instant and query count the node processes recorded so far into this process. */
+  async sync(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.sync()));
   }
 
   async start(): Promise<void> {
@@ -115,7 +136,7 @@ export class Cluster {
       this.cleanup.push(() => redisCluster.stop());
       redisEnv = { REDIS_CLUSTER_NODES: redisCluster.seeds, REDIS_KEY_PREFIX: prefix };
     }
-    this.config = loadConfig({
+    const env: Record<string, string> = {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: '0',
@@ -132,14 +153,21 @@ export class Cluster {
       HOLD_CAP_PER_IP: '0',
       ...redisEnv,
       ...o.env,
-    });
+    };
+    this.config = loadConfig(env);
     this.db = createDb({ database: this.config.database, dbPoolMax: 4 });
     if (!o.url) await migrateLatest(this.db);
     this.services = createServices({ config: this.config, db: this.db, clock: systemClock, notifier: silentNotifier });
     this.tokens = new TokenService(this.config.jwt, systemClock);
     // Server logs go to stderr so the report on stdout stays clean.
     const logger = pino({ level: o.logLevel, base: { pid: process.pid } }, pino.destination(2));
-    for (let i = 0; i < nodes; i++) {
+    if (o.nodeProcs) {
+      for (let i = 0; i < nodes; i++) {
+        this.procs.push(new NodeProcess(env, i, (commits) => commits.forEach(([k, t]) => this.commitTimes.set(k, t))));
+      }
+      await Promise.all(this.procs.map((p) => p.started()));
+    }
+    for (let i = 0; i < (o.nodeProcs ? 0 : nodes); i++) {
       const node = await startNode(this.config, { logger: logger.child({ node: i }), skipMigrations: true });
       this.nodes.push(node);
       node.db.on('query', (q: { __knexQueryUid?: string; sql?: string }) => {
@@ -158,7 +186,7 @@ export class Cluster {
         original(eventId, seats, cursor);
       };
     }
-    this.urls = o.url ? this.urls : this.nodes.map((n) => n.url);
+    this.urls = o.url ? this.urls : [...this.nodes.map((n) => n.url), ...this.procs.map((p) => p.url)];
   }
 
   /** With LOAD_QUERY_TIMES=1: total and count of response time per SQL shape (diagnostics for profiling). */
@@ -191,9 +219,9 @@ export class Cluster {
     return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
   }
 
-  /** Queries the in-process nodes have sent to the database so far (knex 'query' events). */
+  /** Queries the nodes have sent to the database so far (knex 'query' events; node processes as of `sync()`). */
   queryCount(): number {
-    return this.queries;
+    return this.queries + this.procs.reduce((n, p) => n + p.queries, 0);
   }
 
   /** Users inserted straight into the database with one shared bcrypt hash, with signed tokens: fast for crowds. */
@@ -242,7 +270,7 @@ export class Cluster {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.close().catch(() => undefined)));
+    await Promise.all([...this.nodes.map((n) => n.close().catch(() => undefined)), ...this.procs.map((p) => p.stop().catch(() => undefined))]);
     await this.db?.destroy();
     for (const c of this.cleanup) await c().catch(() => undefined);
   }

@@ -48,6 +48,8 @@ export const optionsSchema = z
     redisUrl: z.string().default(process.env.LOAD_REDIS_URL ?? 'redis://127.0.0.1:6379'),
     /** Start a local Redis Cluster (3 masters + 3 replicas) for the run and connect the nodes through it. */
     redisCluster: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
+    /** Run each node in a child process of its own (as production does) instead of in the generator's thread. */
+    nodeProcs: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
     out: z.string().default('load/results'),
     progress: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
     write: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
@@ -90,6 +92,7 @@ export interface Options {
   mysqlUrl: string;
   redisUrl: string;
   redisCluster: boolean;
+  nodeProcs: boolean;
   out: string;
   progress: boolean;
   write: boolean;
@@ -97,7 +100,7 @@ export interface Options {
   env: Record<string, string>;
 }
 
-type Defaults = Omit<Options, 'watcherRole' | 'format' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'redisCluster' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
+type Defaults = Omit<Options, 'watcherRole' | 'format' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'redisCluster' | 'nodeProcs' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
 
 const base: Defaults = {
   nodes: 1,

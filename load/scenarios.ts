@@ -10,6 +10,7 @@ import { BuyerStats, COMMAND_KINDS, connect, firstSnapshot, send, type BuyerPlan
 import { deserializeStats, type SerializedStats } from './client-worker';
 import { ClientGroup, ClientThread, clientProcessCount, splitJob } from './workers';
 import { Cluster, type LoadUser, type SeededEvent } from './harness';
+import type { ObservedNode } from './node-process';
 import type { Options, ScenarioName } from './options';
 import { figure, machine, type Figure, type Report } from './report';
 import { loginStorm } from './login-storm';
@@ -50,6 +51,7 @@ async function startWatchers(ctx: Ctx, eventId: number, tokens: (string | null)[
   return {
     finish: async () => {
       await sleep(500);
+      await ctx.cluster.sync();
       group.send({ type: 'finish', commitTimes: [...ctx.cluster.commitTimes] });
       try {
         const parts = await group.all<WatchersDone>('done');
@@ -112,16 +114,18 @@ export async function runBuyers(
       return `${s.toFixed(0)}s ${o.label ?? ''}holds ${c.holds ?? 0}/${c.holdAttempts ?? 0} (${((c.holdAttempts ?? 0) / Math.max(s, 0.001)).toFixed(0)}/s) conflicts ${c.conflicts ?? 0} busy ${c.busy ?? 0} bookings ${c.bookings ?? 0} (${c.seatsBooked ?? 0} seats) releases ${c.releases ?? 0} lapse ${c.letExpire ?? 0} p99 ${thread.progress.p99 ?? 0}ms`;
     }, ctx.opts.progress).start();
     const status0 = await ctx.cluster.dbStatus();
+    await ctx.cluster.sync();
     const q0 = ctx.cluster.queryCount();
     thread.send({ type: 'start' });
     o.onStart?.();
     await thread.next('ran');
+    await ctx.cluster.sync();
     const queries = ctx.cluster.queryCount() - q0;
     const status1 = await ctx.cluster.dbStatus();
     // Global MariaDB counters over the buyers' phase (row-lock waits explain slow statements).
     ctx.details[`mariadbStatus${o.label ? ` ${o.label.trim()}` : ''}`] = Object.fromEntries(Object.keys(status1).map((k) => [k, status1[k]! - (status0[k] ?? 0)]));
     // Group commit, seen from the nodes: batches, commands per batch, time per batch (all nodes, whole run so far).
-    ctx.details[`seatBatches${o.label ? ` ${o.label.trim()}` : ''}`] = await seatBatchStats(ctx.cluster.nodes);
+    ctx.details[`seatBatches${o.label ? ` ${o.label.trim()}` : ''}`] = await seatBatchStats(ctx.cluster.observed());
     const done = await thread.next<{ seconds: number; stats: SerializedStats }>('done');
     progress.stop();
     return { stats: deserializeStats(done.stats), seconds: done.seconds, queries };
@@ -168,7 +172,7 @@ function buyerSummary(stats: BuyerStats, seconds: number, queries: number): Reco
 async function casBaselineFor(ctx: Ctx, o: { concurrency: number; rows: number; durationMs: number }): Promise<{ raw?: CasResult; viaKnex?: CasResult }> {
   const { opts, cluster } = ctx;
   if (!opts.baseline) return {};
-  if (cluster.databaseUrl.startsWith('mysql')) return { raw: await casBaseline(cluster.databaseUrl, { ...o, connections: cluster.opts.poolMax * Math.max(1, cluster.nodes.length) }) };
+  if (cluster.databaseUrl.startsWith('mysql')) return { raw: await casBaseline(cluster.databaseUrl, { ...o, connections: cluster.opts.poolMax * Math.max(1, cluster.nodeCount) }) };
   if (cluster.databaseUrl.startsWith('sqlite')) {
     const raw = await sqliteCasBaseline(o);
     const viaKnex = await sqliteKnexCasBaseline({ ...o, durationMs: Math.min(5000, o.durationMs) });
@@ -404,8 +408,10 @@ async function joinStorm(ctx: Ctx): Promise<void> {
       await group.stop();
     }
   };
+  await cluster.sync();
   const q0 = cluster.queryCount();
   const evently = await run(cluster.urls[0]!, 'evently', true);
+  await cluster.sync();
   details.run = { ...evently, dbQueries: cluster.queryCount() - q0 };
   let bare: typeof evently | undefined;
   if (opts.baseline) {
@@ -552,6 +558,7 @@ export async function runScenario(scenario: ScenarioName, opts: Options, command
     mysqlUrl: opts.mysqlUrl,
     redisUrl: opts.redisUrl,
     redisCluster: opts.redisCluster,
+    nodeProcs: opts.nodeProcs,
     poolMax: opts.pool,
     env: opts.env,
     logLevel: opts.logLevel,
@@ -582,7 +589,7 @@ export async function runScenario(scenario: ScenarioName, opts: Options, command
     command,
     date,
     machine: machine(),
-    options: { ...opts, nodes: opts.url ? 'external' : cluster.nodes.length },
+    options: { ...opts, nodes: opts.url ? 'external' : cluster.nodeCount },
     durationS: round((wallNow() - started) / 1000),
     figures: ctx.figures,
     details: ctx.details,
@@ -591,7 +598,7 @@ export async function runScenario(scenario: ScenarioName, opts: Options, command
 }
 
 /** Seat batches of in-process nodes (the metrics the nodes keep): count, mean commands, mean and max-bucket time. */
-async function seatBatchStats(nodes: { metrics: { seatBatchSize: { get(): Promise<{ values: { value: number; metricName?: string }[] }> }; seatBatchDuration: { get(): Promise<{ values: { value: number; metricName?: string; labels: Record<string, unknown> }[] }> } } }[]) {
+async function seatBatchStats(nodes: ObservedNode[]) {
   let count = 0;
   let commands = 0;
   let seconds = 0;
