@@ -65,7 +65,7 @@ export function registerWebhookRoutes(api: ApiRouter, webhooks: WebhookService):
     {
       method: 'patch',
       path: '/admin/webhooks/:id',
-      summary: 'Change an endpoint: URL, event types, secret (rotate), enabled (disabling pauses its deliveries), description',
+      summary: 'Change an endpoint: URL, event types, secret (rotate), enabled (a disabled endpoint gets no new events; its pending deliveries wait), description',
       tag: TAG,
       access: ADMIN,
       params: endpointParams,

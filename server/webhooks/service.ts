@@ -87,7 +87,10 @@ export class WebhookService {
     return { ...(await this.get(id)), secret };
   }
 
-  /** Changes an endpoint. Disabling pauses its deliveries (they wait, pending); enabling resumes them. */
+  /**
+   * Changes an endpoint. A disabled endpoint is sent nothing: events that happen meanwhile are not queued for it,
+   * and deliveries already pending wait until it is enabled again.
+   */
   async update(id: number, body: UpdateEndpointBody): Promise<EndpointView> {
     await this.row(id);
     const patch: Record<string, unknown> = { updated_at: this.deps.clock.now(), version: this.deps.db.raw('version + 1') };
