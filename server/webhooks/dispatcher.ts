@@ -23,8 +23,6 @@ export interface DispatcherOptions {
   onOutcome?: (outcome: AttemptOutcome['kind']) => void;
   /** A tick that failed (database down): counted, logged once per tick. */
   onError?: (err: unknown) => void;
-  /** The POST (tests may wrap it); defaults to postWebhook. */
-  send?: typeof postWebhook;
 }
 
 /** What one tick did. */
@@ -114,7 +112,7 @@ export class WebhookDispatcher {
       'evently-timestamp': String(timestamp),
       'evently-signature': signPayload(d.secret, timestamp, body),
     };
-    const result: SendResult = await (this.opts.send ?? postWebhook)(d.url, body, headers, timeoutMs);
+    const result: SendResult = await postWebhook(d.url, body, headers, timeoutMs);
     const now = clock.now();
     let outcome: AttemptOutcome;
     if (result.ok) outcome = { kind: 'delivered', status: result.status! };

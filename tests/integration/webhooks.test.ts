@@ -205,6 +205,17 @@ describeEach(testDialects(), 'webhooks on %s', (dialect) => {
     expect((await deliveries(ep.id))[0]).toMatchObject({ status: 'delivered', lastHttpStatus: 204, lastError: null });
   });
 
+  it('When events were delivered over a week ago, then the outbox forgets them (and their deliveries)', async () => {
+    const ep = await endpoint(['booking.confirmed']);
+    await book();
+    expect(await dispatcher().tick()).toMatchObject({ delivered: 1 });
+    const [{ id }] = await env.db('webhook_deliveries').where({ endpoint_id: ep.id }).select('outbox_id as id');
+    env.clock.advance(7 * 24 * 3_600_000 + 1);
+    await dispatcher().tick(); // a new dispatcher prunes on its first round
+    expect(await env.db('outbox').where({ id }).count({ n: '*' })).toEqual([{ n: 0 }]);
+    expect(await env.db('webhook_deliveries').where({ endpoint_id: ep.id }).count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+
   it('When holds expire, waitlist offers come and go and an event is cancelled, then each is reported', async () => {
     const types = ['hold.expired', 'waitlist.offer_made', 'waitlist.offer_lapsed', 'event.status_changed', 'booking.cancelled'];
     await endpoint(types);
