@@ -8,8 +8,13 @@ import type { BatchPlan } from './decide';
  */
 export function planEvents(eventId: number, plan: BatchPlan, real: (ref: number | null) => number | null): DomainEvent[] {
   const events: DomainEvent[] = [];
+  const seatsOf = new Map<number | null, number[]>();
+  for (const s of plan.bookingSeats) {
+    const id = real(s.bookingId);
+    seatsOf.set(id, [...(seatsOf.get(id) ?? []), s.seatId]);
+  }
   for (const b of plan.newBookings) {
-    const seatIds = plan.bookingSeats.filter((s) => real(s.bookingId) === b.id).map((s) => s.seatId);
+    const seatIds = seatsOf.get(b.id) ?? [];
     events.push({
       type: 'booking.confirmed',
       data: { bookingId: b.id, reference: b.reference, eventId, userId: b.user_id, totalCents: b.total_cents, seatIds },
