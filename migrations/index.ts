@@ -5,6 +5,7 @@ import * as userAccess from './20261130000000_user_access';
 import * as holdClientIp from './20261130100000_hold_client_ip';
 import * as eventHolders from './20261130200000_event_holders';
 import * as idempotencyPerEvent from './20261130210000_idempotency_per_event';
+import * as webhooks from './20261130220000_webhooks';
 
 /**
  * Migrations are listed here rather than discovered on disk so the same list works from TypeScript
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130100000_hold_client_ip': holdClientIp,
   '20261130200000_event_holders': eventHolders,
   '20261130210000_idempotency_per_event': idempotencyPerEvent,
+  '20261130220000_webhooks': webhooks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -22,6 +22,7 @@ import { registerSeatsRoutes } from './seats/routes';
 import { registerBestRoutes } from './seats/best-handlers';
 import { registerGaRoutes } from './ga/routes';
 import { registerWaitlistRoutes } from './waitlist/routes';
+import { registerWebhookRoutes } from './webhooks/routes';
 import type { Services } from './services';
 import type { Logger } from './shared/logger';
 import { UnauthorizedError } from './shared/errors';
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps): Express {
   registerGaRoutes(api, services.ga);
   registerAdminRoutes(api, services);
   registerUserAdminRoutes(api, services.accounts);
+  registerWebhookRoutes(api, services.webhooks);
   router.use(notFoundHandler);
   app.use('/api', router);
 

@@ -50,6 +50,11 @@ const envSchema = z
     HOLD_CAP_PER_IP: z.coerce.number().int().min(0).max(100000).default(40),
     /** After SIGTERM, keep serving (readyz 503) this long so the balancer stops routing here first. */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60000).default(0),
+    // Webhooks (docs/WEBHOOKS.md): every node may run the dispatcher; they share the work through the database.
+    WEBHOOKS_DISPATCHER: boolish.default(true),
+    WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
+    WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(25),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(500).max(30000).default(10000),
   })
   .passthrough();
 
@@ -94,6 +99,8 @@ export interface Config {
     register: { points: number; durationSeconds: number };
   };
   shutdownDrainMs: number;
+  /** The webhook dispatcher: on/off, how often it polls, how many rows per round, one POST's timeout. */
+  webhooks: { dispatcher: boolean; pollIntervalMs: number; batchSize: number; timeoutMs: number };
 }
 
 /** One Redis Cluster seed node. */
@@ -188,5 +195,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       register: { points: e.RATE_LIMIT_REGISTER_PER_IP, durationSeconds: e.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
     },
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+    webhooks: { dispatcher: e.WEBHOOKS_DISPATCHER, pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS, batchSize: e.WEBHOOK_BATCH_SIZE, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
   };
 }

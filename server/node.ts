@@ -19,6 +19,7 @@ import { createServices, type Services } from './services';
 import { systemClock, type Clock } from './shared/clock';
 import { AppError } from './shared/errors';
 import { createLogger, type Logger } from './shared/logger';
+import { WebhookDispatcher } from './webhooks/dispatcher';
 
 export interface NodeOptions {
   clock?: Clock;
@@ -151,6 +152,10 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   const sweeper = opts.sweeper === false ? undefined : startSweeper(services.seats, config.sweepIntervalMs, logger);
   // Safety net for seats freed without a waitlist trigger; each offer is a compare-and-set, so every node may run it.
   if (opts.sweeper !== false) services.waitlist.startTicker(Math.max(config.sweepIntervalMs, 1000), logger);
+  const webhooks = config.webhooks.dispatcher
+    ? new WebhookDispatcher({ db, clock, logger, retry, batchSize: config.webhooks.batchSize, timeoutMs: config.webhooks.timeoutMs, onOutcome: metrics.onWebhookOutcome, onError: metrics.onWebhookError })
+    : undefined;
+  webhooks?.start(config.webhooks.pollIntervalMs);
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -175,6 +180,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     http.closeIdleConnections();
     await sweeper?.stop();
     await services.waitlist.stop();
+    await webhooks?.stop();
     broadcaster.flushAll();
     for (const nsp of eventNamespaces()) nsp.local.emit('server:reconnect', { reason: 'server shutting down' });
     await waitForIdlePool(db, 10_000);

@@ -19,6 +19,7 @@ import type { Logger } from './shared/logger';
 import { PublishedLayouts } from './venues/published-layouts';
 import { VenuesService } from './venues/service';
 import { WaitlistService } from './waitlist/service';
+import { WebhookService } from './webhooks/service';
 
 /** Everything a service may depend on. Built once per node in main.ts/node.ts; no module singletons. */
 export interface CoreDeps {
@@ -54,6 +55,8 @@ export interface Services {
   admin: AdminService;
   boxOffice: BoxOfficeService;
   reports: ReportsService;
+  /** Webhook endpoints and their delivery log (the dispatcher itself is started by node.ts). */
+  webhooks: WebhookService;
 }
 
 export function createServices(core: CoreDeps): Services {
@@ -77,5 +80,6 @@ export function createServices(core: CoreDeps): Services {
   const admin = new AdminService({ db, clock, notifier, venues, events, retry, holdExtras: ga });
   const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
   const reports = new ReportsService({ db, clock });
-  return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
+  const webhooks = new WebhookService({ db, clock, retry });
+  return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, admin, boxOffice, reports, webhooks };
 }

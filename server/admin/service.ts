@@ -7,6 +7,7 @@ import type { EventView } from '../events/schemas';
 import type { Notifier } from '../realtime/notifier';
 import type { SeatState } from '../realtime/protocol';
 import type { Clock } from '../shared/clock';
+import { appendOutbox } from '../shared/outbox';
 import { AppError, ConflictError, NotFoundError, PreconditionFailedError, UnprocessableError } from '../shared/errors';
 import type { Page } from '../shared/validation';
 import { curvedSection, rectangularSection } from '../venues/layout-generator';
@@ -211,7 +212,9 @@ export class AdminService {
           await repriceSeats(trx, { eventId, venueId: ev.venue_id, category: p.category, priceCents: p.priceCents });
         }
       }
-      return body.status !== undefined && body.status !== ev.status ? body.status : null;
+      if (body.status === undefined || body.status === ev.status) return null;
+      await appendOutbox(trx, [{ type: 'event.status_changed', data: { eventId, from: ev.status, to: body.status } }], now);
+      return body.status;
     });
     if (statusChanged) this.deps.notifier.eventStatus?.({ eventId, status: statusChanged as 'on_sale' | 'closed' | 'draft' });
     return this.getEvent(eventId);
@@ -235,6 +238,7 @@ export class AdminService {
         .where({ id: eventId, version: expectedVersion })
         .update({ status: 'cancelled', version: trx.raw('version + 1'), updated_at: now });
       if (changed !== 1) throw new PreconditionFailedError('The event changed since you read it');
+      await appendOutbox(trx, [{ type: 'event.status_changed', data: { eventId, from: ev.status, to: 'cancelled', ...(reason ? { reason } : {}) } }], now);
       return cancelContents(trx, eventId, actor.id, now, this.deps.holdExtras);
     });
     this.deps.notifier.eventStatus?.({ eventId, status: 'cancelled', ...(reason ? { reason } : {}) });

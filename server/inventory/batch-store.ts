@@ -2,10 +2,12 @@ import type { Knex } from 'knex';
 import { isStaff } from '../accounts/auth-user';
 import { isDuplicateKey, RetryableConflict, type Trx } from '../db/transaction';
 import type { HoldExtras } from '../ga/hold-extras';
+import { appendOutbox } from '../shared/outbox';
 import type { BookingRow, SeatCommand } from './commands';
 import type { BatchPlan, BatchState } from './decide';
 import { heldSeatsBy, type EventRules, type HoldRow } from './hold-rules';
 import { lockHolders } from './holder-lock';
+import { planEvents } from './plan-events';
 import { insertChanges, isSeatFree, SEAT_COLUMNS, type SeatRow } from './seat-store';
 
 const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
@@ -189,7 +191,7 @@ export async function casSeatsCase(trx: Trx, eventId: number, seats: SeatWrite[]
  * Writes a decided batch: multi-row inserts for holds and bookings, ONE compare-and-set UPDATE for every seat
  * the batch moved (each guarded by the version it was read at; the changed-row count must match or the whole
  * transaction is retried), booking seats, one seat_changes row per transition, one compare-and-set UPDATE for
- * the holds that ended or were extended. Returns the highest seat_changes id (the batch's cursor).
+ * the holds that ended or were extended, and the outbox rows of the bookings and expiries. Returns the highest seat_changes id (the batch's cursor).
  */
 export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now: number, extras?: HoldExtras): Promise<number> {
   const ids = new Map<number, number>();
@@ -261,6 +263,9 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
       .update({ status: caseOf((h) => h.status), expires_at: caseOf((h) => h.expires_at) });
     if (changed !== holds.length) throw new RetryableConflict(`hold changed: ${changed} of ${holds.length}`);
   }
+  // Bookings confirmed and holds expired, for webhooks: in this same transaction, so none is lost or invented.
+  const events = planEvents(eventId, plan, real);
+  if (events.length) await appendOutbox(trx, events, now);
   for (const holdId of plan.extrasClosed) await extras?.closeHold(trx, holdId);
   for (const b of plan.extrasBooked) await extras?.bookHold(trx, b.holdId, real(b.bookingId)!);
   return cursor;

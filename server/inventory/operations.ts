@@ -1,4 +1,5 @@
 import { RetryableConflict, type Trx } from '../db/transaction';
+import { appendOutbox } from '../shared/outbox';
 import type { HoldRow } from './hold-rules';
 import { readSeatsOfHold, transitionSeats, type SeatRow, type TransitionResult } from './seat-store';
 
@@ -48,13 +49,23 @@ export function setBlocked(trx: Trx, input: { eventId: number; seats: Seats; blo
   return transitionSeats(trx, { eventId: input.eventId, seats: input.seats, to: input.blocked ? 'blocked' : 'available', actorId: input.actorId, reason: input.reason, now: input.now });
 }
 
-/** Cancels one confirmed booking: the booking, its seat lines and its seats, in the caller's transaction. */
-export async function cancelBooking(trx: Trx, booking: { id: number; event_id: number }, opts: { actorId: number | null; reason: string; now: number }): Promise<TransitionResult> {
+/**
+ * Cancels one confirmed booking: the booking, its seat lines and its seats, and its `booking.cancelled` outbox
+ * row (webhooks), all in the caller's transaction.
+ */
+export async function cancelBooking(
+  trx: Trx,
+  booking: { id: number; event_id: number; user_id: number; reference: string },
+  opts: { actorId: number | null; reason: string; now: number },
+): Promise<TransitionResult> {
   const claimed = await trx('bookings').where({ id: booking.id, status: 'confirmed' }).update({ status: 'cancelled', cancelled_at: opts.now });
   if (claimed !== 1) throw new RetryableConflict('booking changed');
   await trx('booking_seats').where({ booking_id: booking.id }).update({ active: null });
   const seats = (await trx('event_seats').where({ booking_id: booking.id, status: 'booked' }).select('seat_id', 'status', 'version')) as SeatRow[];
-  return transitionSeats(trx, { eventId: booking.event_id, seats, to: 'available', actorId: opts.actorId, reason: opts.reason, now: opts.now });
+  const result = await transitionSeats(trx, { eventId: booking.event_id, seats, to: 'available', actorId: opts.actorId, reason: opts.reason, now: opts.now });
+  const data = { bookingId: booking.id, reference: booking.reference, eventId: booking.event_id, userId: booking.user_id, reason: opts.reason, seatIds: seats.map((s) => s.seat_id).sort((a, b) => a - b) };
+  await appendOutbox(trx, [{ type: 'booking.cancelled', data }], opts.now);
+  return result;
 }
 
 /**

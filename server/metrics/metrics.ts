@@ -40,6 +40,10 @@ export class Metrics {
   readonly commandLatency: Histogram<'command' | 'outcome'>;
   readonly httpLatency: Histogram<'method' | 'route' | 'status'>;
   readonly broadcastBatch: Histogram;
+  /** Webhook delivery attempts by outcome: delivered, retry (failed, will be tried again), failed (gave up after a day). */
+  readonly webhookDeliveries: Counter<'outcome'>;
+  /** Dispatcher rounds that failed (database unreachable): each is logged too. */
+  readonly webhookErrors: Counter;
 
   constructor(deps: { db: Db; clock: Clock; nodeLabel?: string }) {
     const r = this.registry;
@@ -67,6 +71,26 @@ export class Metrics {
       help: 'Seats per seats:changed broadcast (one batch per event per window)',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
       registers: [r],
+    });
+    this.webhookDeliveries = new Counter({ name: 'evently_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome (delivered, retry, failed)', labelNames: ['outcome'], registers: [r] });
+    this.webhookErrors = new Counter({ name: 'evently_webhook_dispatch_errors_total', help: 'Webhook dispatcher rounds that failed (each is logged)', registers: [r] });
+    new Gauge({
+      name: 'evently_webhook_backlog',
+      help: 'Webhook work waiting: outbox rows not yet fanned out (stage=outbox), deliveries pending (stage=deliveries)',
+      labelNames: ['stage'],
+      registers: [r],
+      async collect() {
+        try {
+          const [[o], [d]] = (await Promise.all([
+            deps.db('outbox').whereNull('dispatched_at').count({ n: '*' }),
+            deps.db('webhook_deliveries').where('status', 'pending').count({ n: '*' }),
+          ])) as [{ n: number | string }][];
+          this.set({ stage: 'outbox' }, Number(o?.n ?? 0));
+          this.set({ stage: 'deliveries' }, Number(d?.n ?? 0));
+        } catch {
+          this.set({ stage: 'outbox' }, -1); // database unreachable; /readyz says so too
+        }
+      },
     });
     const io = () => this.io;
     new Gauge({
@@ -125,6 +149,10 @@ export class Metrics {
     }
     if (error) this.countError('socket', outcome);
   };
+
+  /** WebhookDispatcher hooks: each attempt's outcome, and failed rounds. */
+  readonly onWebhookOutcome = (outcome: 'delivered' | 'retry' | 'failed'): void => void this.webhookDeliveries.inc({ outcome });
+  readonly onWebhookError = (): void => void this.webhookErrors.inc();
 
   /** Broadcaster onFlush: seats per emitted batch. */
   readonly onFlush = (_eventId: number, size: number): void => {

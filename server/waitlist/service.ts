@@ -15,6 +15,7 @@ import { readLaidOutSeats, toSeatState, type SeatRow, type TransitionResult } fr
 import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, UnprocessableError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
+import { appendOutbox, type DomainEvent } from '../shared/outbox';
 import type { Page } from '../shared/validation';
 import type { JoinInput, ListWaitlistQuery } from './schemas';
 
@@ -150,9 +151,11 @@ export class WaitlistService {
     // A repeat of an accepted offer with the same key answers with the same booking (confirm is idempotent).
     if (entry.status !== 'offered' && entry.status !== 'accepted') throw new ConflictError('WAITLIST_NO_OFFER', `This offer is ${entry.status}`);
     const out = await this.deps.bookings.confirm(actor, hold.token, idempotencyKey);
-    await this.deps.db('waitlist_entries')
-      .where({ id: entry.id, status: 'offered' })
-      .update({ status: 'accepted', version: this.deps.db.raw('version + 1') });
+    // A matching pass may have settled it already (the hold is booked): then it has told the webhooks too.
+    await this.tx(async (trx) => {
+      const moved = await trx('waitlist_entries').where({ id: entry.id, status: 'offered' }).update({ status: 'accepted', version: trx.raw('version + 1') });
+      if (moved === 1) await appendOutbox(trx, [offerEvent('waitlist.offer_accepted', entry)], this.deps.clock.now());
+    });
     return out;
   }
 
@@ -183,6 +186,7 @@ export class WaitlistService {
         // The offer hold may already have lapsed or been released; then there is nothing left to free.
         result = await releaseHold(trx, { eventId: entry.event_id, holdId: entry.offer_hold_id, actorId: actor.id, reason: 'waitlist_decline', now });
       }
+      if (entry.status === 'offered') await appendOutbox(trx, [offerEvent('waitlist.offer_declined', entry)], now);
       return { eventId: entry.event_id, result };
     });
     if (out.result?.seats.length) this.deps.notifier.seatsChanged(out.eventId, out.result.seats, out.result.cursor);
@@ -298,6 +302,8 @@ export class WaitlistService {
         .update({ status: 'offered', version: entry.version + 1, offer_hold_id: opened.id, offer_expires_at: expiresAt });
       if (moved !== 1) throw new RetryableConflict('waitlist entry changed');
       const result = await holdSeats(trx, { eventId, seats: rows, hold: opened, actorId: null, reason: 'waitlist_offer', now });
+      const offered = { entryId: entry.id, eventId, userId: entry.user_id, holdId: opened.id, partySize: entry.party_size, seatIds: pick.seatIds, expiresAt: new Date(expiresAt).toISOString() };
+      await appendOutbox(trx, [{ type: 'waitlist.offer_made', data: offered }], now);
       return {
         userId: entry.user_id,
         result,
@@ -316,12 +322,12 @@ export class WaitlistService {
       .join('holds as h', 'h.id', 'w.offer_hold_id')
       .where({ 'w.event_id': eventId, 'w.status': 'offered' })
       .whereNot('h.status', 'active')
-      .select('w.id', 'w.version', 'h.status as hold_status')) as { id: number; version: number; hold_status: string }[];
+      .select('w.id', 'w.version', 'w.event_id', 'w.user_id', 'w.offer_hold_id', 'h.status as hold_status')) as (Pick<EntryRow, 'id' | 'version' | 'event_id' | 'user_id' | 'offer_hold_id'> & { hold_status: string })[];
     for (const d of done) {
-      const moved = await trx('waitlist_entries')
-        .where({ id: d.id, status: 'offered', version: d.version })
-        .update({ status: settledStatus(d.hold_status), version: d.version + 1 });
+      const status = settledStatus(d.hold_status);
+      const moved = await trx('waitlist_entries').where({ id: d.id, status: 'offered', version: d.version }).update({ status, version: d.version + 1 });
       if (moved !== 1) throw new RetryableConflict('waitlist entry changed');
+      await appendOutbox(trx, [offerEvent(`waitlist.offer_${status as 'accepted' | 'declined' | 'lapsed'}`, d)], this.deps.clock.now());
     }
   }
 
@@ -375,6 +381,11 @@ export class WaitlistService {
       createdAt: new Date(Number(row.created_at)).toISOString(),
     };
   }
+}
+
+/** The outbox event of an offer that ended (webhooks). */
+function offerEvent(type: 'waitlist.offer_accepted' | 'waitlist.offer_declined' | 'waitlist.offer_lapsed', e: Pick<EntryRow, 'id' | 'event_id' | 'user_id' | 'offer_hold_id'>): DomainEvent {
+  return { type, data: { entryId: e.id, eventId: e.event_id, userId: e.user_id, holdId: e.offer_hold_id } };
 }
 
 function settledStatus(holdStatus: string): WaitlistStatus {

@@ -72,6 +72,8 @@ export async function startTestEnv(opts: TestEnvOptions): Promise<TestEnv> {
     BROADCAST_BATCH_MS: '10',
     // Every test client comes from 127.0.0.1: the per-IP hold cap is off unless a test is about it.
     HOLD_CAP_PER_IP: '0',
+    // The webhook tests drive dispatchers of their own with the clock; elsewhere no node polls the outbox.
+    WEBHOOKS_DISPATCHER: 'false',
     ...(opts.redisClusterNodes ? { REDIS_CLUSTER_NODES: opts.redisClusterNodes, REDIS_KEY_PREFIX: `evently-test-${randomBytes(4).toString('hex')}` } : {}),
     ...(opts.redis ? { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `evently-test-${randomBytes(4).toString('hex')}` } : {}),
     ...opts.env,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Ajv, { type ValidateFunction } from 'ajv';
+import { WebhookDispatcher } from '../../server/webhooks/dispatcher';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http, type HttpReply } from '../helpers/http';
@@ -286,6 +287,31 @@ describeEach(testDialects(), 'OpenAPI contract on %s', (dialect) => {
     expect((await call('patch', '/api/admin/users/{id}', { token: admin.token, params: { id: u!.id }, body: { role: 'box_office' } })).status).toBe(200);
     expect((await call('patch', '/api/admin/users/{id}', { token: admin.token, params: { id: admin.id }, body: { active: false } })).status).toBe(409);
     expect((await call('get', '/api/admin/users/{id}', { token: clerk.token, params: { id: u!.id } })).status).toBe(403);
+  });
+
+  it('When webhook endpoints are managed and a delivery is logged and redelivered, then every answer matches the document', async () => {
+    const created = await call('post', '/api/admin/webhooks', { token: admin.token, body: { url: 'http://127.0.0.1:9/hooks', eventTypes: ['event.status_changed'] } });
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    expect((await call('post', '/api/admin/webhooks', { token: admin.token, body: { url: 'ftp://x', eventTypes: [] } })).status).toBe(400);
+    expect((await call('post', '/api/admin/webhooks', { token: clerk.token, body: { url: 'https://example.com', eventTypes: ['hold.expired'] } })).status).toBe(403);
+    expect((await call('get', '/api/admin/webhooks', { token: admin.token })).status).toBe(200);
+    expect((await call('get', '/api/admin/webhooks/{id}', { token: admin.token, params: { id } })).status).toBe(200);
+    expect((await call('get', '/api/admin/webhooks/{id}', { token: admin.token, params: { id: 999999 } })).status).toBe(404);
+    expect((await call('patch', '/api/admin/webhooks/{id}', { token: admin.token, params: { id }, body: { description: 'contract' } })).status).toBe(200);
+
+    // One delivery in the log: an event's status changes and a dispatcher fans it out (nothing is sent).
+    const { eventId } = await venueAndEvent(1);
+    const ev = await call('get', '/api/admin/events/{id}', { token: clerk.token, params: { id: eventId } });
+    await call('patch', '/api/admin/events/{id}', { token: admin.token, params: { id: eventId }, body: { status: 'closed' }, headers: { 'If-Match': ev.headers.get('etag')! } });
+    await new WebhookDispatcher({ db: env.nodes[0]!.db, clock: env.clock, batchSize: 50, timeoutMs: 1000 }).fanOut();
+    const log = await call('get', '/api/admin/webhooks/{id}/deliveries', { token: admin.token, params: { id } });
+    expect(log.body.items.length).toBeGreaterThanOrEqual(1); // earlier tests changed statuses too
+    const deliveryId = log.body.items[0].id as string;
+    expect((await call('post', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver', { token: admin.token, params: { id, deliveryId } })).status).toBe(200);
+    expect((await call('post', '/api/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver', { token: admin.token, params: { id, deliveryId: randomUUID() } })).status).toBe(404);
+    expect((await call('delete', '/api/admin/webhooks/{id}', { token: admin.token, params: { id } })).status).toBe(204);
+    expect((await call('delete', '/api/admin/webhooks/{id}', { token: admin.token, params: { id } })).status).toBe(404);
   });
 
   it('When the operational routes are called, then they answer as documented', async () => {

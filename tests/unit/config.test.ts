@@ -31,7 +31,17 @@ describe('configuration', () => {
     expect(c.redisUrl).toBeUndefined();
   });
 
+  it('When the webhook variables are set, then the dispatcher is configured from them (on by default)', () => {
+    expect(loadConfig({}).webhooks).toEqual({ dispatcher: true, pollIntervalMs: 1000, batchSize: 25, timeoutMs: 10000 });
+    const c = loadConfig({ WEBHOOKS_DISPATCHER: 'false', WEBHOOK_POLL_INTERVAL_MS: '250', WEBHOOK_BATCH_SIZE: '100', WEBHOOK_TIMEOUT_MS: '5000' });
+    expect(c.webhooks).toEqual({ dispatcher: false, pollIntervalMs: 250, batchSize: 100, timeoutMs: 5000 });
+  });
+
   it.each([
+    [{ WEBHOOKS_DISPATCHER: 'maybe' }, /WEBHOOKS_DISPATCHER/],
+    [{ WEBHOOK_POLL_INTERVAL_MS: '10' }, /WEBHOOK_POLL_INTERVAL_MS/],
+    [{ WEBHOOK_BATCH_SIZE: '0' }, /WEBHOOK_BATCH_SIZE/],
+    [{ WEBHOOK_TIMEOUT_MS: '60000' }, /WEBHOOK_TIMEOUT_MS/],
     [{ PORT: 'abc' }, /PORT/],
     [{ PORT: '70000' }, /PORT/],
     [{ DATABASE_URL: 'postgres://x' }, /DATABASE_URL must be mysql:\/\//],

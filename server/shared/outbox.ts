@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+
+/**
+ * The transactional outbox: domain events are written as rows of `outbox` in the SAME transaction as the change
+ * they describe, so an event exists exactly when its change committed (none lost, none for a rolled-back change).
+ * The webhook dispatcher (server/webhooks/) reads them later and delivers them. This module lives in shared/
+ * because the inventory core writes events from inside its group commit, and the inventory may not import a
+ * feature; it knows no webhook.
+ */
+
+/** Every domain event type, as receivers see it in `type`. */
+export const DOMAIN_EVENT_TYPES = [
+  'booking.confirmed',
+  'booking.cancelled',
+  'hold.expired',
+  'waitlist.offer_made',
+  'waitlist.offer_accepted',
+  'waitlist.offer_declined',
+  'waitlist.offer_lapsed',
+  'event.status_changed',
+] as const;
+
+export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
+
+/** The `data` of each event type (documented in docs/WEBHOOKS.md). */
+export interface DomainEventData {
+  'booking.confirmed': { bookingId: number; reference: string; eventId: number; userId: number; totalCents: number; seatIds: number[] };
+  'booking.cancelled': { bookingId: number; reference: string; eventId: number; userId: number; reason: string; seatIds: number[] };
+  'hold.expired': { holdId: number; eventId: number; userId: number; seatIds: number[] };
+  'waitlist.offer_made': { entryId: number; eventId: number; userId: number; holdId: number; partySize: number; seatIds: number[]; expiresAt: string };
+  'waitlist.offer_accepted': { entryId: number; eventId: number; userId: number; holdId: number | null };
+  'waitlist.offer_declined': { entryId: number; eventId: number; userId: number; holdId: number | null };
+  'waitlist.offer_lapsed': { entryId: number; eventId: number; userId: number; holdId: number | null };
+  'event.status_changed': { eventId: number; from: string; to: string; reason?: string };
+}
+
+/** One domain event to append. */
+export type DomainEvent = { [T in DomainEventType]: { type: T; data: DomainEventData[T] } }[DomainEventType];
+
+/** Rows per INSERT statement (bounds the statement's bindings on a large batch). */
+const CHUNK = 200;
+
+/**
+ * Appends events to the outbox inside the caller's transaction `trx`, one multi-row INSERT per 200 events.
+ * `now` is the change's time (the injected clock), so an event's `createdAt` matches the change it reports.
+ */
+export async function appendOutbox(trx: Knex.Transaction, events: DomainEvent[], now: number): Promise<void> {
+  const rows = events.map((e) => ({
+    uid: randomUUID(),
+    type: e.type,
+    event_id: e.data.eventId,
+    data: JSON.stringify(e.data),
+    created_at: now,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) await trx('outbox').insert(rows.slice(i, i + CHUNK));
+}
