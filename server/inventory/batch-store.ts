@@ -22,22 +22,6 @@ const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
  */
 export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCommand[], now: number, extras?: HoldExtras, ipCap = 0): Promise<BatchState> {
   const mysql = isMysqlTrx(trx);
-  // Whether the event has general-admission areas rides along (no extra round trip): only then can its holds
-  // carry tickets, so only then is there a ticket read for the holds that end.
-  const eventRow = (await trx('events')
-    .where({ id: eventId })
-    .first(
-      'id',
-      'status',
-      'hold_ttl_seconds',
-      'max_hold_life_seconds',
-      'max_seats_per_order',
-      'max_seats_per_user',
-      trx.raw('(select count(*) from event_ga_areas g where g.event_id = events.id) as ga_areas'),
-    )) as (EventRules & { ga_areas: number | string }) | undefined;
-  const { ga_areas: gaAreas, ...rules } = eventRow ?? { ga_areas: 0 };
-  const event = eventRow ? (rules as EventRules) : undefined;
-
   const tokens = new Set<string>();
   const expireIds = new Set<number>();
   const seatIds = new Set<number>();
@@ -49,93 +33,115 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
     } else tokens.add(c.holdToken);
   }
 
+  // The reads go out in two rounds of statements that do not depend on each other, each round issued at once:
+  // one connection runs its statements in the order they were issued, so the lock order below holds, and the
+  // batch waits for the event loop (busy with socket writes in a rush) once per round, not once per statement.
+  // Only reads are sent this way: a write queued behind a failed statement could run outside the transaction.
+  const none = Promise.resolve([] as never[]);
+  // Round 1: the event's rules, the holds the commands name (locked; only this event's, a batch never locks
+  // another event's rows, docs/SCALING.md), lapsed holds to expire (SKIP LOCKED: one another node's batch is
+  // expiring is not this batch's), and the asked-for seats, read plainly: in a rush most are taken, and locking
+  // them would make the other node's batches queue behind this one for nothing.
+  const [eventRow, namedHolds, lapsedHolds, askedSeats] = await Promise.all([
+    // Whether the event has general-admission areas rides along: only then can its holds carry tickets.
+    trx('events')
+      .where({ id: eventId })
+      .first(
+        'id',
+        'status',
+        'hold_ttl_seconds',
+        'max_hold_life_seconds',
+        'max_seats_per_order',
+        'max_seats_per_user',
+        trx.raw('(select count(*) from event_ga_areas g where g.event_id = events.id) as ga_areas'),
+      ) as Promise<(EventRules & { ga_areas: number | string }) | undefined>,
+    tokens.size ? (lockIf(mysql, trx('holds').where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select() as Promise<HoldRow[]>) : none,
+    expireIds.size
+      ? (lockIf(mysql, trx('holds').whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select() as Promise<HoldRow[]>)
+      : none,
+    seatIds.size ? readSeats(trx, eventId, [...seatIds], false) : none,
+  ]);
+  const { ga_areas: gaAreas, ...rules } = eventRow ?? { ga_areas: 0 };
+  const event = eventRow ? (rules as EventRules) : undefined;
+
   const holdsByToken = new Map<string, HoldRow>();
   const holdsById = new Map<number, HoldRow>();
-  if (tokens.size) {
-    // Only this event's holds are locked: a batch never locks another event's rows (docs/SCALING.md). A token
-    // of another event is then read without a lock, only so the command can be answered HOLD_OTHER_EVENT.
-    const q = trx('holds').where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id');
-    if (mysql) q.forUpdate();
-    for (const h of (await q.select()) as HoldRow[]) {
+  for (const h of namedHolds) {
+    holdsByToken.set(h.token, h);
+    holdsById.set(h.id, h);
+  }
+  // A token of another event is read without a lock, only so its command can be answered HOLD_OTHER_EVENT.
+  const elsewhere = [...tokens].filter((t) => !holdsByToken.has(t));
+  if (elsewhere.length) {
+    for (const h of (await trx('holds').whereIn('token', elsewhere).select()) as HoldRow[]) {
       holdsByToken.set(h.token, h);
       holdsById.set(h.id, h);
     }
-    const elsewhere = [...tokens].filter((t) => !holdsByToken.has(t));
-    if (elsewhere.length) {
-      for (const h of (await trx('holds').whereIn('token', elsewhere).select()) as HoldRow[]) {
-        holdsByToken.set(h.token, h);
-        holdsById.set(h.id, h);
-      }
-    }
   }
-  if (expireIds.size) {
-    const q = trx('holds').whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id');
-    if (mysql) q.forUpdate().skipLocked();
-    for (const h of (await q.select()) as HoldRow[]) {
-      holdsById.set(h.id, holdsById.get(h.id) ?? h);
-      holdsByToken.set(h.token, holdsById.get(h.id)!);
-    }
+  for (const h of lapsedHolds) {
+    holdsById.set(h.id, holdsById.get(h.id) ?? h);
+    holdsByToken.set(h.token, holdsById.get(h.id)!);
   }
+  const seats = new Map<number, SeatRow>();
+  for (const s of askedSeats) seats.set(s.seat_id, s);
 
-  // Buyers asking for seats: lock their holder rows (so two nodes cannot both pass one buyer's limit) and count.
+  // Round 2. Buyers asking for seats: their holder rows are locked (so two nodes cannot both pass one buyer's
+  // limit), and only then counted: the count is chained to the lock, not issued beside it. Then the asked-for
+  // seats that look free (locked and read again: a seat read as taken is answered SEAT_UNAVAILABLE, true at the
+  // instant of the read; one that may be won is decided on its locked row, and the compare-and-set re-checks it
+  // anyway) and the seats of the named holds, locked; idempotency keys already used; GA lines of ending holds.
   const holders = new Set<number>();
   for (const c of commands) {
     if (c.kind !== 'hold' || isStaff(c.actor)) continue;
     holders.add(c.holdToken ? (holdsByToken.get(c.holdToken)?.user_id ?? c.actor.id) : c.actor.id);
   }
-  let heldByUser = new Map<number, number>();
-  if (holders.size && event) {
-    const ids = [...holders].sort((a, b) => a - b);
-    await lockHolders(trx, eventId, ids);
-    heldByUser = await heldSeatsBy(trx, eventId, now, 'user_id', ids);
-  }
-
+  const holderIds = [...holders].sort((a, b) => a - b);
   // The per-IP cap: seats held live from each address that asks for seats (no lock: the cap is a fairness
-  // bound, not an invariant; the per-user limit above is the one two nodes must not both pass).
+  // bound, not an invariant; the per-user limit is the one two nodes must not both pass).
   const addresses = ipCap > 0 ? [...new Set(commands.flatMap((c) => (c.kind === 'hold' && c.clientIp && !isStaff(c.actor) ? [c.clientIp] : [])))] : [];
-  const heldByIp = addresses.length && event ? await heldSeatsBy(trx, eventId, now, 'client_ip', addresses) : new Map<string, number>();
-
-  const seats = new Map<number, SeatRow>();
+  const candidates = [...seats.values()].filter((s) => isSeatFree(s, now)).map((s) => s.seat_id);
   const ownHolds = [...holdsById.values()].filter((h) => h.event_id === eventId).map((h) => h.id);
-  if (seatIds.size) {
-    // Asked-for seats are read plainly first, and only those that look free are then locked (and read again):
-    // in a rush most asked-for seats are taken, and locking them would make the other node's batches queue behind
-    // this one for nothing. A seat read as taken is answered SEAT_UNAVAILABLE, true at the instant of the read;
-    // a seat that may be won is decided on its locked row, and the compare-and-set re-checks it anyway.
-    const read = (ids: number[], lock: boolean) => {
-      const q = trx('event_seats').where('event_id', eventId).whereIn('seat_id', ids).orderBy('seat_id');
-      if (lock) q.forUpdate();
-      return q.select(SEAT_COLUMNS) as Promise<SeatRow[]>;
-    };
-    for (const s of await read([...seatIds], false)) seats.set(s.seat_id, s);
-    const candidates = [...seats.values()].filter((s) => isSeatFree(s, now)).map((s) => s.seat_id);
-    if (mysql && candidates.length) for (const s of await read(candidates, true)) seats.set(s.seat_id, s);
-  }
-  if (ownHolds.length) {
-    const q = trx('event_seats').where('event_id', eventId).whereIn('hold_id', ownHolds).where('status', 'held').orderBy('seat_id');
-    if (mysql) q.forUpdate();
-    for (const s of (await q.select(SEAT_COLUMNS)) as SeatRow[]) seats.set(s.seat_id, s);
-  }
-
-  const previousBookings = new Map<string, BookingRow>();
   const books = commands.filter((c): c is Extract<SeatCommand, { kind: 'book' }> => c.kind === 'book');
-  if (books.length) {
-    const owners = [...new Set(books.map((b) => holdsByToken.get(b.holdToken)?.user_id).filter((id): id is number => id !== undefined))];
-    if (owners.length) {
-      const rows = (await trx('bookings')
-        .where('event_id', eventId)
-        .whereIn('user_id', owners)
-        .whereIn('idempotency_key', [...new Set(books.map((b) => b.idempotencyKey))])
-        .select()) as BookingRow[];
-      for (const b of rows) previousBookings.set(`${b.user_id}:${b.idempotency_key}`, b);
-    }
-  }
-
+  const owners = [...new Set(books.map((b) => holdsByToken.get(b.holdToken)?.user_id).filter((id): id is number => id !== undefined))];
   const ending = commands.filter((c) => c.kind === 'book' || c.kind === 'release').map((c) => holdsByToken.get((c as { holdToken: string }).holdToken)?.id);
   const endingIds = [...new Set([...ending, ...expireIds].filter((id): id is number => id !== undefined && holdsById.has(id)))];
-  const extraTotals = extras && endingIds.length && Number(gaAreas) > 0 ? await extras.totalsOf(trx, endingIds) : new Map<number, { count: number; totalCents: number }>();
+  const [heldByUser, heldByIp, lockedSeats, holdSeats, bookings, extraTotals] = await Promise.all([
+    holderIds.length && event ? lockHolders(trx, eventId, holderIds).then(() => heldSeatsBy(trx, eventId, now, 'user_id', holderIds)) : new Map<number, number>(),
+    addresses.length && event ? heldSeatsBy(trx, eventId, now, 'client_ip', addresses) : new Map<string, number>(),
+    mysql && candidates.length ? readSeats(trx, eventId, candidates, true) : none,
+    ownHolds.length
+      ? (lockIf(mysql, trx('event_seats').where('event_id', eventId).whereIn('hold_id', ownHolds).where('status', 'held').orderBy('seat_id')).select(SEAT_COLUMNS) as Promise<SeatRow[]>)
+      : none,
+    owners.length
+      ? (trx('bookings')
+          .where('event_id', eventId)
+          .whereIn('user_id', owners)
+          .whereIn('idempotency_key', [...new Set(books.map((b) => b.idempotencyKey))])
+          .select() as Promise<BookingRow[]>)
+      : none,
+    extras && endingIds.length && Number(gaAreas) > 0 ? extras.totalsOf(trx, endingIds) : new Map<number, { count: number; totalCents: number }>(),
+  ]);
+  for (const s of lockedSeats) seats.set(s.seat_id, s);
+  for (const s of holdSeats) seats.set(s.seat_id, s);
+  const previousBookings = new Map<string, BookingRow>();
+  for (const b of bookings) previousBookings.set(`${b.user_id}:${b.idempotency_key}`, b);
 
   return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals };
+}
+
+/** `FOR UPDATE` (or `FOR UPDATE SKIP LOCKED`) on MySQL; SQLite's one writer at a time already serialises batches. */
+function lockIf<Q extends Knex.QueryBuilder>(mysql: boolean, q: Q, skip?: 'skip'): Q {
+  if (mysql) {
+    q.forUpdate();
+    if (skip) q.skipLocked();
+  }
+  return q;
+}
+
+function readSeats(trx: Trx, eventId: number, ids: number[], lock: boolean): Promise<SeatRow[]> {
+  const q = trx('event_seats').where('event_id', eventId).whereIn('seat_id', ids).orderBy('seat_id');
+  if (lock) q.forUpdate();
+  return q.select(SEAT_COLUMNS) as Promise<SeatRow[]>;
 }
 
 /** The id of the first row of a multi-row insert: MySQL reports the first (consecutive in one statement), SQLite the last. */
