@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES } from './auth-user';
+import { ROLES } from '../shared/auth-user';
 
 const email = z.string().trim().toLowerCase().email('must be an email address').max(254);
 // At most 72 bytes: legacy bcrypt hashes (still verified, see passwords.ts) only read the first 72, and the

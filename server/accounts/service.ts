@@ -3,7 +3,7 @@ import { isDuplicateKey } from '../db/transaction';
 import type { Clock } from '../shared/clock';
 import { AccessRevokedError, ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import type { AuthUser, Role } from './auth-user';
+import type { AuthUser, Role } from '../shared/auth-user';
 import type { UpdateUserBody, UserView } from './schemas';
 import { PasswordHasher } from './passwords';
 import type { TokenService } from './tokens';

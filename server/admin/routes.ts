@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Role } from '../accounts/auth-user';
+import type { Role } from '../shared/auth-user';
 import { bookingPage, bookingView, idempotencyKey } from '../bookings/schemas';
 import type { BookingsService } from '../bookings/service';
 import { eventPage, eventView, listEventsQuery, createEventInput } from '../events/schemas';

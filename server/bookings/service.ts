@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import type { HoldExtras } from '../ga/hold-extras';
-import type { AuthUser } from '../accounts/auth-user';
-import { isStaff } from '../accounts/auth-user';
+import type { HoldExtras } from '../inventory/hold-extras';
+import type { AuthUser } from '../shared/auth-user';
+import { isStaff } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions } from '../db/transaction';
 import { CURRENCY } from '../events/service';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isStaff } from '../accounts/auth-user';
+import { isStaff } from '../shared/auth-user';
 import { noneMatch, pickCoding } from '../http/conditional';
 import type { ApiRouter } from '../http/route';
 import type { PublishedLayouts } from '../venues/published-layouts';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
@@ -8,7 +8,7 @@ import { admitHold, assertOnSale, loadEventRules, newHoldRow } from '../inventor
 import { openHold } from '../inventory/operations';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
-import type { HoldExtras } from './hold-extras';
+import type { HoldExtras } from '../inventory/hold-extras';
 import type { GaAreaView, GaHoldBody } from './schemas';
 import { bookHoldTickets, cancelBookingTickets, closeHoldTickets, holdTickets, holdTicketTotals, linesView, ticketTotalsOf } from './store';
 

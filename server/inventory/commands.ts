@@ -1,4 +1,4 @@
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { AppError } from '../shared/errors';
 import type { HoldRow } from './hold-rules';
 import type { SeatState } from '../realtime/protocol';

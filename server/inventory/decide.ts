@@ -1,4 +1,4 @@
-import { isStaff, type AuthUser } from '../accounts/auth-user';
+import { isStaff, type AuthUser } from '../shared/auth-user';
 import type { SeatStatus } from '../realtime/protocol';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, SeatUnavailableError, UnprocessableError } from '../shared/errors';
 import { newOrderReference } from '../shared/ids';

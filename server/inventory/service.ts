@@ -1,8 +1,8 @@
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import { BusyError } from '../db/backpressure';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions } from '../db/transaction';
-import type { HoldExtras } from '../ga/hold-extras';
+import type { HoldExtras } from './hold-extras';
 import type { Notifier } from '../realtime/notifier';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';

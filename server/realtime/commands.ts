@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { isStaff, type AuthUser } from '../accounts/auth-user';
+import { isStaff, type AuthUser } from '../shared/auth-user';
 import type { Clock } from '../shared/clock';
 import { AppError, toErrorBody, UnauthorizedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';

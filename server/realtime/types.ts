@@ -1,5 +1,5 @@
 import type { Namespace, Server, Socket } from 'socket.io';
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
 
 /** Per-socket state set by the handshake. */

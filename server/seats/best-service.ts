@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';

@@ -1,4 +1,4 @@
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import type { HoldOutcome, WalkInCustomer } from '../inventory/commands';
 import { loadHoldForActor } from '../inventory/hold-rules';

@@ -1,7 +1,7 @@
 import { assertKnownScope } from '../seats/scope';
 import type { Knex } from 'knex';
-import type { AuthUser } from '../accounts/auth-user';
-import { isStaff } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
+import { isStaff } from '../shared/auth-user';
 import type { BookingsService } from '../bookings/service';
 import { isMysql, type Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';

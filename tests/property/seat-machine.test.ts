@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { AuthUser } from '../../server/accounts/auth-user';
+import type { AuthUser } from '../../server/shared/auth-user';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { testDialects, describeEach } from '../helpers/dialects';

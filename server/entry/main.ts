@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config } from '../config';
 import { startNode } from './node';
 import { DEMO_ACCOUNTS, seedDemo } from './seed/demo';
-import { createLogger } from './shared/logger';
+import { createLogger } from '../shared/logger';
 
 /** The process: parse configuration once, start a node, seed the demo when asked, stop gracefully. */
 async function main(): Promise<void> {

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ROLES } from '../accounts/auth-user';
-import { registerBody } from '../accounts/schemas';
-import { loadConfig } from '../config';
-import { createDb, migrateLatest } from '../db/knex';
-import { silentNotifier } from '../realtime/notifier';
+import { ROLES } from '../../shared/auth-user';
+import { registerBody } from '../../accounts/schemas';
+import { loadConfig } from '../../config';
+import { createDb, migrateLatest } from '../../db/knex';
+import { silentNotifier } from '../../realtime/notifier';
 import { createServices } from '../services';
-import { systemClock } from '../shared/clock';
-import { parse } from '../shared/validation';
+import { systemClock } from '../../shared/clock';
+import { parse } from '../../shared/validation';
 
 /**
  * `npm run user:create -- --email a@b.c --role admin [--name "…"] [--password …]`

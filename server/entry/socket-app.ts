@@ -1,25 +1,25 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type BroadcastOperator } from 'socket.io';
 import { z } from 'zod';
-import { isStaff } from '../accounts/auth-user';
+import { isStaff } from '../shared/auth-user';
 import { registerBookingHandlers } from '../bookings/socket-handlers';
 import { registerSeatHandlers } from '../seats/socket-handlers';
 import { registerGaHandlers } from '../ga/socket-handlers';
 import { registerBestHandlers } from '../seats/best-handlers';
 import { registerWaitlistHandlers } from '../waitlist/socket-handlers';
 import { syncPayload } from '../seats/schemas';
-import type { Services } from '../services';
+import type { Services } from './services';
 import type { Clock } from '../shared/clock';
 import { AppError, toErrorBody, ValidationError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import type { Broadcaster } from './broadcaster';
-import { manageChildNamespaces } from './child-namespaces';
-import { socketClientIp } from './client-ip';
-import { applyUser, CommandTable, recheckUser, type CommandContext } from './commands';
-import { encodeChanges, encodeSnapshot } from './compact';
-import { eventNamespace, type CompactSeatsSnapshot, type SeatsSnapshot, type ServerToClientEvents } from './protocol';
-import { SharedDelivery, SnapshotLoader } from './snapshot-loader';
-import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace, type EventSocket, type IoServer, type SocketData } from './types';
+import type { Broadcaster } from '../realtime/broadcaster';
+import { manageChildNamespaces } from '../realtime/child-namespaces';
+import { socketClientIp } from '../realtime/client-ip';
+import { applyUser, CommandTable, recheckUser, type CommandContext } from '../realtime/commands';
+import { encodeChanges, encodeSnapshot } from '../realtime/compact';
+import { eventNamespace, type CompactSeatsSnapshot, type SeatsSnapshot, type ServerToClientEvents } from '../realtime/protocol';
+import { SharedDelivery, SnapshotLoader } from '../realtime/snapshot-loader';
+import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace, type EventSocket, type IoServer, type SocketData } from '../realtime/types';
 
 export interface RealtimeDeps {
   services: Services;

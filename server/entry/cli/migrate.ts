@@ -1,5 +1,5 @@
-import { loadConfig } from '../config';
-import { createDb, migrateLatest } from '../db/knex';
+import { loadConfig } from '../../config';
+import { createDb, migrateLatest } from '../../db/knex';
 
 /** `npm run migrate`: applies pending migrations and exits. */
 async function run(): Promise<void> {

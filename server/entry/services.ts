@@ -1,26 +1,26 @@
-import { AccountsService } from './accounts/service';
-import { BoxOfficeService } from './admin/box-office';
-import { ReportsService } from './admin/reports';
-import { AdminService } from './admin/service';
-import { TokenService } from './accounts/tokens';
-import { localAccessBus, UserAccess, type AccessBus } from './accounts/user-access';
-import { BookingsService } from './bookings/service';
-import type { Config } from './config';
-import type { Db } from './db/knex';
-import type { RetryOptions } from './db/transaction';
-import { EventsService } from './events/service';
-import { GaService } from './ga/service';
-import type { Notifier } from './realtime/notifier';
-import { BestAvailableService } from './seats/best-service';
-import { SeatsService } from './seats/service';
-import { InventoryService } from './inventory/service';
-import type { Clock } from './shared/clock';
-import type { Logger } from './shared/logger';
-import { PublishedLayouts } from './venues/published-layouts';
-import { VenuesService } from './venues/service';
-import { WaitlistService } from './waitlist/service';
+import { AccountsService } from '../accounts/service';
+import { BoxOfficeService } from '../admin/box-office';
+import { ReportsService } from '../admin/reports';
+import { AdminService } from '../admin/service';
+import { TokenService } from '../accounts/tokens';
+import { localAccessBus, UserAccess, type AccessBus } from '../accounts/user-access';
+import { BookingsService } from '../bookings/service';
+import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import type { RetryOptions } from '../db/transaction';
+import { EventsService } from '../events/service';
+import { GaService } from '../ga/service';
+import type { Notifier } from '../realtime/notifier';
+import { BestAvailableService } from '../seats/best-service';
+import { SeatsService } from '../seats/service';
+import { InventoryService } from '../inventory/service';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import { PublishedLayouts } from '../venues/published-layouts';
+import { VenuesService } from '../venues/service';
+import { WaitlistService } from '../waitlist/service';
 
-/** Everything a service may depend on. Built once per node in main.ts/node.ts; no module singletons. */
+/** Everything a service may depend on. Built once per node in entry/node.ts; no module singletons. */
 export interface CoreDeps {
   config: Config;
   db: Db;
