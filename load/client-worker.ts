@@ -7,7 +7,7 @@
  * first gets {type:'job', job} (a thread has it as workerData).
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { SeatsChanged } from '../server/realtime/protocol';
+import type { SeatsChanged } from '../server/contracts';
 import type { LayoutOrder } from '../server/realtime/compact';
 import { Buyer, BuyerStats, connect, fetchLayoutOrder, type SaleMarks, firstSnapshot, onChanges, SeatChooser, watcher, type BuyerPlan, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { io as ioc, type Socket } from 'socket.io-client';
-import type { Ack, BookingView, ClientToServerEvents, HoldView, SeatsChanged, SeatsSnapshot, ServerToClientEvents } from '../server/realtime/protocol';
+import type { Ack, BookingView, ClientToServerEvents, EventLayout, HandshakeAuth, HoldView, SeatsChanged, SeatsSnapshot, ServerToClientEvents } from '../server/contracts';
 import { decodeChanges, decodeSnapshot, layoutOrder, type LayoutOrder } from '../server/realtime/compact';
-import { eventNamespace, type EventLayout, type HandshakeAuth } from '../server/realtime/protocol';
+import { eventNamespace } from '../server/contracts/namespace';
 import { SeatMap } from '../server/realtime/seat-map';
 import type { SeatInfo } from './harness';
 import { retryDelayMs, retryLaterCode } from './retry';

@@ -8,7 +8,7 @@ import { TokenService } from '../server/accounts/tokens';
 import { loadConfig, type Config } from '../server/config';
 import { createDb, migrateLatest, type Db } from '../server/db/knex';
 import { startNode, type EventlyNode } from '../server/entry/node';
-import type { SeatState } from '../server/realtime/protocol';
+import type { SeatState } from '../server/contracts';
 import { silentNotifier } from '../server/realtime/notifier';
 import { createServices, type Services } from '../server/entry/services';
 import { systemClock } from '../server/shared/clock';

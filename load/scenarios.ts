@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Server } from 'socket.io';
 import { encodeSnapshot } from '../server/realtime/compact';
-import type { Ack, CompactSeatsSnapshot, HoldView } from '../server/realtime/protocol';
+import type { Ack, CompactSeatsSnapshot, HoldView } from '../server/contracts';
 import { audit, type AuditResult } from './audit';
 import { bareBroadcastBaseline, casBaseline, idleMemoryPerConnection, sqliteCasBaseline, sqliteKnexCasBaseline, startMemoryProbe, type CasResult, type IdleMemoryResult } from './baselines';
 import { BuyerStats, COMMAND_KINDS, connect, firstSnapshot, send, type BuyerPlan, type Strategy } from './clients';

@@ -1,4 +1,4 @@
-import type { BookingView, EventLayout, HoldView, SeatState } from '../../server/realtime/protocol';
+import type { BookingView, EventLayout, HoldView, SeatState } from '../../server/contracts';
 import { api, ApiError, errorBody, newIdempotencyKey, session, type EventDetail, type LayoutSeat } from './api';
 import { authPanel } from './auth-panel';
 import { fill, h, mmss, money } from './dom';

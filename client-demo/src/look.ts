@@ -1,4 +1,4 @@
-import type { SeatState } from '../../server/realtime/protocol';
+import type { SeatState } from '../../server/contracts';
 import type { Look } from './seat-canvas';
 
 /** Category colours, in the order of the event's price list. Chosen to stay apart for common colour blindness. */

@@ -1,4 +1,4 @@
-import type { BookingView, ErrorBody, GaAreaState, GaHoldView, GaLine, HoldView, EventLayout, SeatState, WaitlistEntryView, WaitlistOffer } from '../../server/realtime/protocol';
+import type { BookingView, ErrorBody, GaAreaState, GaHoldView, GaLine, HoldView, EventLayout, SeatState, WaitlistEntryView, WaitlistOffer } from '../../server/contracts';
 import { api, newIdempotencyKey, session, type EventDetail, type LayoutSeat } from './api';
 import { authPanel } from './auth-panel';
 import { fill, h, mmss, money } from './dom';

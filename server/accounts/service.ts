@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock';
 import { AccessRevokedError, ConflictError, NotFoundError, UnauthorizedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { AuthUser, Role } from '../shared/auth-user';
-import type { UpdateUserBody, UserView } from './schemas';
+import type { UpdateUserBody, UserView } from '../contracts/accounts';
 import { PasswordHasher } from './passwords';
 import type { TokenService } from './tokens';
 import type { UserAccess } from './user-access';

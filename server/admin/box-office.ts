@@ -2,7 +2,7 @@ import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
-import type { BookingView, SeatState } from '../realtime/protocol';
+import type { BookingView, SeatState } from '../contracts';
 import { isSeatFree, readSeats, toSeatState, type SeatRow, type TransitionResult } from '../inventory/seat-store';
 import { reseatBooking, setBlocked } from '../inventory/operations';
 import type { BookingsService } from '../bookings/service';

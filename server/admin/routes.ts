@@ -1,16 +1,16 @@
 import { z } from 'zod';
 import type { Role } from '../shared/auth-user';
-import { bookingPage, bookingView, idempotencyKey } from '../bookings/schemas';
+import { bookingPage, bookingView, idempotencyKey } from '../contracts/bookings';
 import type { BookingsService } from '../bookings/service';
-import { eventPage, eventView, listEventsQuery, createEventInput } from '../events/schemas';
+import { eventPage, eventView, listEventsQuery, createEventInput } from '../contracts/events';
 import type { EventsService } from '../events/service';
-import { listBookingsQuery } from '../bookings/schemas';
+import { listBookingsQuery } from '../contracts/bookings';
 import type { ApiRouter } from '../http/route';
-import { holdView, releaseView, seatsView } from '../seats/schemas';
+import { holdView, releaseView, seatsView } from '../contracts/seats';
 import type { SeatsService } from '../seats/service';
 import { ValidationError } from '../shared/errors';
 import { idParam, issuesToDetails } from '../shared/validation';
-import { layoutView, venueView } from '../venues/schemas';
+import { layoutView, venueView } from '../contracts/venues';
 import type { BoxOfficeService } from './box-office';
 import type { ReportsService } from './reports';
 import {

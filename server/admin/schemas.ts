@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { createEventInput } from '../events/schemas';
-import { holdToken, seatIdList, seatStateView } from '../seats/schemas';
+import { createEventInput } from '../contracts/events';
+import { holdToken, seatIdList, staffSeatView } from '../contracts/seats';
 import { idParam, pageQuery } from '../shared/validation';
 import { SEAT_CHANGE_REASONS } from '../inventory/seat-store';
-import { sectionInput } from '../venues/schemas';
+import { sectionInput } from '../contracts/venues';
 
 const category = z.string().trim().min(1).max(40);
 const sectionName = z.string().trim().min(1).max(80);
@@ -141,8 +141,6 @@ export const eventParams = z.object({ id: idParam }).strict();
 export const eventSeatParams = z.object({ id: idParam, seatId: idParam }).strict();
 export const tokenParams = z.object({ token: holdToken }).strict();
 
-export const holderView = z.object({ userId: z.number(), name: z.string(), email: z.string() });
-export const staffSeatView = seatStateView.extend({ holder: holderView.optional(), holdToken: z.string().optional() });
 export const staffSnapshotView = z.object({ eventId: z.number(), cursor: z.number(), seats: z.array(staffSeatView) });
 
 export const changeView = z.object({

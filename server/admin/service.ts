@@ -3,14 +3,14 @@ import { cancelBooking, releaseHold, repriceSeats } from '../inventory/operation
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { EventsService } from '../events/service';
-import type { EventView } from '../events/schemas';
+import type { EventView } from '../contracts/events';
 import type { Notifier } from '../realtime/notifier';
-import type { SeatState } from '../realtime/protocol';
+import type { SeatState } from '../contracts';
 import type { Clock } from '../shared/clock';
 import { AppError, ConflictError, NotFoundError, PreconditionFailedError, UnprocessableError } from '../shared/errors';
 import type { Page } from '../shared/validation';
 import { curvedSection, rectangularSection } from '../venues/layout-generator';
-import type { LayoutInput, LayoutView, SectionInput, VenueView } from '../venues/schemas';
+import type { LayoutInput, LayoutView, SectionInput, VenueView } from '../contracts/venues';
 import type { VenuesService } from '../venues/service';
 import type { CreateVenueBody, ListVenuesQuery, UpdateEventBody, UpdateVenueBody } from './schemas';
 

@@ -9,11 +9,11 @@ import type { BookingRow } from '../inventory/commands';
 import { cancelBooking } from '../inventory/operations';
 import type { InventoryService } from '../inventory/service';
 import type { Notifier } from '../realtime/notifier';
-import type { BookingView } from '../realtime/protocol';
+import type { BookingView } from '../contracts';
 import type { Clock } from '../shared/clock';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import type { Page } from '../shared/validation';
-import type { ListBookingsQuery } from './schemas';
+import type { ListBookingsQuery } from '../contracts/bookings';
 
 export interface BookingsDeps {
   db: Db;

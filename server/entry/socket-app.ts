@@ -1,13 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type BroadcastOperator } from 'socket.io';
-import { z } from 'zod';
 import { isStaff } from '../shared/auth-user';
 import { registerBookingHandlers } from '../bookings/socket-handlers';
 import { registerSeatHandlers } from '../seats/socket-handlers';
 import { registerGaHandlers } from '../ga/socket-handlers';
 import { registerBestHandlers } from '../seats/best-handlers';
 import { registerWaitlistHandlers } from '../waitlist/socket-handlers';
-import { syncPayload } from '../seats/schemas';
+import { syncPayload } from '../contracts/seats';
 import type { Services } from './services';
 import type { Clock } from '../shared/clock';
 import { AppError, toErrorBody, ValidationError } from '../shared/errors';
@@ -17,7 +16,7 @@ import { manageChildNamespaces } from '../realtime/child-namespaces';
 import { socketClientIp } from '../realtime/client-ip';
 import { applyUser, CommandTable, recheckUser, type CommandContext } from '../realtime/commands';
 import { encodeChanges, encodeSnapshot } from '../realtime/compact';
-import { eventNamespace, type CompactSeatsSnapshot, type SeatsSnapshot, type ServerToClientEvents } from '../realtime/protocol';
+import { authRefreshPayload, eventNamespace, handshakeAuth, type CompactSeatsSnapshot, type SeatsSnapshot, type ServerToClientEvents } from '../contracts';
 import { SharedDelivery, SnapshotLoader } from '../realtime/snapshot-loader';
 import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace, type EventSocket, type IoServer, type SocketData } from '../realtime/types';
 
@@ -39,14 +38,6 @@ export interface RealtimeDeps {
 }
 
 const NAMESPACE = /^\/events\/([1-9][0-9]{0,9})$/;
-
-const handshakeAuth = z
-  .object({
-    token: z.string().min(1).max(4096).optional(),
-    cursor: z.number().int().min(0).optional(),
-    format: z.enum(['json', 'compact']).optional(),
-  })
-  .strict();
 
 /** A socket, or a local broadcast to several: where a snapshot goes. */
 type SnapshotTarget = Pick<BroadcastOperator<ServerToClientEvents, SocketData>, 'emit'>;
@@ -181,7 +172,7 @@ export function createRealtime(
   commands.add('seats:sync', syncPayload, async (input, _user, socket) => ({ mode: await sync(socket, input.cursor) }), { public: true });
   commands.add(
     'auth:refresh',
-    z.object({ token: z.string().min(1).max(4096) }).strict(),
+    authRefreshPayload,
     async (input, _user, socket) => {
       const next = await services.access.authenticate(input.token);
       if (socket.data.user && socket.data.user.id !== next.id) throw new AppError(403, 'FORBIDDEN', 'A socket cannot switch to another user');

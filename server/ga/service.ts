@@ -3,13 +3,13 @@ import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
-import type { GaHoldView, GaLine } from '../realtime/protocol';
+import type { GaHoldView, GaLine } from '../contracts';
 import { admitHold, assertOnSale, loadEventRules, newHoldRow } from '../inventory/hold-rules';
 import { openHold } from '../inventory/operations';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
 import type { HoldExtras } from '../inventory/hold-extras';
-import type { GaAreaView, GaHoldBody } from './schemas';
+import type { GaAreaView, GaHoldBody } from '../contracts/ga';
 import { bookHoldTickets, cancelBookingTickets, closeHoldTickets, holdTickets, holdTicketTotals, linesView, ticketTotalsOf } from './store';
 
 export interface GaDeps {

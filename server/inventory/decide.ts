@@ -1,5 +1,5 @@
 import { isStaff, type AuthUser } from '../shared/auth-user';
-import type { SeatStatus } from '../realtime/protocol';
+import type { SeatStatus } from '../contracts';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, SeatUnavailableError, UnprocessableError } from '../shared/errors';
 import { newOrderReference } from '../shared/ids';
 import type { BookingRow, CommandOutcome, CommandResult, HoldOutcome, SeatCommand } from './commands';

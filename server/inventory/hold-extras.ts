@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
-import type { GaLine } from '../realtime/protocol';
+import type { GaLine } from '../contracts';
 
 /**
  * What a hold may carry besides seats (general-admission tickets). The seat core calls these inside its own

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
 import { RetryableConflict } from '../db/transaction';
-import type { SeatState, SeatStatus } from '../realtime/protocol';
+import type { SeatState, SeatStatus } from '../contracts';
 
 /** A seat as read inside a transaction, before it is changed. */
 export interface SeatRow {

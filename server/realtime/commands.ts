@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock';
 import { AppError, toErrorBody, UnauthorizedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { parse } from '../shared/validation';
-import type { Ack, ClientToServerEvents } from './protocol';
+import type { Ack, ClientToServerEvents } from '../contracts';
 import { COMPACT_ROOM, STAFF_ROOM, type EventSocket } from './types';
 
 export interface CommandContext {

@@ -6,7 +6,7 @@ import type { BookingsService } from '../bookings/service';
 import { isMysql, type Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
-import type { BookingView, SeatState, WaitlistEntryView, WaitlistOffer, WaitlistStatus } from '../realtime/protocol';
+import type { BookingView, SeatState, WaitlistEntryView, WaitlistOffer, WaitlistStatus } from '../contracts';
 import { pickBest, type Candidate } from '../seats/best-available';
 import { assertOnSale, loadEventRules, newHoldRow } from '../inventory/hold-rules';
 import { holdSeats, openHold, releaseHold } from '../inventory/operations';
@@ -15,7 +15,7 @@ import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, UnprocessableError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Page } from '../shared/validation';
-import type { JoinInput, ListWaitlistQuery } from './schemas';
+import type { JoinInput, ListWaitlistQuery } from '../contracts/waitlist';
 
 export interface WaitlistDeps {
   db: Db;

@@ -1,4 +1,4 @@
-import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatsChanged, SeatsSnapshot } from '../../server/realtime/protocol';
+import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatsChanged, SeatsSnapshot } from '../../server/contracts';
 import { mysqlDialects, testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

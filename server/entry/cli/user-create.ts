@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ROLES } from '../../shared/auth-user';
-import { registerBody } from '../../accounts/schemas';
+import { registerBody } from '../../contracts/accounts';
 import { loadConfig } from '../../config';
 import { createDb, migrateLatest } from '../../db/knex';
 import { silentNotifier } from '../../realtime/notifier';

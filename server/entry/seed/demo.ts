@@ -2,7 +2,7 @@ import type { Role } from '../../shared/auth-user';
 import type { Services } from '../services';
 import type { Clock } from '../../shared/clock';
 import { curvedSection, rectangularSection } from '../../venues/layout-generator';
-import type { LayoutInput } from '../../venues/schemas';
+import type { LayoutInput } from '../../contracts/venues';
 
 /** Demo accounts printed at start-up. Development only: never seeded on MySQL unless SEED_DEMO=true. */
 export const DEMO_ACCOUNTS: { email: string; password: string; name: string; role: Role }[] = [

@@ -1,3 +1,4 @@
+/** Venue contracts: layouts as written (seats, sections) and as read, venues, and the event layout of compact seat state. */
 import { z } from 'zod';
 
 const label = z.string().trim().min(1).max(10);
@@ -76,5 +77,12 @@ export type VenueView = z.infer<typeof venueView>;
 export const layoutView = z.object({ sections: z.array(sectionView), seats: z.array(seatView) });
 export type LayoutView = z.infer<typeof layoutView>;
 
-/** `GET /api/events/:id/layout` (the EventLayout of realtime/protocol.ts). */
+/**
+ * `GET /api/events/:id/layout`: the static part of a seat map. `layoutVersion` is also the response's ETag; compact
+ * payloads name it so a client knows its seat order still fits. `seats` are in compact order: the seat at index i
+ * of a compact payload is `seats[i]`.
+ */
 export const eventLayoutView = z.object({ venueId: z.number(), layoutVersion: z.string(), sections: z.array(sectionView), seats: z.array(seatView) });
+export type EventLayout = z.infer<typeof eventLayoutView>;
+/** One seat of a layout (the static part: geometry, category). */
+export type LayoutSeat = SeatView;

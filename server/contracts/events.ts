@@ -1,6 +1,7 @@
+/** Event contracts: listing and detail views, creation input, and the `event:status` notice. */
 import { z } from 'zod';
 import { pageQuery } from '../shared/validation';
-import { layoutView, venueView } from '../venues/schemas';
+import { layoutView, venueView } from './venues';
 
 export const EVENT_STATUSES = ['draft', 'on_sale', 'closed', 'cancelled'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -63,3 +64,6 @@ export const createEventInput = z
   })
   .strict();
 export type CreateEventInput = z.infer<typeof createEventInput>;
+/** `event:status`: the event's sale status changed (on sale, closed, cancelled); sent to everyone watching it. */
+export const eventStatusNotice = z.object({ eventId: z.number(), status: z.enum(EVENT_STATUSES), reason: z.string().optional() });
+export type EventStatusNotice = z.infer<typeof eventStatusNotice>;

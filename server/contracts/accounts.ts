@@ -1,13 +1,16 @@
+/** Account contracts: register, sign in, the user view, and the admin's user changes. */
 import { z } from 'zod';
 import { ROLES } from '../shared/auth-user';
 
 const email = z.string().trim().toLowerCase().email('must be an email address').max(254);
 // At most 72 bytes: legacy bcrypt hashes (still verified, see passwords.ts) only read the first 72, and the
-// limit stays one rule for every account rather than depending on when it was created.
+// limit stays one rule for every account rather than depending on when it was created. TextEncoder, not Buffer:
+// contracts compile for the browser too (same count: a lone surrogate is 3 bytes either way).
+const utf8 = new TextEncoder();
 const password = z
   .string()
   .min(8, 'must be at least 8 characters')
-  .refine((p) => Buffer.byteLength(p, 'utf8') <= 72, 'must be at most 72 bytes');
+  .refine((p) => utf8.encode(p).length <= 72, 'must be at most 72 bytes');
 
 export const registerBody = z
   .object({ email, password, name: z.string().trim().min(1).max(120) })

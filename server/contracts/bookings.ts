@@ -1,6 +1,8 @@
+/** Booking contracts: confirm a hold (REST and `booking:confirm`), list bookings, the booking view and its notice. */
 import { z } from 'zod';
 import { pageQuery } from '../shared/validation';
-import { holdToken } from '../seats/schemas';
+import { gaLineView } from './ga';
+import { holdToken } from './seats';
 
 /** Client-chosen idempotency key: printable, bounded. */
 export const idempotencyKey = z.string().min(8, 'must be at least 8 characters').max(100).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
@@ -40,7 +42,14 @@ export const bookingView = z.object({
   createdAt: z.string(),
   cancelledAt: z.string().optional(),
   /** General-admission tickets on this booking (absent or empty for a seats-only booking). */
-  ga: z.array(z.object({ sectionId: z.number(), section: z.string(), quantity: z.number(), priceCents: z.number() })).optional(),
+  ga: z.array(gaLineView).optional(),
 });
 
 export const bookingPage = z.object({ items: z.array(bookingView), page: z.number(), limit: z.number(), total: z.number() });
+export type BookingSeatView = z.infer<typeof bookingSeatView>;
+export type BookingView = z.infer<typeof bookingView>;
+export type BookingConfirmPayload = z.input<typeof socketConfirmPayload>;
+
+/** `booking:cancelled`, to the booker's own sockets: staff or an event cancellation cancelled one of their bookings. */
+export const bookingCancelledNotice = z.object({ eventId: z.number(), bookingId: z.number(), reference: z.string(), reason: z.string() });
+export type BookingCancelledNotice = z.infer<typeof bookingCancelledNotice>;
