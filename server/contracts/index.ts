@@ -8,11 +8,13 @@
  */
 export * from './accounts';
 export * from './bookings';
+export * from './box-office';
 export * from './compact';
 export * from './errors';
 export * from './events';
 export * from './ga';
 export * from './namespace';
+export * from './reports';
 export * from './seats';
 export * from './socket';
 export * from './venues';

@@ -112,7 +112,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   // holder read has one MySQL connection of its own, so staff batches do not wait in the main pool's queue
   // behind buyers; with one node it is skipped while no staff socket is connected (see Broadcaster).
   const staffDb = ownsDb && config.database.client === 'mysql2' ? createDb({ database: config.database, dbPoolMax: 1 }, logger) : undefined;
-  broadcaster.setStaffView((eventId, seats) => services.boxOffice.withHolders(eventId, seats, staffDb), { clustered: !!redis });
+  broadcaster.setStaffView((eventId, seats) => services.staffView.withHolders(eventId, seats, staffDb), { clustered: !!redis });
   if (redis) probes.push(redis.probe);
   // Shared by all nodes through Redis, so N nodes do not give a client N times the budget.
   const rateLimits = new RateLimits(config.rateLimits, logger, {

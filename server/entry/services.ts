@@ -1,7 +1,10 @@
 import { AccountsService } from '../accounts/service';
-import { BoxOfficeService } from '../admin/box-office';
-import { ReportsService } from '../admin/reports';
-import { AdminService } from '../admin/service';
+import { BoxOfficeService } from '../box-office/service';
+import { StaffView } from '../box-office/staff-view';
+import { ChangeLog } from '../reports/change-log';
+import { ReportsService } from '../reports/service';
+import { EventCancellation } from '../events/cancellation';
+import { EventLifecycle } from '../events/lifecycle';
 import { TokenService } from '../accounts/tokens';
 import { localAccessBus, UserAccess, type AccessBus } from '../accounts/user-access';
 import { BookingsService } from '../bookings/service';
@@ -16,6 +19,7 @@ import { SeatsService } from '../seats/service';
 import { InventoryService } from '../inventory/service';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import { VenueCatalogue } from '../venues/catalogue';
 import { PublishedLayouts } from '../venues/published-layouts';
 import { VenuesService } from '../venues/service';
 import { WaitlistService } from '../waitlist/service';
@@ -51,8 +55,15 @@ export interface Services {
   waitlist: WaitlistService;
   best: BestAvailableService;
   ga: GaService;
-  admin: AdminService;
+  /** Venues as admins write them (generated or imported layouts, optimistic concurrency). */
+  venueCatalogue: VenueCatalogue;
+  /** Events as admins run them: create, change, publish, close (drafts included). */
+  eventLifecycle: EventLifecycle;
+  eventCancellation: EventCancellation;
   boxOffice: BoxOfficeService;
+  /** Who holds or booked each seat: staff snapshots and staff broadcast batches. */
+  staffView: StaffView;
+  changeLog: ChangeLog;
   reports: ReportsService;
 }
 
@@ -74,8 +85,12 @@ export function createServices(core: CoreDeps): Services {
   const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory });
   waitlist = new WaitlistService({ db, clock, notifier, retry, bookings });
   const best = new BestAvailableService({ db, clock, notifier, retry, ipHoldCap: config.holdCapPerIp });
-  const admin = new AdminService({ db, clock, notifier, venues, events, retry, holdExtras: ga });
+  const venueCatalogue = new VenueCatalogue({ db, clock, venues, retry });
+  const eventLifecycle = new EventLifecycle({ db, clock, notifier, events, retry });
+  const eventCancellation = new EventCancellation({ db, clock, notifier, lifecycle: eventLifecycle, retry, holdExtras: ga });
   const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
+  const staffView = new StaffView({ db });
+  const changeLog = new ChangeLog({ db });
   const reports = new ReportsService({ db, clock });
-  return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, admin, boxOffice, reports };
+  return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, venueCatalogue, eventLifecycle, eventCancellation, boxOffice, staffView, changeLog, reports };
 }

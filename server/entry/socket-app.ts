@@ -111,7 +111,7 @@ export function createRealtime(
   const sendJson = sendSnapshot<SeatsSnapshot>((to, snap) => to.emit('seats:snapshot', snap));
   // Buyers and anonymous viewers share one read; box office and admin share another (with holders), never mixed.
   const snapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.seats.snapshot(eventId)), sendJson);
-  const staffSnapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.boxOffice.staffSnapshot(eventId)), sendJson);
+  const staffSnapshots = new SharedDelivery(new SnapshotLoader<number, SeatsSnapshot>((eventId) => services.staffView.staffSnapshot(eventId)), sendJson);
   // Compact sockets share a read of their own, encoded once per read (not per socket) in layout order.
   const compactSnapshots = new SharedDelivery(
     new SnapshotLoader<number, CompactSeatsSnapshot>(async (eventId) => {
@@ -154,7 +154,7 @@ export function createRealtime(
       }
       if (changes) {
         // Box office and admin sockets see who holds each seat (admin module); buyers never do.
-        socket.emit('seats:changed', staffSocket(socket) ? { ...changes, seats: await services.boxOffice.withHolders(eventId, changes.seats) } : changes);
+        socket.emit('seats:changed', staffSocket(socket) ? { ...changes, seats: await services.staffView.withHolders(eventId, changes.seats) } : changes);
         return 'changes';
       }
     }

@@ -2,6 +2,11 @@
 export const ROLES = ['admin', 'box_office', 'user'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Route access lists (`access` of a route spec): who may call it is a property of the route, not of a folder. */
+export const ADMIN: Role[] = ['admin'];
+/** Box office and admin: they run the sale. */
+export const STAFF: Role[] = ['admin', 'box_office'];
+
 /** The acting user as the services see it: taken from a verified JWT, never from the request body. */
 export interface AuthUser {
   id: number;

@@ -98,7 +98,7 @@ describeEach(testDialects(), 'box office on %s', (dialect) => {
   it('reads holders only while staff watch; a staff socket joining mid-sale gets holders from then on, buyers never', async () => {
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
     const [s0, s1] = [ev.seatIds[0]!, ev.seatIds[1]!];
-    const spy = jest.spyOn(env.nodes[0]!.services.boxOffice, 'withHolders');
+    const spy = jest.spyOn(env.nodes[0]!.services.staffView, 'withHolders');
     try {
       const buyer = w(ev.eventId, bob.token);
       const buyerSeen: SeatsChanged[] = [];

@@ -2,7 +2,7 @@ import type { Db } from '../db/knex';
 import { CURRENCY } from '../events/service';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
-import type { Counts, ReportView } from './schemas';
+import type { Counts, ReportView } from '../contracts/reports';
 
 export interface ReportsDeps {
   db: Db;
