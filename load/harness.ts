@@ -135,10 +135,10 @@ export class Cluster {
     });
     this.db = createDb({ database: this.config.database, dbPoolMax: 4 });
     if (!o.url) await migrateLatest(this.db);
-    this.services = createServices({ config: this.config, db: this.db, clock: systemClock, notifier: silentNotifier });
-    this.tokens = new TokenService(this.config.jwt, systemClock);
     // Server logs go to stderr so the report on stdout stays clean.
     const logger = pino({ level: o.logLevel, base: { pid: process.pid } }, pino.destination(2));
+    this.services = createServices({ config: this.config, db: this.db, clock: systemClock, notifier: silentNotifier, logger });
+    this.tokens = new TokenService(this.config.jwt, systemClock);
     for (let i = 0; i < nodes; i++) {
       const node = await startNode(this.config, { logger: logger.child({ node: i }), skipMigrations: true });
       this.nodes.push(node);

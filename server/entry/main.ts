@@ -16,6 +16,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Every background task logs its own failures with context; this catches the one that forgot, so it shows in
+  // the structured log (with the stack) instead of as a bare stderr line. The node keeps serving: a lost promise
+  // is a bug to fix, not a reason to drop every client's connection.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (a background task without its own error handling)');
+  });
   const node = await startNode(config, { logger });
 
   if (config.seedDemo) {

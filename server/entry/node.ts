@@ -150,7 +150,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   metrics.bindIo(io);
   const sweeper = opts.sweeper === false ? undefined : startSweeper(services.seats, config.sweepIntervalMs, logger);
   // Safety net for seats freed without a waitlist trigger; each offer is a compare-and-set, so every node may run it.
-  if (opts.sweeper !== false) services.waitlist.startTicker(Math.max(config.sweepIntervalMs, 1000), logger);
+  if (opts.sweeper !== false) services.waitlist.startTicker(Math.max(config.sweepIntervalMs, 1000));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

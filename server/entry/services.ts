@@ -37,7 +37,8 @@ export interface CoreDeps {
   onIpCap?: (eventId: number, clientIp: string) => void;
   /** Carries user access changes between nodes (Redis pub/sub); this node only when absent. */
   accessBus?: AccessBus;
-  logger?: Logger;
+  /** Services that work in the background (waitlist matching, GA broadcasts) log their failures here. */
+  logger: Logger;
 }
 
 export interface Services {
@@ -75,7 +76,7 @@ export function createServices(core: CoreDeps): Services {
   const venues = new VenuesService({ db, clock });
   const layouts = new PublishedLayouts({ db, venues });
   const events = new EventsService({ db, clock, venues });
-  const ga = new GaService({ db, clock, notifier, retry });
+  const ga = new GaService({ db, clock, notifier, retry, logger });
   // Freed seats go to the waitlist first; the waitlist is built after the bookings service it books through.
   let waitlist: WaitlistService | undefined;
   const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
@@ -83,7 +84,7 @@ export function createServices(core: CoreDeps): Services {
   const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit: { maxQueuedHolds: config.dbQueueMax }, ipHoldCap: config.holdCapPerIp, onIpCap });
   const seats = new SeatsService({ db, clock, inventory });
   const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory });
-  waitlist = new WaitlistService({ db, clock, notifier, retry, bookings });
+  waitlist = new WaitlistService({ db, clock, notifier, retry, bookings, logger });
   const best = new BestAvailableService({ db, clock, notifier, retry, ipHoldCap: config.holdCapPerIp });
   const venueCatalogue = new VenueCatalogue({ db, clock, venues, retry });
   const eventLifecycle = new EventLifecycle({ db, clock, notifier, events, retry });

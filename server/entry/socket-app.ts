@@ -81,7 +81,7 @@ export function createRealtime(
 
   const parent = io.of(NAMESPACE);
   // Refused handshakes and emptied namespaces leave nothing behind (no namespace, no Redis subscriptions).
-  const children = manageChildNamespaces<EventNamespace>(io, parent);
+  const children = manageChildNamespaces<EventNamespace>(io, parent, logger);
   const namespaceOf = (eventId: number): EventNamespace => children.get(eventNamespace(eventId));
 
   /**

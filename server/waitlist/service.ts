@@ -23,7 +23,8 @@ export interface WaitlistDeps {
   notifier: Notifier;
   bookings: BookingsService;
   retry?: RetryOptions;
-  logger?: Logger;
+  /** Matching runs in the background (after a seat is freed, and on a ticker): its failures are logged here. */
+  logger: Logger;
   /** How long an offer is held for; default the event's hold time. */
   offerTtlSeconds?: number;
 }
@@ -67,7 +68,7 @@ export class WaitlistService {
   private readonly runs = new Map<number, Promise<void>>();
   private readonly queued = new Set<number>();
   private ticker: NodeJS.Timeout | undefined;
-  private logger: Logger | undefined;
+  private readonly logger: Logger;
 
   constructor(private readonly deps: WaitlistDeps) {
     this.logger = deps.logger;
@@ -208,7 +209,7 @@ export class WaitlistService {
         await this.process(eventId);
       } catch (err) {
         // The periodic tick (or the next freed seat) tries again; nothing was half-done: offers are transactions.
-        this.logger?.warn({ err, eventId }, 'waitlist matching failed; will retry');
+        this.logger.warn({ err, eventId }, 'waitlist matching failed; will retry');
       }
     });
     this.runs.set(eventId, run);
@@ -223,9 +224,8 @@ export class WaitlistService {
   }
 
   /** Safety net for seats freed by paths that do not call `seatsFreed`: every `ms`, rematch events with waiting entries. */
-  startTicker(ms: number, logger?: Logger): void {
-    if (logger) this.logger = logger;
-    this.ticker ??= setInterval(() => void this.tick().catch((err) => this.logger?.warn({ err }, 'waitlist tick failed')), ms);
+  startTicker(ms: number): void {
+    this.ticker ??= setInterval(() => void this.tick().catch((err) => this.logger.warn({ err }, 'waitlist tick failed (finding events with waiting entries); will retry')), ms);
     this.ticker.unref();
   }
 

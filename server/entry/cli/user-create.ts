@@ -7,6 +7,7 @@ import { createDb, migrateLatest } from '../../db/knex';
 import { silentNotifier } from '../../realtime/notifier';
 import { createServices } from '../services';
 import { systemClock } from '../../shared/clock';
+import { createLogger } from '../../shared/logger';
 import { parse } from '../../shared/validation';
 
 /**
@@ -25,7 +26,7 @@ async function run(): Promise<void> {
   const db = createDb(config);
   try {
     await migrateLatest(db);
-    const services = createServices({ config, db, clock: systemClock, notifier: silentNotifier });
+    const services = createServices({ config, db, clock: systemClock, notifier: silentNotifier, logger: createLogger(config.logLevel) });
     const user = await services.accounts.createUser({ ...input, role });
     process.stdout.write(`Created ${user.role} ${user.email} (id ${user.id})${values.password ? '' : `\nPassword: ${password}`}\n`);
   } finally {
