@@ -3,7 +3,7 @@ import { isStaff } from '../shared/auth-user';
 import { isDuplicateKey, RetryableConflict, type Trx } from '../db/transaction';
 import type { HoldExtras } from './hold-extras';
 import type { BookingRow, SeatCommand } from './commands';
-import type { BatchPlan, BatchState } from './decide';
+import type { BatchPlan, BatchState } from './batch-plan';
 import { heldSeatsBy, type EventRules, type HoldRow } from './hold-rules';
 import { insertChanges, isSeatFree, SEAT_COLUMNS, type SeatRow } from './seat-store';
 

@@ -8,7 +8,8 @@ import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
 import { loadBatchState, writePlan } from './batch-store';
 import type { BookingRow, CommandOutcome, HoldOutcome, SeatCommand, WalkInCustomer } from './commands';
-import { decideBatch, type BatchPlan } from './decide';
+import type { BatchPlan } from './batch-plan';
+import { decideBatch } from './decide';
 import { GroupCommit, type GroupCommitOptions, type Pending } from './group-commit';
 import { toSeatState } from './seat-store';
 
