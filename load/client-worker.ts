@@ -7,9 +7,11 @@
  * first gets {type:'job', job} (a thread has it as workerData).
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { SeatsChanged } from '../server/realtime/protocol';
+import type { SeatsChanged } from '../server/contracts';
 import type { LayoutOrder } from '../server/realtime/compact';
-import { Buyer, BuyerStats, connect, fetchLayoutOrder, type SaleMarks, firstSnapshot, onChanges, SeatChooser, watcher, type BuyerPlan, type ClientSocket, type Strategy } from './clients';
+import { Buyer, type BuyerPlan } from './buyer';
+import { BuyerStats, type SaleMarks } from './buyer-stats';
+import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, watcher, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
 

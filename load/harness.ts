@@ -7,10 +7,10 @@ import mysql from 'mysql2/promise';
 import { TokenService } from '../server/accounts/tokens';
 import { loadConfig, type Config } from '../server/config';
 import { createDb, migrateLatest, type Db } from '../server/db/knex';
-import { startNode, type EventlyNode } from '../server/node';
-import type { SeatState } from '../server/realtime/protocol';
+import { startNode, type EventlyNode } from '../server/entry/node';
+import type { SeatState } from '../server/contracts';
 import { silentNotifier } from '../server/realtime/notifier';
-import { createServices, type Services } from '../server/services';
+import { createServices, type Services } from '../server/entry/services';
 import { systemClock } from '../server/shared/clock';
 import pino from 'pino';
 import { rectangularSection } from '../server/venues/layout-generator';
@@ -157,10 +157,10 @@ export class Cluster {
     this.config = loadConfig(env);
     this.db = createDb({ database: this.config.database, dbPoolMax: 4 });
     if (!o.url) await migrateLatest(this.db);
-    this.services = createServices({ config: this.config, db: this.db, clock: systemClock, notifier: silentNotifier });
-    this.tokens = new TokenService(this.config.jwt, systemClock);
     // Server logs go to stderr so the report on stdout stays clean.
     const logger = pino({ level: o.logLevel, base: { pid: process.pid } }, pino.destination(2));
+    this.services = createServices({ config: this.config, db: this.db, clock: systemClock, notifier: silentNotifier, logger });
+    this.tokens = new TokenService(this.config.jwt, systemClock);
     if (o.nodeProcs) {
       for (let i = 0; i < nodes; i++) {
         this.procs.push(new NodeProcess(env, i, (commits) => commits.forEach(([k, t]) => this.commitTimes.set(k, t))));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startMemoryProbe, warmUp, type MemoryProbe } from './baselines';
 import { connect, fetchLayoutOrder, firstSnapshot } from './clients';
 import { Cluster } from './harness';
-import { layout } from './scenarios';
+import { layout } from './scenario-kit';
 import { pool, sleep } from './stats';
 
 interface HeapSnapshotFile {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { BuyerPlan } from './clients';
+import type { BuyerPlan } from './buyer';
 import { figure } from './report';
-import { layout, runBuyers, type Ctx } from './scenarios';
+import { layout, runBuyers, type Ctx } from './scenario-kit';
 import { Latency, now, round, sleep } from './stats';
 
 const PASSWORD = 'login-storm-password-1';

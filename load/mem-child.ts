@@ -10,7 +10,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { loadConfig } from '../server/config';
-import { startNode } from '../server/node';
+import { startNode } from '../server/entry/node';
 
 async function main(): Promise<void> {
   const kind = process.argv[2];

@@ -12,8 +12,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../server/config';
-import { startNode } from '../server/node';
-import type { SeatState } from '../server/realtime/protocol';
+import { startNode } from '../server/entry/node';
+import type { SeatState } from '../server/contracts';
 import { wallNow } from './stats';
 
 /** prom-client's `get()` answer, as far as the scenarios read it. */

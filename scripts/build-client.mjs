@@ -1,5 +1,5 @@
-// Bundles client-demo/src (TypeScript, plus socket.io-client and the shared protocol files under
-// server/realtime) into dist/client-demo with esbuild. Nothing is fetched at run time: the bundle is
+// Bundles client-demo/src (TypeScript, plus socket.io-client, SeatMap and its codec under server/realtime;
+// from server/contracts it takes types, which esbuild erases, and the dependency-free namespace.ts) into dist/client-demo with esbuild. Nothing is fetched at run time: the bundle is
 // self-contained and served by server/http/client-demo.ts under /assets.
 //
 // It builds into a temporary folder and renames the files into place, so a test that rebuilds while a

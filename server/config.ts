@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The whole configuration, read from the environment once at start-up. A bad value stops the process with
- * one line that names the variable and says how to fix it (see main.ts).
+ * one line that names the variable and says how to fix it (see entry/main.ts).
  */
 const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])

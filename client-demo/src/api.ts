@@ -1,4 +1,4 @@
-import type { ErrorBody, LayoutSeat } from '../../server/realtime/protocol';
+import type { ErrorBody, LayoutSeat } from '../../server/contracts';
 
 /** The signed-in user as the server's /api/auth replies describe it. */
 export interface User {

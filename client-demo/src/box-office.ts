@@ -1,31 +1,14 @@
-import type { BookingView, EventLayout, HoldView, SeatState } from '../../server/realtime/protocol';
+import type { BookingView, EventLayout, HoldView, SeatState } from '../../server/contracts';
 import { api, ApiError, errorBody, newIdempotencyKey, session, type EventDetail, type LayoutSeat } from './api';
 import { authPanel } from './auth-panel';
-import { fill, h, mmss, money } from './dom';
+import { ChangeFeed, showCounts, staffLegend, type Holder } from './box-office-panels';
+import { short, WalkInList, type WalkInHold } from './box-office-walk-ins';
+import { fill, h, money } from './dom';
 import { connectionBadge, LiveSeats } from './live';
-import { categoryColours, lookOf, STATUS_LOOKS, STATUS_WORDS, swatch } from './look';
+import { categoryColours, lookOf, STATUS_WORDS } from './look';
 import { plainMessage } from './messages';
-import { drawShape, SeatCanvas, zoomBar } from './seat-canvas';
-
-type Holder = NonNullable<SeatState['holder']> & { holdToken?: string };
-
-interface ChangeItem {
-  id: number;
-  seatId: number;
-  label: string;
-  from: string;
-  to: string;
-  actor: { id: number; name: string } | null;
-  reason: string;
-  at: string;
-}
-
-interface WalkInHold {
-  token: string;
-  customer: { name: string; email?: string };
-  seatIds: number[];
-  expiresAt: string;
-}
+import { SeatCanvas } from './seat-canvas';
+import { zoomBar } from './zoom-bar';
 
 /**
  * `/box-office/<id>`: the same live map for staff (box_office or admin), who see who holds or booked each
@@ -53,10 +36,8 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
   const holders = new Map<number, Holder>();
   const selected = new Set<number>();
   const walkIns: WalkInHold[] = [];
-  const feedItems: ChangeItem[] = [];
 
   const label = (s: LayoutSeat) => `${s.section} row ${s.row} seat ${s.number}`;
-  const short = (s: LayoutSeat) => `${s.section} ${s.row}${s.number}`;
   const describe = (seat: LayoutSeat): string => {
     const st = live.map.seats.get(seat.id);
     const who = holders.get(seat.id);
@@ -93,8 +74,9 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
 
   const counts = h('dl', { class: 'counts', id: 'counts' });
   const selection = h('section', { class: 'panel', id: 'selection' });
-  const walkInPanel = h('section', { class: 'panel', id: 'walk-ins' });
-  const feed = h('ol', { class: 'feed', id: 'feed', 'aria-live': 'off' });
+  const walkInList = new WalkInList(seatById, { book: (w) => void bookWalkIn(w), release: (token) => void releaseToken(token) });
+  const walkInPanel = walkInList.element;
+  const feed = new ChangeFeed(seatById, holders);
 
   fill(
     root,
@@ -116,21 +98,8 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
         { class: 'side' },
         selection,
         walkInPanel,
-        h('section', { class: 'panel' }, h('h2', { text: 'Recent changes' }), feed),
-        h(
-          'section',
-          { class: 'panel legend' },
-          h('h2', { text: 'Legend' }),
-          h(
-            'ul',
-            { class: 'legend-list' },
-            h('li', {}, swatch({ shape: 'circle', fill: '#495057' }, drawShape), ' available (colour = price category)'),
-            h('li', {}, swatch(STATUS_LOOKS.held, drawShape), ' held (ring)'),
-            h('li', {}, swatch(STATUS_LOOKS.booked, drawShape), ' booked (square)'),
-            h('li', {}, swatch(STATUS_LOOKS.blocked, drawShape), ' blocked (bar)'),
-            h('li', {}, swatch({ shape: 'circle', fill: '#adb5bd', framed: true }, drawShape), ' selected (frame)'),
-          ),
-        ),
+        h('section', { class: 'panel' }, h('h2', { text: 'Recent changes' }), feed.element),
+        staffLegend(),
       ),
     ),
   );
@@ -168,7 +137,7 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
     } else {
       canvas.redraw(changed.map((s) => s.id));
       for (const s of changed) canvas.refreshAnnouncement(s.id);
-      addFeed(changed);
+      feed.add(changed);
     }
     // Walk-in holds whose seats moved on (booked, expired, released) drop out of the list.
     for (const w of walkIns) w.seatIds = w.seatIds.filter((id) => live.map.seats.get(id)?.status === 'held');
@@ -177,36 +146,6 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
     if (changed.some((s) => selected.has(s.id))) renderSelection();
     renderWalkIns();
   });
-
-  function renderCounts(): void {
-    const c = live.map.counts();
-    fill(
-      counts,
-      (['available', 'held', 'booked', 'blocked'] as const).map((k) => h('div', { class: `count count-${k}` }, h('dt', { text: k }), h('dd', { id: `count-${k}`, text: String(c[k]) }))),
-    );
-  }
-
-  /** Live changes go to the top of the feed (the REST history fills it on load). */
-  function addFeed(states: SeatState[]): void {
-    for (const s of states) {
-      const seat = seatById.get(s.id);
-      // The holder as of this change (the seat may change hands again before the feed re-renders).
-      const who = s.holder ?? (s.status === 'held' || s.status === 'booked' ? holders.get(s.id) : undefined);
-      feedItems.unshift({ id: 0, seatId: s.id, label: seat ? seat.label : `#${s.id}`, from: '', to: s.status, actor: who ? { id: who.userId, name: who.name } : null, reason: '', at: new Date().toISOString() });
-    }
-    feedItems.length = Math.min(feedItems.length, 60);
-    renderFeed();
-  }
-
-  function renderFeed(): void {
-    fill(
-      feed,
-      feedItems.slice(0, 40).map((f) => {
-        const who = f.actor?.name;
-        return h('li', {}, h('time', { text: new Date(f.at).toLocaleTimeString() }), ` ${f.label}: ${f.from ? `${f.from} → ` : ''}${f.to}${who ? ` · ${who}` : ''}${f.reason ? ` (${f.reason.replace(/_/g, ' ')})` : ''}`);
-      }),
-    );
-  }
 
   // ----- actions -----
   const selectedSeats = () => [...selected].map((id) => seatById.get(id)).filter((s): s is LayoutSeat => !!s);
@@ -220,7 +159,7 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
     const changed = live.map.applyChanges({ eventId, cursor: 0, seats: states });
     for (const s of changed) noteHolder(s);
     canvas.redraw(changed.map((s) => s.id));
-    addFeed(changed);
+    feed.add(changed);
     renderCounts();
   };
 
@@ -300,6 +239,14 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
   }
 
   // ----- panels -----
+  function renderCounts(): void {
+    showCounts(counts, live.map.counts());
+  }
+
+  function renderWalkIns(): void {
+    walkInList.render(walkIns);
+  }
+
   function renderSelection(): void {
     const list = selectedSeats();
     const name = h('input', { type: 'text', id: 'walkin-name', required: true, maxlength: 120, autocomplete: 'off' });
@@ -331,48 +278,11 @@ export async function boxOffice(root: HTMLElement, eventId: number): Promise<voi
     );
   }
 
-  let walkTimer: number | undefined;
-  function renderWalkIns(): void {
-    clearInterval(walkTimer);
-    if (!walkIns.length) {
-      fill(walkInPanel, h('h2', { text: 'Walk-in holds' }), h('p', { text: 'None yet.' }));
-      return;
-    }
-    const timers: [HTMLElement, string][] = [];
-    fill(
-      walkInPanel,
-      h('h2', { text: 'Walk-in holds' }),
-      h(
-        'ul',
-        { class: 'walkin-list', id: 'walkin-list' },
-        walkIns.map((w) => {
-          const t = h('span', { class: 'countdown' });
-          timers.push([t, w.expiresAt]);
-          return h(
-            'li',
-            { 'data-token': w.token },
-            h('strong', { text: w.customer.name }),
-            ` · ${w.seatIds.map((id) => short(seatById.get(id)!)).join(', ')} · `,
-            t,
-            h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary walkin-book', text: 'Book', onclick: () => void bookWalkIn(w) }), h('button', { type: 'button', class: 'walkin-release', text: 'Release', onclick: () => void releaseToken(w.token) })),
-          );
-        }),
-      ),
-    );
-    const tick = () => {
-      for (const [el, at] of timers) el.textContent = `${mmss(Date.parse(at) - Date.now())} left`;
-    };
-    tick();
-    walkTimer = window.setInterval(tick, 1000);
-  }
-
   renderSelection();
   renderWalkIns();
   renderCounts();
   try {
-    const changes = await api<{ items: ChangeItem[] }>('GET', `/api/admin/events/${eventId}/changes?limit=40`);
-    feedItems.push(...changes.items);
-    renderFeed();
+    await feed.load(eventId);
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 404)) fail(err);
   }

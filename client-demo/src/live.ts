@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { LayoutMismatchError } from '../../server/realtime/compact';
-import type { Ack, ClientToServerEvents, ErrorBody, EventLayout, HandshakeAuth, SeatState, ServerToClientEvents } from '../../server/realtime/protocol';
-import { eventNamespace } from '../../server/realtime/protocol';
+import type { Ack, ClientToServerEvents, ErrorBody, EventLayout, HandshakeAuth, SeatState, ServerToClientEvents } from '../../server/contracts';
+import { eventNamespace } from '../../server/contracts/namespace';
 import { SeatMap } from '../../server/realtime/seat-map';
 import { session } from './api';
 

@@ -1,5 +1,5 @@
-import type { SeatState } from '../../server/realtime/protocol';
-import type { Look } from './seat-canvas';
+import type { SeatState } from '../../server/contracts';
+import type { Look } from './seat-shapes';
 
 /** Category colours, in the order of the event's price list. Chosen to stay apart for common colour blindness. */
 const CATEGORY_COLOURS = ['#1c7ed6', '#2b8a3e', '#e8590c', '#7048e8', '#0c8599', '#c2255c', '#5c940d', '#862e9c'];

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../../server/realtime/protocol';
+import type { ErrorBody } from '../../server/contracts';
 
 /**
  * Plain-language messages for the server's error codes. The server's own message is precise but written

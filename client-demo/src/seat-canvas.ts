@@ -1,17 +1,6 @@
 import type { LayoutSeat } from './api';
-
-/**
- * How one seat is drawn. Status is carried by the SHAPE as well as the colour, so the map reads without
- * colour vision: available = filled circle, held by someone = ring, yours = diamond, booked = square,
- * blocked = bar, selected (box office) = a square frame around the seat's own shape.
- */
-export type Shape = 'circle' | 'ring' | 'diamond' | 'square' | 'bar';
-export interface Look {
-  shape: Shape;
-  fill: string;
-  /** Box office: a frame marks seats picked for an action. */
-  framed?: boolean;
-}
+import { SeatGrid } from './seat-grid';
+import { drawShape, type Look } from './seat-shapes';
 
 export interface SeatCanvasOptions {
   /** Status, price and holder in words, for the live region and the hover line. */
@@ -30,55 +19,6 @@ const PAD_X = 34;
 const PAD_TOP = 56;
 const PAD_BOTTOM = 12;
 
-/** Draws a status shape centred on (cx, cy) with radius r; also used for the legend swatches. */
-export function drawShape(ctx: CanvasRenderingContext2D, look: Look, cx: number, cy: number, r: number): void {
-  ctx.fillStyle = look.fill;
-  ctx.strokeStyle = look.fill;
-  switch (look.shape) {
-    case 'circle':
-      ctx.beginPath();
-      ctx.arc(cx, cy, r, 0, Math.PI * 2);
-      ctx.fill();
-      break;
-    case 'ring':
-      ctx.lineWidth = Math.max(1, r * 0.45);
-      ctx.beginPath();
-      ctx.arc(cx, cy, r - ctx.lineWidth / 2, 0, Math.PI * 2);
-      ctx.stroke();
-      break;
-    case 'diamond':
-      ctx.beginPath();
-      ctx.moveTo(cx, cy - r * 1.15);
-      ctx.lineTo(cx + r * 1.15, cy);
-      ctx.lineTo(cx, cy + r * 1.15);
-      ctx.lineTo(cx - r * 1.15, cy);
-      ctx.closePath();
-      ctx.fill();
-      break;
-    case 'square':
-      ctx.fillRect(cx - r * 0.85, cy - r * 0.85, r * 1.7, r * 1.7);
-      break;
-    case 'bar':
-      ctx.fillRect(cx - r, cy - r * 0.35, r * 2, r * 0.7);
-      break;
-  }
-  if (look.framed) {
-    ctx.strokeStyle = '#d6336c';
-    // The frame stays inside the seat's own cell, so redrawing that cell alone erases it.
-    ctx.lineWidth = 1.5;
-    const e = r * 1.12 - 0.75;
-    ctx.strokeRect(cx - e, cy - e, e * 2, e * 2);
-  }
-}
-
-interface Row {
-  key: string;
-  section: number;
-  seats: number[]; // indexes into `seats`, sorted by x
-  y: number;
-  minX: number;
-}
-
 /**
  * The venue drawn to scale on a canvas, with a second canvas on top for the keyboard focus ring. A seat
  * change redraws only that seat's cell (never the whole venue, never DOM nodes per seat), which keeps a
@@ -92,15 +32,7 @@ export class SeatCanvas {
   private readonly overlay: HTMLCanvasElement;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly octx: CanvasRenderingContext2D;
-  private readonly byId = new Map<number, number>();
-  private readonly rows: Row[] = [];
-  private readonly rowOf: number[] = [];
-  private readonly posInRow: number[] = [];
-  private readonly buckets = new Map<string, number[]>();
-  private minX = 0;
-  private minY = 0;
-  private spanX = 1;
-  private spanY = 1;
+  private readonly grid: SeatGrid;
   private unit = 10;
   private dpr = 1;
   private focusIndex = -1;
@@ -128,12 +60,12 @@ export class SeatCanvas {
     this.element.append(this.base, this.overlay);
     this.ctx = this.base.getContext('2d')!;
     this.octx = this.overlay.getContext('2d')!;
-    this.index();
+    this.grid = new SeatGrid(seats);
     this.overlay.addEventListener('click', (e) => this.onClick(e));
     this.overlay.addEventListener('mousemove', (e) => this.onHover(e));
     this.overlay.addEventListener('keydown', (e) => this.onKey(e));
     this.overlay.addEventListener('focus', () => {
-      if (this.focusIndex < 0 && this.seats.length) this.setFocus(this.firstSeat());
+      if (this.focusIndex < 0 && this.seats.length) this.setFocus(this.grid.firstSeat());
       else this.drawOverlay();
     });
     this.overlay.addEventListener('blur', () => this.drawOverlay());
@@ -142,11 +74,11 @@ export class SeatCanvas {
   /** Lays the map out for the width available and draws everything once. */
   layout(width: number): void {
     this.width = width;
-    const fit = Math.max(4, Math.min(26, ((width - PAD_X * 2) / this.spanX)));
+    const fit = Math.max(4, Math.min(26, ((width - PAD_X * 2) / this.grid.spanX)));
     this.unit = Math.floor(Math.max(4, Math.min(40, fit * this.zoom)) * 10) / 10;
     this.dpr = window.devicePixelRatio || 1;
-    const w = Math.ceil(this.spanX * this.unit + PAD_X * 2);
-    const hgt = Math.ceil(this.spanY * this.unit + PAD_TOP + PAD_BOTTOM);
+    const w = Math.ceil(this.grid.spanX * this.unit + PAD_X * 2);
+    const hgt = Math.ceil(this.grid.spanY * this.unit + PAD_TOP + PAD_BOTTOM);
     for (const c of [this.base, this.overlay]) {
       c.width = Math.round(w * this.dpr);
       c.height = Math.round(hgt * this.dpr);
@@ -162,9 +94,9 @@ export class SeatCanvas {
 
   redrawAll(): void {
     const ctx = this.ctx;
-    const w = this.spanX * this.unit + PAD_X * 2;
+    const w = this.grid.spanX * this.unit + PAD_X * 2;
     ctx.fillStyle = BG;
-    ctx.fillRect(0, 0, w, this.spanY * this.unit + PAD_TOP + PAD_BOTTOM);
+    ctx.fillRect(0, 0, w, this.grid.spanY * this.unit + PAD_TOP + PAD_BOTTOM);
     // The stage sits at the smallest y (row A is nearest the stage).
     ctx.fillStyle = '#343a40';
     const stageW = Math.min(w * 0.5, 320);
@@ -193,7 +125,7 @@ export class SeatCanvas {
   /** Redraws just these seats (after a change batch). */
   redraw(ids: Iterable<number>): void {
     for (const id of ids) {
-      const i = this.byId.get(id);
+      const i = this.grid.byId.get(id);
       if (i !== undefined) this.drawSeat(i);
       if (i === this.hoverIndex && this.opts.hoverLine) this.opts.hoverLine.textContent = this.opts.describe(this.seats[i]!);
       // The focused seat changed under the keyboard user: say its new status.
@@ -204,13 +136,13 @@ export class SeatCanvas {
 
   /** The centre of a seat in CSS pixels relative to the canvas (tests click there). */
   seatPoint(id: number): { x: number; y: number } | null {
-    const i = this.byId.get(id);
+    const i = this.grid.byId.get(id);
     if (i === undefined) return null;
     return this.center(i);
   }
 
   focusSeat(id: number): void {
-    const i = this.byId.get(id);
+    const i = this.grid.byId.get(id);
     if (i !== undefined) this.setFocus(i);
   }
 
@@ -221,70 +153,9 @@ export class SeatCanvas {
     }
   }
 
-  private index(): void {
-    let minX = Infinity;
-    let maxX = -Infinity;
-    let minY = Infinity;
-    let maxY = -Infinity;
-    const rowMap = new Map<string, number[]>();
-    this.seats.forEach((s, i) => {
-      this.byId.set(s.id, i);
-      minX = Math.min(minX, s.x);
-      maxX = Math.max(maxX, s.x);
-      minY = Math.min(minY, s.y);
-      maxY = Math.max(maxY, s.y);
-      const key = `${s.sectionId}\u0000${s.row}`;
-      let r = rowMap.get(key);
-      if (!r) rowMap.set(key, (r = []));
-      r.push(i);
-      const bk = `${Math.round(s.x)},${Math.round(s.y)}`;
-      let b = this.buckets.get(bk);
-      if (!b) this.buckets.set(bk, (b = []));
-      b.push(i);
-    });
-    if (!this.seats.length) minX = maxX = minY = maxY = 0;
-    this.minX = minX;
-    this.minY = minY;
-    this.spanX = maxX - minX + 1;
-    this.spanY = maxY - minY + 1;
-    for (const [key, list] of rowMap) {
-      list.sort((a, b) => this.seats[a]!.x - this.seats[b]!.x);
-      const y = list.reduce((t, i) => t + this.seats[i]!.y, 0) / list.length;
-      this.rows.push({ key, section: this.seats[list[0]!]!.sectionId, seats: list, y, minX: this.seats[list[0]!]!.x });
-    }
-    // Rows grouped by section (sections nearest the stage first, then left to right), and within a section
-    // nearest the stage first: Up and Down walk a section's rows, then continue into the next section.
-    const secY = new Map<number, { y: number; x: number; n: number }>();
-    for (const r of this.rows) {
-      const e = secY.get(r.section) ?? { y: 0, x: Infinity, n: 0 };
-      e.y += r.y;
-      e.n++;
-      e.x = Math.min(e.x, r.minX);
-      secY.set(r.section, e);
-    }
-    const secKey = (id: number) => {
-      const e = secY.get(id)!;
-      return [e.y / e.n, e.x] as const;
-    };
-    this.rows.sort((a, b) => {
-      if (a.section !== b.section) {
-        const [ay, ax] = secKey(a.section);
-        const [by, bx] = secKey(b.section);
-        return ay - by || ax - bx || a.section - b.section;
-      }
-      return a.y - b.y || a.minX - b.minX;
-    });
-    this.rows.forEach((r, ri) =>
-      r.seats.forEach((i, p) => {
-        this.rowOf[i] = ri;
-        this.posInRow[i] = p;
-      }),
-    );
-  }
-
   private center(i: number): { x: number; y: number } {
     const s = this.seats[i]!;
-    return { x: PAD_X + (s.x - this.minX + 0.5) * this.unit, y: PAD_TOP + (s.y - this.minY + 0.5) * this.unit };
+    return { x: PAD_X + (s.x - this.grid.minX + 0.5) * this.unit, y: PAD_TOP + (s.y - this.grid.minY + 0.5) * this.unit };
   }
 
   private drawSeat(i: number): void {
@@ -319,14 +190,14 @@ export class SeatCanvas {
       let top = Infinity;
       for (const s of sec.seats) if (Math.abs(s.x - mid) <= 1.5) top = Math.min(top, s.y);
       if (!Number.isFinite(top)) top = Math.min(...sec.seats.map((s) => s.y));
-      const cx = PAD_X + (mid - this.minX + 0.5) * this.unit;
-      const cy = PAD_TOP + (top - this.minY) * this.unit - 7;
+      const cx = PAD_X + (mid - this.grid.minX + 0.5) * this.unit;
+      const cy = PAD_TOP + (top - this.grid.minY) * this.unit - 7;
       ctx.fillText(sec.name, cx, cy);
     }
     if (this.unit >= 9) {
       ctx.font = `${Math.min(11, this.unit * 0.8)}px system-ui, sans-serif`;
       ctx.textAlign = 'right';
-      for (const row of this.rows) {
+      for (const row of this.grid.rows) {
         const first = this.center(row.seats[0]!);
         ctx.fillText(this.seats[row.seats[0]!]!.row, first.x - this.unit * 0.6, first.y);
       }
@@ -355,23 +226,9 @@ export class SeatCanvas {
 
   private seatAt(ev: MouseEvent): number {
     const rect = this.overlay.getBoundingClientRect();
-    const lx = (ev.clientX - rect.left - PAD_X) / this.unit + this.minX - 0.5;
-    const ly = (ev.clientY - rect.top - PAD_TOP) / this.unit + this.minY - 0.5;
-    let best = -1;
-    let bestD = 0.6 * 0.6;
-    for (let dx = -1; dx <= 1; dx++) {
-      for (let dy = -1; dy <= 1; dy++) {
-        for (const i of this.buckets.get(`${Math.round(lx) + dx},${Math.round(ly) + dy}`) ?? []) {
-          const s = this.seats[i]!;
-          const d = (s.x - lx) ** 2 + (s.y - ly) ** 2;
-          if (d < bestD) {
-            bestD = d;
-            best = i;
-          }
-        }
-      }
-    }
-    return best;
+    const lx = (ev.clientX - rect.left - PAD_X) / this.unit + this.grid.minX - 0.5;
+    const ly = (ev.clientY - rect.top - PAD_TOP) / this.unit + this.grid.minY - 0.5;
+    return this.grid.seatNear(lx, ly);
   }
 
   private onClick(ev: MouseEvent): void {
@@ -387,10 +244,6 @@ export class SeatCanvas {
     this.hoverIndex = i;
     this.overlay.style.cursor = i >= 0 ? 'pointer' : 'default';
     if (this.opts.hoverLine) this.opts.hoverLine.textContent = i >= 0 ? this.opts.describe(this.seats[i]!) : '';
-  }
-
-  private firstSeat(): number {
-    return this.rows[0]?.seats[0] ?? 0;
   }
 
   private setFocus(i: number): void {
@@ -410,36 +263,8 @@ export class SeatCanvas {
 
   private onKey(ev: KeyboardEvent): void {
     if (!this.seats.length) return;
-    let i = this.focusIndex < 0 ? this.firstSeat() : this.focusIndex;
-    const row = this.rows[this.rowOf[i]!]!;
-    const pos = this.posInRow[i]!;
-    const toRow = (ri: number) => {
-      const target = this.rows[ri];
-      if (!target) return i;
-      const x = this.seats[i]!.x;
-      let best = target.seats[0]!;
-      for (const j of target.seats) if (Math.abs(this.seats[j]!.x - x) < Math.abs(this.seats[best]!.x - x)) best = j;
-      return best;
-    };
+    const i = this.focusIndex < 0 ? this.grid.firstSeat() : this.focusIndex;
     switch (ev.key) {
-      case 'ArrowRight':
-        i = row.seats[Math.min(pos + 1, row.seats.length - 1)]!;
-        break;
-      case 'ArrowLeft':
-        i = row.seats[Math.max(pos - 1, 0)]!;
-        break;
-      case 'ArrowDown':
-        i = toRow(this.rowOf[i]! + 1);
-        break;
-      case 'ArrowUp':
-        i = toRow(this.rowOf[i]! - 1);
-        break;
-      case 'Home':
-        i = row.seats[0]!;
-        break;
-      case 'End':
-        i = row.seats[row.seats.length - 1]!;
-        break;
       case '+':
       case '=':
         this.setZoom(this.zoom * 1.5);
@@ -455,26 +280,10 @@ export class SeatCanvas {
         this.focusIndex = i;
         this.opts.activate(this.seats[i]!);
         return;
-      default:
-        return;
     }
+    const next = this.grid.step(i, ev.key);
+    if (next === undefined) return;
     ev.preventDefault();
-    this.setFocus(i);
+    this.setFocus(next);
   }
-}
-
-/** Zoom buttons for a SeatCanvas (the map also takes + and - from the keyboard). */
-export function zoomBar(canvas: SeatCanvas): HTMLElement {
-  const bar = document.createElement('div');
-  bar.className = 'zoom';
-  const button = (text: string, label: string, f: () => number) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = text;
-    b.setAttribute('aria-label', label);
-    b.addEventListener('click', () => canvas.setZoom(f()));
-    return b;
-  };
-  bar.append(button('+', 'Zoom in', () => canvas.zoomFactor * 1.5), button('−', 'Zoom out', () => canvas.zoomFactor / 1.5), button('Fit', 'Fit the whole venue', () => 1));
-  return bar;
 }

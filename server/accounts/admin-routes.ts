@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiRouter } from '../http/route';
 import { idParam } from '../shared/validation';
-import { updateUserBody, userView } from './schemas';
+import { updateUserBody, userView } from '../contracts/accounts';
 import type { AccountsService } from './service';
 
 const userParams = z.object({ id: idParam }).strict();

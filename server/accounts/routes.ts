@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../http/route';
-import { authReply, loginBody, registerBody, userView } from './schemas';
+import { authReply, loginBody, registerBody, userView } from '../contracts/accounts';
 import type { AccountsService } from './service';
 
 /** POST /auth/register, POST /auth/login, GET /me. */

@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import type { Config } from '../config';
 import type { Clock } from '../shared/clock';
 import { UnauthorizedError } from '../shared/errors';
-import { ROLES, type AuthUser, type Role } from './auth-user';
+import { ROLES, type AuthUser, type Role } from '../shared/auth-user';
 
 const ALGORITHM = 'HS256' as const;
 

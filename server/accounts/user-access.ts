@@ -1,7 +1,7 @@
 import type { Db } from '../db/knex';
 import type { Clock } from '../shared/clock';
 import { AccessRevokedError } from '../shared/errors';
-import type { AuthUser, Role } from './auth-user';
+import type { AuthUser, Role } from '../shared/auth-user';
 import type { TokenService } from './tokens';
 
 /** What authorization needs to know about a user right now. */

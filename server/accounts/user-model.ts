@@ -1,5 +1,5 @@
 import { Model } from 'objection';
-import type { Role } from './auth-user';
+import type { Role } from '../shared/auth-user';
 
 /** Row of `users`. Always queried with an explicit knex/trx (`UserModel.query(db)`), never a global one. */
 export class UserModel extends Model {

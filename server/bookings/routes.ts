@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ApiRouter } from '../http/route';
 import { ValidationError } from '../shared/errors';
 import { idParam, issuesToDetails } from '../shared/validation';
-import { bookingPage, bookingView, confirmBody, idempotencyKey, listBookingsQuery } from './schemas';
+import { bookingPage, bookingView, confirmBody, idempotencyKey, listBookingsQuery } from '../contracts/bookings';
 import type { BookingsService } from './service';
 
 const bookingParams = z.object({ id: idParam }).strict();

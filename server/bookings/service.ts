@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import type { HoldExtras } from '../ga/hold-extras';
-import type { AuthUser } from '../accounts/auth-user';
-import { isStaff } from '../accounts/auth-user';
+import type { HoldExtras } from '../inventory/hold-extras';
+import type { AuthUser } from '../shared/auth-user';
+import { isStaff } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions } from '../db/transaction';
 import { CURRENCY } from '../events/service';
@@ -9,11 +9,11 @@ import type { BookingRow } from '../inventory/commands';
 import { cancelBooking } from '../inventory/operations';
 import type { InventoryService } from '../inventory/service';
 import type { Notifier } from '../realtime/notifier';
-import type { BookingView } from '../realtime/protocol';
+import type { BookingView } from '../contracts';
 import type { Clock } from '../shared/clock';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/errors';
 import type { Page } from '../shared/validation';
-import type { ListBookingsQuery } from './schemas';
+import type { ListBookingsQuery } from '../contracts/bookings';
 
 export interface BookingsDeps {
   db: Db;

@@ -1,5 +1,5 @@
 import type { CommandTable } from '../realtime/commands';
-import { socketConfirmPayload } from './schemas';
+import { socketConfirmPayload } from '../contracts/bookings';
 import type { BookingsService } from './service';
 
 /** `booking:confirm` on an event namespace. */

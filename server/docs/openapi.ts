@@ -1,10 +1,7 @@
 import { z } from 'zod';
+import { errorBody } from '../contracts/errors';
 import type { AnyRouteSpec } from '../http/route';
 
-/** The one error body of the contract: `{"error": {"code", "message", "details"?}}`. */
-export const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }).strict(),
-}).strict();
 
 const ERROR_REF = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ERROR_REF } } });

@@ -1,5 +1,5 @@
 import { Model } from 'objection';
-import type { EventStatus } from './schemas';
+import type { EventStatus } from '../contracts/events';
 
 /** Row of `events`. Always queried with an explicit knex/trx. */
 export class EventModel extends Model {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { isStaff } from '../accounts/auth-user';
+import { isStaff } from '../shared/auth-user';
 import { noneMatch, pickCoding } from '../http/conditional';
 import type { ApiRouter } from '../http/route';
 import type { PublishedLayouts } from '../venues/published-layouts';
-import { eventLayoutView } from '../venues/schemas';
+import { eventLayoutView } from '../contracts/venues';
 import { idParam } from '../shared/validation';
-import { eventDetailView, eventPage, listEventsQuery } from './schemas';
+import { eventDetailView, eventPage, listEventsQuery } from '../contracts/events';
 import type { EventsService } from './service';
 
 export const eventIdParams = z.object({ id: idParam }).strict();

@@ -6,7 +6,7 @@ import { NotFoundError, UnprocessableError } from '../shared/errors';
 import type { Page } from '../shared/validation';
 import type { VenuesService } from '../venues/service';
 import { EventModel } from './event-model';
-import type { CreateEventInput, EventDetailView, EventView, ListEventsQuery } from './schemas';
+import type { CreateEventInput, EventDetailView, EventView, ListEventsQuery } from '../contracts/events';
 
 export interface EventsDeps {
   db: Db;

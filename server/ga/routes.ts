@@ -1,6 +1,6 @@
 import { eventIdParams } from '../events/routes';
 import type { ApiRouter } from '../http/route';
-import { gaAvailabilityView, gaHoldBody, gaHoldView } from './schemas';
+import { gaAvailabilityView, gaHoldBody, gaHoldView } from '../contracts/ga';
 import type { GaService } from './service';
 
 /** General admission: availability and holding tickets (booking is POST /api/bookings with the hold token). */

@@ -1,15 +1,16 @@
 import type { Knex } from 'knex';
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
-import type { GaHoldView, GaLine } from '../realtime/protocol';
+import type { GaHoldView, GaLine } from '../contracts';
 import { admitHold, assertOnSale, loadEventRules, newHoldRow } from '../inventory/hold-rules';
 import { openHold } from '../inventory/operations';
 import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
 import { NotFoundError } from '../shared/errors';
-import type { HoldExtras } from './hold-extras';
-import type { GaAreaView, GaHoldBody } from './schemas';
+import type { HoldExtras } from '../inventory/hold-extras';
+import type { GaAreaView, GaHoldBody } from '../contracts/ga';
 import { bookHoldTickets, cancelBookingTickets, closeHoldTickets, holdTickets, holdTicketTotals, linesView, ticketTotalsOf } from './store';
 
 export interface GaDeps {
@@ -17,6 +18,8 @@ export interface GaDeps {
   clock: Clock;
   notifier: Notifier;
   retry?: RetryOptions;
+  /** Availability broadcasts run after the commit, with no caller to tell: their failures are logged here. */
+  logger: Logger;
 }
 
 /**
@@ -115,14 +118,17 @@ export class GaService implements HoldExtras {
     return linesView(db, 'booking_ga_lines', 'booking_id', bookingId);
   }
 
-  /** Broadcasts the event's current GA availability (after a commit). Failures are logged by nobody: at most once. */
+  /**
+   * Broadcasts the event's current GA availability (after a commit). At most once, like every broadcast: a failed
+   * read is logged and not retried (clients get the next change, or the availability on reconnect).
+   */
   changed(eventId: number): void {
     if (!this.deps.notifier.gaChanged) return;
     this.areas(this.deps.db, eventId)
       .then((areas) => {
         if (areas.length) this.deps.notifier.gaChanged!({ eventId, areas: areas.map((a) => ({ sectionId: a.sectionId, available: a.available, version: a.version })) });
       })
-      .catch(() => undefined);
+      .catch((err: unknown) => this.deps.logger.error({ err, eventId }, 'GA availability broadcast failed'));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { CommandTable } from '../realtime/commands';
-import { gaHoldBody } from './schemas';
+import { gaHoldBody } from '../contracts/ga';
 import type { GaService } from './service';
 
 /** `ga:hold` on an event namespace. */

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { RetryableConflict, type Trx } from '../db/transaction';
-import type { GaLine } from '../realtime/protocol';
+import type { GaLine } from '../contracts';
 import { ConflictError, NotFoundError } from '../shared/errors';
 
 /** One general-admission area of one event. */

@@ -1,10 +1,8 @@
 import type { Express } from 'express';
 import type { Db } from '../db/knex';
+import type { ReadinessProbe } from '../shared/readiness';
 
-export interface ReadinessProbe {
-  name: string;
-  check(): Promise<void>;
-}
+export type { ReadinessProbe };
 
 /** `/healthz`: the process answers. `/readyz`: the database (and Redis, when used) answer. */
 export function mountHealth(app: Express, deps: { db: Db; probes?: ReadinessProbe[]; isShuttingDown?: () => boolean }): void {

@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import type { AuthUser, Role } from '../accounts/auth-user';
+import type { AuthUser, Role } from '../shared/auth-user';
 import { ForbiddenError, UnauthorizedError } from '../shared/errors';
 import { parse } from '../shared/validation';
 

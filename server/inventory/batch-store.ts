@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
-import { isStaff } from '../accounts/auth-user';
+import { isStaff } from '../shared/auth-user';
 import { isDuplicateKey, RetryableConflict, type Trx } from '../db/transaction';
-import type { HoldExtras } from '../ga/hold-extras';
 import { appendOutbox } from '../shared/outbox';
+import type { HoldExtras } from './hold-extras';
 import type { BookingRow, SeatCommand } from './commands';
-import type { BatchPlan, BatchState } from './decide';
+import type { BatchPlan, BatchState } from './batch-plan';
 import { heldSeatsBy, type EventRules, type HoldRow } from './hold-rules';
 import { lockHolders } from './holder-lock';
 import { planEvents } from './plan-events';

@@ -1,7 +1,7 @@
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { AppError } from '../shared/errors';
 import type { HoldRow } from './hold-rules';
-import type { SeatState } from '../realtime/protocol';
+import type { SeatState } from '../contracts';
 
 /** A walk-in customer a box-office hold is made for. */
 export interface WalkInCustomer {

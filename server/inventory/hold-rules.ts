@@ -1,5 +1,5 @@
-import type { AuthUser } from '../accounts/auth-user';
-import { isStaff } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
+import { isStaff } from '../shared/auth-user';
 import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../shared/errors';

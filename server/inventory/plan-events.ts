@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../shared/outbox';
-import type { BatchPlan } from './decide';
+import type { BatchPlan } from './batch-plan';
 
 /**
  * The domain events a written batch reports (booking.confirmed, hold.expired), for the outbox rows `writePlan`

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
 import { RetryableConflict } from '../db/transaction';
-import type { SeatState, SeatStatus } from '../realtime/protocol';
+import type { SeatState, SeatStatus } from '../contracts';
 
 /** A seat as read inside a transaction, before it is changed. */
 export interface SeatRow {
@@ -13,33 +13,6 @@ export interface SeatRow {
   booking_id: number | null;
   price_cents: number;
 }
-
-/**
- * Every reason a seat_changes row can carry (what the inventory operations and their callers write). The
- * change log's `reason` filter accepts exactly these, so a typo answers 400 instead of an empty page.
- */
-export const SEAT_CHANGE_REASONS = [
-  'hold',
-  'hold_best',
-  'box_office_hold',
-  'extend',
-  'book',
-  'box_office_book',
-  'release',
-  'force_release',
-  'expire',
-  'block_house',
-  'block_broken',
-  'block_other',
-  'unblock',
-  'reseat_out',
-  'reseat_in',
-  'cancel',
-  'staff_cancel',
-  'event_cancelled',
-  'waitlist_offer',
-  'waitlist_decline',
-] as const;
 
 export interface TransitionInput {
   eventId: number;

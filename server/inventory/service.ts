@@ -1,14 +1,15 @@
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import { BusyError } from '../db/backpressure';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions } from '../db/transaction';
-import type { HoldExtras } from '../ga/hold-extras';
+import type { HoldExtras } from './hold-extras';
 import type { Notifier } from '../realtime/notifier';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
 import { loadBatchState, writePlan } from './batch-store';
 import type { BookingRow, CommandOutcome, HoldOutcome, SeatCommand, WalkInCustomer } from './commands';
-import { decideBatch, type BatchPlan } from './decide';
+import type { BatchPlan } from './batch-plan';
+import { decideBatch } from './decide';
 import { GroupCommit, type GroupCommitOptions, type Pending } from './group-commit';
 import { toSeatState } from './seat-store';
 

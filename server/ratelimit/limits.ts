@@ -2,7 +2,7 @@ import { socketClientIp } from '../realtime/client-ip';
 import type { Request, RequestHandler } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import { RateLimitedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { EventSocket } from '../realtime/types';

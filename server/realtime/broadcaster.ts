@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/logger';
-import type { GaChanged, WaitlistOffer } from './protocol';
+import type { GaChanged, WaitlistOffer } from '../contracts';
 import type { Notifier } from './notifier';
-import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState, SeatsChanged } from './protocol';
+import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState, SeatsChanged } from '../contracts';
 import { encodeChanges, type LayoutOrder } from './compact';
 import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace } from './types';
 

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import { isStaff, type AuthUser } from '../accounts/auth-user';
+import { isStaff, type AuthUser } from '../shared/auth-user';
 import type { Clock } from '../shared/clock';
 import { AppError, toErrorBody, UnauthorizedError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { parse } from '../shared/validation';
-import type { Ack, ClientToServerEvents } from './protocol';
+import type { Ack, ClientToServerEvents } from '../contracts';
 import { COMPACT_ROOM, STAFF_ROOM, type EventSocket } from './types';
 
 export interface CommandContext {

@@ -1,4 +1,4 @@
-import type { BinaryField, CompactSeatsChanged, CompactSeatsSnapshot, SeatState, SeatStatus, SeatsChanged, SeatsSnapshot } from './protocol';
+import type { BinaryField, CompactSeatsChanged, CompactSeatsSnapshot, SeatState, SeatStatus, SeatsChanged, SeatsSnapshot } from '../contracts';
 
 /**
  * The compact seat-state codec (protocol form `format: 'compact'`), shared by the server, client-demo and load/.

@@ -1,5 +1,5 @@
-import type { GaChanged, WaitlistOffer } from './protocol';
-import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState } from './protocol';
+import type { GaChanged, WaitlistOffer } from '../contracts';
+import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState } from '../contracts';
 
 /**
  * What services tell the real-time layer *after* a transaction commits. Services never touch Socket.IO;

@@ -1,6 +1,6 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis, type Cluster } from 'ioredis';
-import type { ReadinessProbe } from '../health/routes';
+import type { ReadinessProbe } from '../shared/readiness';
 import type { Logger } from '../shared/logger';
 import type { EventNamespace } from './types';
 

@@ -1,5 +1,5 @@
 import { decodeChanges, decodeSnapshot, LayoutMismatchError, layoutOrder, type LayoutOrder } from './compact';
-import type { CompactSeatsChanged, CompactSeatsSnapshot, SeatState, SeatsChanged, SeatsSnapshot } from './protocol';
+import type { CompactSeatsChanged, CompactSeatsSnapshot, SeatState, SeatsChanged, SeatsSnapshot } from '../contracts';
 
 /**
  * A client's view of an event's seats: applies snapshots and change batches keeping, per seat, the state

@@ -1,6 +1,6 @@
 import type { Namespace, Server, Socket } from 'socket.io';
-import type { AuthUser } from '../accounts/auth-user';
-import type { ClientToServerEvents, ServerToClientEvents } from './protocol';
+import type { AuthUser } from '../shared/auth-user';
+import type { ClientToServerEvents, ServerToClientEvents } from '../contracts';
 
 /** Per-socket state set by the handshake. */
 export interface SocketData {
@@ -8,7 +8,7 @@ export interface SocketData {
   user?: AuthUser;
   /** The client's address (behind a trusted proxy, the forwarded one): the per-IP hold cap counts by it. */
   clientIp?: string;
-  /** Asked for `format: 'compact'` in the handshake (staff sockets get JSON regardless: see protocol.ts). */
+  /** Asked for `format: 'compact'` in the handshake (staff sockets get JSON regardless: see contracts/socket.ts). */
   compact?: boolean;
 }
 

@@ -1,8 +1,8 @@
 import { eventIdParams } from '../events/routes';
 import type { ApiRouter } from '../http/route';
 import type { CommandTable } from '../realtime/commands';
-import { bestBody, type BestAvailableService } from './best-service';
-import { holdView } from './schemas';
+import type { BestAvailableService } from './best-service';
+import { bestBody, holdView } from '../contracts/seats';
 
 /** REST: POST /events/:id/holds/best. */
 export function registerBestRoutes(api: ApiRouter, best: BestAvailableService): void {

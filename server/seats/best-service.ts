@@ -1,29 +1,16 @@
-import { z } from 'zod';
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
 import type { Notifier } from '../realtime/notifier';
-import type { HoldView } from '../realtime/protocol';
+import type { HoldView } from '../contracts';
 import type { Clock } from '../shared/clock';
 import { ConflictError } from '../shared/errors';
 import { pickBest, type Candidate } from './best-available';
 import { admitHold, assertOnSale, heldSeatsFromIp, heldSeatsOf, loadEventRules, newHoldRow } from '../inventory/hold-rules';
 import { holdSeats, openHold } from '../inventory/operations';
-import { MAX_SEATS_PER_REQUEST } from './schemas';
+import type { BestInput } from '../contracts/seats';
 import { assertKnownScope } from './scope';
 import { isSeatFree, readLaidOutSeats, toSeatState, type LaidOutSeat } from '../inventory/seat-store';
-
-/** `seat:best` / POST /events/:id/holds/best. */
-export const bestBody = z
-  .object({
-    quantity: z.number().int().min(1).max(MAX_SEATS_PER_REQUEST),
-    category: z.string().trim().min(1).max(40).optional(),
-    section: z.string().trim().min(1).max(80).optional(),
-    accessible: z.boolean().optional(),
-    allowSplit: z.boolean().default(false),
-  })
-  .strict();
-export type BestInput = z.infer<typeof bestBody>;
 
 export interface BestDeps {
   db: Db;

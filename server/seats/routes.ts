@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eventIdParams } from '../events/routes';
 import type { ApiRouter } from '../http/route';
-import { holdBody, holdToken, holdView, releaseBody, releaseView, snapshotView } from './schemas';
+import { holdBody, holdToken, holdView, releaseBody, releaseView, snapshotView } from '../contracts/seats';
 import type { SeatsService } from './service';
 
 const tokenParams = z.object({ token: holdToken }).strict();

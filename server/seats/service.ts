@@ -1,10 +1,10 @@
-import type { AuthUser } from '../accounts/auth-user';
+import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import type { HoldOutcome, WalkInCustomer } from '../inventory/commands';
 import { loadHoldForActor } from '../inventory/hold-rules';
 import { toSeatState, type SeatRow } from '../inventory/seat-store';
 import type { InventoryService } from '../inventory/service';
-import type { HoldView, SeatState, SeatsChanged, SeatsSnapshot } from '../realtime/protocol';
+import type { HoldView, SeatState, SeatsChanged, SeatsSnapshot } from '../contracts';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
 

@@ -1,5 +1,5 @@
 import type { CommandTable } from '../realtime/commands';
-import { extendPayload, holdBody, socketReleasePayload } from './schemas';
+import { extendPayload, holdBody, socketReleasePayload } from '../contracts/seats';
 import type { SeatsService } from './service';
 
 /** `seat:hold`, `seat:release`, `hold:extend` on an event namespace. */

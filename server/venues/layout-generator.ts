@@ -1,4 +1,4 @@
-import type { SeatInput, SectionInput } from './schemas';
+import type { SeatInput, SectionInput } from '../contracts/venues';
 
 /** Row labels A..Z, then AA, AB, … */
 export function rowLabel(index: number): string {

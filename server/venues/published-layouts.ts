@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import type { Db } from '../db/knex';
 import { layoutOrder, type LayoutOrder } from '../realtime/compact';
-import type { EventLayout } from '../realtime/protocol';
+import type { EventLayout } from '../contracts';
 import { NotFoundError } from '../shared/errors';
 import type { VenuesService } from './service';
 

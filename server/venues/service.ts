@@ -2,7 +2,7 @@ import type { Db } from '../db/knex';
 import { withTransaction } from '../db/transaction';
 import type { Clock } from '../shared/clock';
 import { NotFoundError, UnprocessableError } from '../shared/errors';
-import type { LayoutInput, LayoutView, SectionView, SeatView, VenueView } from './schemas';
+import type { LayoutInput, LayoutView, SectionView, SeatView, VenueView } from '../contracts/venues';
 
 export interface VenuesDeps {
   db: Db;

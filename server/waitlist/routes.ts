@@ -1,9 +1,9 @@
-import { bookingView, idempotencyKey } from '../bookings/schemas';
+import { bookingView, idempotencyKey } from '../contracts/bookings';
 import { eventIdParams } from '../events/routes';
 import type { ApiRouter } from '../http/route';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { issuesToDetails } from '../shared/validation';
-import { entryParams, entryView, joinBody, listWaitlistQuery, staffEntryPage } from './schemas';
+import { entryParams, entryView, joinBody, listWaitlistQuery, staffEntryPage } from '../contracts/waitlist';
 import type { WaitlistService } from './service';
 
 /** The waitlist over REST: join, position, offer, accept, decline, leave; the queue for staff. */

@@ -1,23 +1,23 @@
-import { assertKnownScope } from '../seats/scope';
 import type { Knex } from 'knex';
-import type { AuthUser } from '../accounts/auth-user';
-import { isStaff } from '../accounts/auth-user';
 import type { BookingsService } from '../bookings/service';
+import type { BookingView, WaitlistEntryView, WaitlistStatus } from '../contracts';
+import type { JoinInput, ListWaitlistQuery } from '../contracts/waitlist';
 import type { Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
-import type { Notifier } from '../realtime/notifier';
-import type { BookingView, SeatState, WaitlistEntryView, WaitlistOffer, WaitlistStatus } from '../realtime/protocol';
-import { pickBest, type Candidate } from '../seats/best-available';
-import { assertOnSale, loadEventRules, newHoldRow } from '../inventory/hold-rules';
+import { assertOnSale, loadEventRules } from '../inventory/hold-rules';
 import { lockHolders } from '../inventory/holder-lock';
-import { holdSeats, openHold, releaseHold } from '../inventory/operations';
-import { readLaidOutSeats, toSeatState, type SeatRow, type TransitionResult } from '../inventory/seat-store';
+import { releaseHold } from '../inventory/operations';
+import type { TransitionResult } from '../inventory/seat-store';
+import type { Notifier } from '../realtime/notifier';
+import { assertKnownScope } from '../seats/scope';
+import type { AuthUser } from '../shared/auth-user';
 import type { Clock } from '../shared/clock';
-import { ConflictError, NotFoundError, UnprocessableError } from '../shared/errors';
+import { ConflictError, UnprocessableError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { appendOutbox, type DomainEvent } from '../shared/outbox';
+import { appendOutbox } from '../shared/outbox';
 import type { Page } from '../shared/validation';
-import type { JoinInput, ListWaitlistQuery } from './schemas';
+import { ACTIVE, entryView, offerEvent, readEntry, readEntryFor, type EntryRow } from './entries';
+import { WaitlistMatcher } from './matcher';
 
 export interface WaitlistDeps {
   db: Db;
@@ -25,33 +25,11 @@ export interface WaitlistDeps {
   notifier: Notifier;
   bookings: BookingsService;
   retry?: RetryOptions;
-  logger?: Logger;
+  /** Matching runs in the background (after a seat is freed, and on a ticker): its failures are logged here. */
+  logger: Logger;
   /** How long an offer is held for; default the event's hold time. */
   offerTtlSeconds?: number;
 }
-
-interface EntryRow {
-  id: number;
-  event_id: number;
-  user_id: number;
-  party_size: number;
-  section: string | null;
-  category: string | null;
-  together: boolean | number;
-  status: WaitlistStatus;
-  offer_hold_id: number | null;
-  offer_expires_at: number | null;
-  version: number;
-  created_at: number;
-}
-
-/** A seat of the event as the matcher reads it. */
-
-/** Entries looked at per matching pass (the oldest first). */
-const ENTRY_WINDOW = 200;
-/** Offers made per run before yielding (a run continues on the next trigger or tick). */
-const MAX_OFFERS_PER_RUN = 100;
-const ACTIVE: WaitlistStatus[] = ['waiting', 'offered'];
 
 /**
  * A waitlist that understands seats. Entries wait first come, first served; whenever seats are freed
@@ -65,14 +43,10 @@ const ACTIVE: WaitlistStatus[] = ['waiting', 'offered'];
  * retried from a fresh read and finds them taken.
  */
 export class WaitlistService {
-  /** Per-event chain of matching runs on this node, so one node does not race itself. */
-  private readonly runs = new Map<number, Promise<void>>();
-  private readonly queued = new Set<number>();
-  private ticker: NodeJS.Timeout | undefined;
-  private logger: Logger | undefined;
+  private readonly matcher: WaitlistMatcher;
 
   constructor(private readonly deps: WaitlistDeps) {
-    this.logger = deps.logger;
+    this.matcher = new WaitlistMatcher(deps);
   }
 
   private tx<T>(body: (trx: Trx) => Promise<T>): Promise<T> {
@@ -199,195 +173,39 @@ export class WaitlistService {
     if (seatIds.length) this.schedule(eventId);
   }
 
-  /**
-   * Queues a matching run for the event on this node. Triggers that arrive while a run is queued share it;
-   * one that arrives while a run is going queues exactly one more (which sees everything freed meanwhile).
-   */
+  /** Queues a matching run for the event on this node (see WaitlistMatcher.schedule). */
   schedule(eventId: number): void {
-    if (this.queued.has(eventId)) return;
-    this.queued.add(eventId);
-    const previous = this.runs.get(eventId) ?? Promise.resolve();
-    const run = previous.then(async () => {
-      this.queued.delete(eventId);
-      try {
-        await this.process(eventId);
-      } catch (err) {
-        // The periodic tick (or the next freed seat) tries again; nothing was half-done: offers are transactions.
-        this.logger?.warn({ err, eventId }, 'waitlist matching failed; will retry');
-      }
-    });
-    this.runs.set(eventId, run);
-    void run.then(() => {
-      if (this.runs.get(eventId) === run) this.runs.delete(eventId);
-    });
+    this.matcher.schedule(eventId);
   }
 
   /** Resolves when every queued matching run on this node has finished (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.runs.size) await Promise.all([...this.runs.values()]);
+  idle(): Promise<void> {
+    return this.matcher.idle();
   }
 
   /** Safety net for seats freed by paths that do not call `seatsFreed`: every `ms`, rematch events with waiting entries. */
-  startTicker(ms: number, logger?: Logger): void {
-    if (logger) this.logger = logger;
-    this.ticker ??= setInterval(() => void this.tick().catch((err) => this.logger?.warn({ err }, 'waitlist tick failed')), ms);
-    this.ticker.unref();
+  startTicker(ms: number): void {
+    this.matcher.startTicker(ms);
   }
 
-  async stop(): Promise<void> {
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
-    await this.idle();
-  }
-
-  async tick(): Promise<void> {
-    const events = await this.deps.db('waitlist_entries as w')
-      .join('events as e', 'e.id', 'w.event_id')
-      .where('e.status', 'on_sale')
-      .whereIn('w.status', ACTIVE)
-      .distinct('w.event_id')
-      .limit(100);
-    for (const e of events as { event_id: number }[]) this.schedule(e.event_id);
+  stop(): Promise<void> {
+    return this.matcher.stop();
   }
 
   /** Settles finished offers, then makes offers until no waiting entry fits the free seats. Returns offers made. */
-  async process(eventId: number): Promise<number> {
-    // Most events have nobody waiting: one plain read instead of a transaction per freed seat (every release and
-    // expiry in a flash sale triggers a pass). An entry that joins after this read triggers its own pass.
-    const active = await this.deps.db('waitlist_entries').where({ event_id: eventId }).whereIn('status', ACTIVE).first('id');
-    if (!active) return 0;
-    let made = 0;
-    while (made < MAX_OFFERS_PER_RUN) {
-      const offer = await this.tx((trx) => this.offerOnce(trx, eventId));
-      if (!offer) break;
-      made++;
-      this.deps.notifier.seatsChanged(eventId, offer.result.seats, offer.result.cursor);
-      this.deps.notifier.waitlistOffer?.(offer.userId, offer.notice);
-    }
-    return made;
+  process(eventId: number): Promise<number> {
+    return this.matcher.process(eventId);
   }
 
-  /** One offer in one transaction, or null when nothing fits. */
-  private async offerOnce(trx: Trx, eventId: number): Promise<{ userId: number; notice: WaitlistOffer; result: TransitionResult } | null> {
-    const now = this.deps.clock.now();
-    const event = await trx('events').where({ id: eventId }).first('status', 'hold_ttl_seconds');
-    if (!event || event.status !== 'on_sale') return null;
-    await this.settleOffers(trx, eventId);
-    const entries = (await trx('waitlist_entries').where({ event_id: eventId, status: 'waiting' }).orderBy('id').limit(ENTRY_WINDOW)) as EntryRow[];
-    if (entries.length === 0) return null;
-    const seats = await readLaidOutSeats(trx, eventId, { status: 'available' });
-    if (seats.length === 0) return null;
-    for (const entry of entries) {
-      const scope = seats.filter((s) => (!entry.section || s.section_name === entry.section) && (!entry.category || s.category === entry.category));
-      if (scope.length < entry.party_size) continue;
-      const candidates: Candidate[] = scope.map((s) => ({
-        seatId: s.seat_id,
-        sectionId: s.section_id,
-        sectionOrder: s.sort_order,
-        row: s.row_label,
-        number: s.number,
-        free: true,
-      }));
-      const [pick] = pickBest(candidates, { quantity: entry.party_size, allowSplit: !entry.together });
-      if (!pick) continue;
-      const chosen = new Set(pick.seatIds);
-      const rows = scope.filter((s) => chosen.has(s.seat_id));
-      const ttl = this.deps.offerTtlSeconds ?? Number(event.hold_ttl_seconds);
-      const expiresAt = now + ttl * 1000;
-      // An offer is not extended (its maximum life is its offer time): it lapses and goes to the next in line.
-      const hold = newHoldRow({ id: eventId, hold_ttl_seconds: ttl, max_hold_life_seconds: ttl }, entry.user_id, now, { source: 'waitlist' });
-      const opened = await openHold(trx, hold);
-      const moved = await trx('waitlist_entries')
-        .where({ id: entry.id, status: 'waiting', version: entry.version })
-        .update({ status: 'offered', version: entry.version + 1, offer_hold_id: opened.id, offer_expires_at: expiresAt });
-      if (moved !== 1) throw new RetryableConflict('waitlist entry changed');
-      const result = await holdSeats(trx, { eventId, seats: rows, hold: opened, actorId: null, reason: 'waitlist_offer', now });
-      const offered = { entryId: entry.id, eventId, userId: entry.user_id, holdId: opened.id, partySize: entry.party_size, seatIds: pick.seatIds, expiresAt: new Date(expiresAt).toISOString() };
-      await appendOutbox(trx, [{ type: 'waitlist.offer_made', data: offered }], now);
-      return {
-        userId: entry.user_id,
-        result,
-        notice: { eventId, entryId: entry.id, holdToken: hold.token, expiresAt: new Date(expiresAt).toISOString(), partySize: entry.party_size, seats: result.seats },
-      };
-    }
-    return null;
+  private entry(entryId: number): Promise<EntryRow> {
+    return readEntry(this.deps.db, entryId);
   }
 
-  /**
-   * Offers whose hold ended elsewhere (booked through POST /api/bookings, released, expired by the sweeper)
-   * get their final status here, each by a compare-and-set on the entry's version.
-   */
-  private async settleOffers(trx: Trx, eventId: number): Promise<void> {
-    const done = (await trx('waitlist_entries as w')
-      .join('holds as h', 'h.id', 'w.offer_hold_id')
-      .where({ 'w.event_id': eventId, 'w.status': 'offered' })
-      .whereNot('h.status', 'active')
-      .select('w.id', 'w.version', 'w.event_id', 'w.user_id', 'w.offer_hold_id', 'h.status as hold_status')) as (Pick<EntryRow, 'id' | 'version' | 'event_id' | 'user_id' | 'offer_hold_id'> & { hold_status: string })[];
-    for (const d of done) {
-      const status = settledStatus(d.hold_status);
-      const moved = await trx('waitlist_entries').where({ id: d.id, status: 'offered', version: d.version }).update({ status, version: d.version + 1 });
-      if (moved !== 1) throw new RetryableConflict('waitlist entry changed');
-      await appendOutbox(trx, [offerEvent(`waitlist.offer_${status as 'accepted' | 'declined' | 'lapsed'}`, d)], this.deps.clock.now());
-    }
+  private entryFor(actor: AuthUser, entryId: number, db: Knex = this.deps.db): Promise<EntryRow> {
+    return readEntryFor(db, actor, entryId);
   }
 
-  private async entry(entryId: number, db: Knex = this.deps.db): Promise<EntryRow> {
-    const row = (await db('waitlist_entries').where({ id: entryId }).first()) as EntryRow | undefined;
-    if (!row) throw new NotFoundError('Waitlist entry', 'WAITLIST_ENTRY_NOT_FOUND');
-    return row;
+  private view(row: EntryRow): Promise<WaitlistEntryView> {
+    return entryView(this.deps.db, this.deps.clock, row);
   }
-
-  /** The entry if `actor` owns it or is staff; others get the same 404 as for a missing one. */
-  private async entryFor(actor: AuthUser, entryId: number, db: Knex = this.deps.db): Promise<EntryRow> {
-    const row = await this.entry(entryId, db);
-    if (row.user_id !== actor.id && !isStaff(actor)) throw new NotFoundError('Waitlist entry', 'WAITLIST_ENTRY_NOT_FOUND');
-    return row;
-  }
-
-  private async view(row: EntryRow): Promise<WaitlistEntryView> {
-    const db = this.deps.db;
-    let status = row.status;
-    let offer: WaitlistEntryView['offer'] = null;
-    let position: number | null = null;
-    if (status === 'waiting') {
-      // Entries ahead of this one, plus one: 1 is next. Counting this entry itself would give 0 when a matching
-      // run offered it between reading `row` and this count (a join while seats are free).
-      const [{ n }] = (await db('waitlist_entries').where({ event_id: row.event_id, status: 'waiting' }).andWhere('id', '<', row.id).count({ n: '*' })) as [
-        { n: number | string },
-      ];
-      position = Number(n) + 1;
-    }
-    if (status === 'offered' && row.offer_hold_id) {
-      const hold = await db('holds').where({ id: row.offer_hold_id }).first('token', 'status', 'expires_at');
-      const live = hold.status === 'active' && Number(hold.expires_at) > this.deps.clock.now();
-      if (live) {
-        const seats = (await db('event_seats').where({ hold_id: row.offer_hold_id, status: 'held' }).orderBy('seat_id')) as SeatRow[];
-        offer = { holdToken: hold.token, expiresAt: new Date(Number(hold.expires_at)).toISOString(), seats: seats.map((s): SeatState => toSeatState(s)) };
-      } else {
-        // Settled in the database by the next matching run; report what it will be.
-        status = hold.status === 'active' ? 'lapsed' : settledStatus(hold.status);
-      }
-    }
-    return {
-      id: row.id,
-      eventId: row.event_id,
-      partySize: row.party_size,
-      section: row.section,
-      category: row.category,
-      together: !!row.together,
-      status,
-      position,
-      offer,
-      createdAt: new Date(Number(row.created_at)).toISOString(),
-    };
-  }
-}
-
-/** The outbox event of an offer that ended (webhooks). */
-function offerEvent(type: 'waitlist.offer_accepted' | 'waitlist.offer_declined' | 'waitlist.offer_lapsed', e: Pick<EntryRow, 'id' | 'event_id' | 'user_id' | 'offer_hold_id'>): DomainEvent {
-  return { type, data: { entryId: e.id, eventId: e.event_id, userId: e.user_id, holdId: e.offer_hold_id } };
-}
-
-function settledStatus(holdStatus: string): WaitlistStatus {
-  return holdStatus === 'booked' ? 'accepted' : holdStatus === 'released' ? 'declined' : 'lapsed';
 }

@@ -1,5 +1,5 @@
 import type { CommandTable } from '../realtime/commands';
-import { acceptPayload, emptyPayload, entryPayload, joinBody } from './schemas';
+import { acceptPayload, emptyPayload, entryPayload, joinBody } from '../contracts/waitlist';
 import type { WaitlistService } from './service';
 
 /** `waitlist:join|status|accept|decline|leave` on an event namespace; offers arrive as `waitlist:offer`. */

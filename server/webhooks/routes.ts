@@ -1,4 +1,4 @@
-import type { Role } from '../accounts/auth-user';
+import type { Role } from '../shared/auth-user';
 import type { ApiRouter } from '../http/route';
 import {
   createEndpointBody,
@@ -11,7 +11,7 @@ import {
   endpointView,
   listDeliveriesQuery,
   updateEndpointBody,
-} from './schemas';
+} from '../contracts/webhooks';
 import type { WebhookService } from './service';
 
 const ADMIN: Role[] = ['admin'];

@@ -4,8 +4,8 @@ import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, UnprocessableError } from '../shared/errors';
 import type { DomainEventType } from '../shared/outbox';
 import type { Page } from '../shared/validation';
-import type { CreateEndpointBody, DeliveryView, EndpointView, ListDeliveriesQuery, UpdateEndpointBody } from './schemas';
-import { MAX_ENDPOINTS } from './schemas';
+import type { CreateEndpointBody, DeliveryView, EndpointView, ListDeliveriesQuery, UpdateEndpointBody } from '../contracts/webhooks';
+import { MAX_ENDPOINTS } from '../contracts/webhooks';
 import { newWebhookSecret } from './signing';
 
 export interface WebhookServiceDeps {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { CompactSeatsChanged, CompactSeatsSnapshot } from '../../server/realtime/protocol';
+import type { CompactSeatsChanged, CompactSeatsSnapshot } from '../../server/contracts';
 import { SeatMap } from '../../server/realtime/seat-map';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';

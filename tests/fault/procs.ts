@@ -43,12 +43,12 @@ export interface ChildNode {
 }
 
 /**
- * Starts `server/main.ts` (through tsx, no build needed) as a child process on a free port and waits until
+ * Starts `server/entry/main.ts` (through tsx, no build needed) as a child process on a free port and waits until
  * it prints its URL. `env` is the whole configuration (DATABASE_URL, REDIS_URL, JWT_SECRET…).
  */
 export async function spawnNode(env: Record<string, string>, timeoutMs = 30000): Promise<ChildNode> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/entry/main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', SEED_DEMO: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { io as ioc, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, HandshakeAuth, SeatsSnapshot, ServerToClientEvents } from '../../server/realtime/protocol';
+import type { Ack, ClientToServerEvents, HandshakeAuth, SeatsSnapshot, ServerToClientEvents } from '../../server/contracts';
 import { SeatMap } from '../../server/realtime/seat-map';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import type { EventLayout, SeatState } from '../../server/realtime/protocol';
+import type { EventLayout, SeatState } from '../../server/contracts';
 import { SeatMap } from '../../server/realtime/seat-map';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';

@@ -9,7 +9,7 @@ import { http } from '../helpers/http';
 import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { send } from '../helpers/sockets';
 import { io as ioc } from 'socket.io-client';
-import type { SeatsSnapshot } from '../../server/realtime/protocol';
+import type { SeatsSnapshot } from '../../server/contracts';
 import { freePort } from '../fault/procs';
 
 /**
@@ -39,7 +39,7 @@ describe('docker-compose.yml', () => {
     expect(s.mysql.image).toMatch(/^mysql:8(\.|$)/);
     expect(s.redis.image).toMatch(/^redis:7(\.|-|$)/);
     expect(s.nginx.image).toMatch(/^nginx:/);
-    expect(s.migrate.command).toEqual(['node', 'dist/server/cli/migrate.js']);
+    expect(s.migrate.command).toEqual(['node', 'dist/server/entry/cli/migrate.js']);
     expect(s.migrate.depends_on.mysql.condition).toBe('service_healthy');
     const apps = appServices();
     expect(apps.map(([name]) => name).sort()).toEqual(['app1', 'app2']);
@@ -52,7 +52,7 @@ describe('docker-compose.yml', () => {
       });
       expect(app.healthcheck.test.join(' ')).toContain('/readyz');
       expect(app.restart).toBe('unless-stopped');
-      // Longer than main.ts's 25 s forced exit, so a graceful stop is never SIGKILLed halfway.
+      // Longer than entry/main.ts's 25 s forced exit, so a graceful stop is never SIGKILLed halfway.
       expect(parseInt(app.stop_grace_period, 10)).toBeGreaterThan(25);
       expect(app.ports).toBeUndefined(); // only nginx is published
     }
@@ -80,7 +80,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('Dockerfile: multi-stage, npm ci, npm run build, runs node dist/server/main.js as a non-root user', () => {
+  test('Dockerfile: multi-stage, npm ci, npm run build, runs node dist/server/entry/main.js as a non-root user', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const froms = dockerfile.match(/^FROM\s+\S+(\s+AS\s+\S+)?/gim) ?? [];
     expect(froms.length).toBeGreaterThanOrEqual(2);
@@ -88,13 +88,13 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/npm run build/);
     expect(dockerfile).toMatch(/^COPY --from=build\b/m);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^CMD \["node", "dist\/server\/main\.js"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/server\/entry\/main\.js"\]$/m);
     const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const p of ['node_modules', '.git', 'dist', '.env']) expect(ignore).toContain(p);
     // The build stage's scripts exist.
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.scripts.build).toBeTruthy();
-    expect(existsSync(join(ROOT, 'server/cli/migrate.ts'))).toBe(true);
+    expect(existsSync(join(ROOT, 'server/entry/cli/migrate.ts'))).toBe(true);
   });
 
   test('nginx upstream lists exactly the app nodes, ip_hash for polling, WebSocket upgrade headers', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthUser } from '../../server/accounts/auth-user';
-import type { EventlyNode } from '../../server/node';
+import type { AuthUser } from '../../server/shared/auth-user';
+import type { EventlyNode } from '../../server/entry/node';
 import { AppError } from '../../server/shared/errors';
 import { describeEach, mysqlDialects, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';

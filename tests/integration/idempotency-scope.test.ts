@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthUser } from '../../server/accounts/auth-user';
+import type { AuthUser } from '../../server/shared/auth-user';
 import { AppError } from '../../server/shared/errors';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';

@@ -1,4 +1,4 @@
-import type { SeatsSnapshot } from '../../server/realtime/protocol';
+import type { SeatsSnapshot } from '../../server/contracts';
 import { testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
@@ -46,9 +46,9 @@ describeEach(testDialects(), 'join storm on %s', (dialect) => {
       return encode(p);
     };
     // Hold every snapshot read until all sockets are connected, so the test does not depend on timing.
-    const { seats, boxOffice } = env.nodes[0]!.services;
+    const { seats, staffView } = env.nodes[0]!.services;
     const snapshot = seats.snapshot;
-    const staffSnapshot = boxOffice.staffSnapshot;
+    const staffSnapshot = staffView.staffSnapshot;
     let openGate!: () => void;
     const gate = new Promise<void>((r) => (openGate = r));
     const reads = { public: 0, staff: 0 };
@@ -57,10 +57,10 @@ describeEach(testDialects(), 'join storm on %s', (dialect) => {
       await gate;
       return snapshot.call(seats, id);
     };
-    boxOffice.staffSnapshot = async (id) => {
+    staffView.staffSnapshot = async (id) => {
       reads.staff++;
       await gate;
-      return staffSnapshot.call(boxOffice, id);
+      return staffSnapshot.call(staffView, id);
     };
     try {
       const join = (token?: string) => {
@@ -114,7 +114,7 @@ describeEach(testDialects(), 'join storm on %s', (dialect) => {
     } finally {
       openGate();
       seats.snapshot = snapshot;
-      boxOffice.staffSnapshot = staffSnapshot;
+      staffView.staffSnapshot = staffSnapshot;
       encoder.encode = encode;
     }
   });

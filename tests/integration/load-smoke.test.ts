@@ -4,7 +4,7 @@ import { runScenario } from '../../load/scenarios';
 import { HelpRequested, parseArgs, UsageError } from '../../load/cli';
 import { spawnSync } from 'node:child_process';
 import { retryAfterSeconds, retryDelayMs, retryLaterCode } from '../../load/retry';
-import { sqliteCasBaseline, sqliteKnexCasBaseline } from '../../load/baselines';
+import { sqliteCasBaseline, sqliteKnexCasBaseline } from '../../load/baselines-cas';
 import { clientProcessCount, splitJob } from '../../load/workers';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthUser } from '../../server/accounts/auth-user';
+import type { AuthUser } from '../../server/shared/auth-user';
 import type { Db } from '../../server/db/knex';
 import { rectangularSection } from '../../server/venues/layout-generator';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
@@ -191,7 +191,7 @@ describeEach(mysqlDialects(), 'every seat transaction touches one event (%s)', (
 
     // An admin cancels event B with everything on it.
     const version = (await env.db('events').where({ id: b.eventId }).first('version')).version as number;
-    await n1!.admin.cancelEvent(admin!, b.eventId, version, 'test');
+    await n1!.eventCancellation.cancelEvent(admin!, b.eventId, version, 'test');
 
     const rows = await audit();
     // The workload reached every table the claim is about (else the check below would prove little).

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import Ajv, { type ValidateFunction } from 'ajv';
 import { WebhookDispatcher } from '../../server/webhooks/dispatcher';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http, type HttpReply } from '../helpers/http';
+import { contractChecker, type Method, type OpenApiDoc } from '../helpers/openapi-check';
 
 /**
  * Contract test (issue 14, item 3): real answers of every documented route are validated against the
@@ -12,9 +12,8 @@ import { http, type HttpReply } from '../helpers/http';
  * that status's schema (ajv; response objects are closed, so an undocumented field fails). The last test checks
  * that every operation in the document was exercised.
  */
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type User = { id: number; token: string };
-type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>; components: unknown };
+type Doc = OpenApiDoc;
 
 describeEach(testDialects(), 'OpenAPI contract on %s', (dialect) => {
   let env: TestEnv;
@@ -24,8 +23,6 @@ describeEach(testDialects(), 'OpenAPI contract on %s', (dialect) => {
   let clerk: User;
   let alice: User;
   let bob: User;
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-  const validators = new Map<string, ValidateFunction>();
   const covered = new Set<string>();
 
   beforeAll(async () => {
@@ -38,34 +35,7 @@ describeEach(testDialects(), 'OpenAPI contract on %s', (dialect) => {
   });
   afterAll(() => env.stop());
 
-  /** Checks one real answer against the document: a documented status, media type and (for JSON) schema. */
-  function check(method: Method, template: string, res: HttpReply): void {
-    const op = doc.paths[template]?.[method];
-    if (!op) throw new Error(`${method.toUpperCase()} ${template} is not in /openapi.json`);
-    const documented = op.responses[String(res.status)];
-    if (!documented) throw new Error(`${method.toUpperCase()} ${template} answered ${res.status}, not documented (${Object.keys(op.responses).join(', ')}): ${JSON.stringify(res.body)}`);
-    covered.add(`${method} ${template}`);
-    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
-    if (!type) {
-      expect(documented.content).toBeUndefined();
-      return;
-    }
-    const media = documented.content?.[type];
-    if (!media) throw new Error(`${method.toUpperCase()} ${template} ${res.status} answered ${type}, documented: ${Object.keys(documented.content ?? {}).join(', ') || 'no body'}`);
-    if (type !== 'application/json') {
-      expect(typeof res.body).toBe('string');
-      return;
-    }
-    const key = `${method} ${template} ${res.status}`;
-    let validate = validators.get(key);
-    if (!validate) {
-      validate = ajv.compile({ ...(media.schema as object), components: doc.components });
-      validators.set(key, validate);
-    }
-    if (!validate(res.body)) {
-      throw new Error(`${key}: the answer does not match the documented schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body).slice(0, 2000)}`);
-    }
-  }
+  const check = contractChecker(() => doc, covered);
 
   /** Calls `template` (OpenAPI form, e.g. /api/events/{id}) with `params` filled in, and checks the answer. */
   async function call(

@@ -5,7 +5,7 @@ import { connect, connectError, until } from '../helpers/sockets';
 import { spawnNode, type ChildNode } from '../fault/procs';
 
 /**
- * Graceful shutdown of a real process (`server/main.ts` as a child): SIGTERM while bookings are in flight.
+ * Graceful shutdown of a real process (`server/entry/main.ts` as a child): SIGTERM while bookings are in flight.
  * Every booking the server acknowledged is in the database, in-flight requests get their answers, sockets
  * are told to reconnect, new work is refused while draining, and the process exits 0.
  */

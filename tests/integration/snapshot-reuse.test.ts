@@ -1,4 +1,4 @@
-import type { AuthUser } from '../../server/accounts/auth-user';
+import type { AuthUser } from '../../server/shared/auth-user';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_ENDPOINTS } from '../../server/webhooks/schemas';
+import { MAX_ENDPOINTS } from '../../server/contracts/webhooks';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

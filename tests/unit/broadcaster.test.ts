@@ -1,5 +1,5 @@
 import { Broadcaster } from '../../server/realtime/broadcaster';
-import type { SeatState } from '../../server/realtime/protocol';
+import type { SeatState } from '../../server/contracts';
 import { createLogger } from '../../server/shared/logger';
 import { decodeChanges, layoutOrder } from '../../server/realtime/compact';
 import { COMPACT_ROOM, STAFF_ROOM, WATCHERS_ROOM, type EventNamespace } from '../../server/realtime/types';

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Server, type Namespace } from 'socket.io';
 import { io as ioc, type Socket as ClientSocket } from 'socket.io-client';
 import { manageChildNamespaces, type ChildNamespaces } from '../../server/realtime/child-namespaces';
+import type { Logger } from '../../server/shared/logger';
 import { until } from '../helpers/sockets';
 
 /**
@@ -14,6 +15,7 @@ describe('manageChildNamespaces', () => {
   let io: Server;
   let children: ChildNamespaces;
   let url: string;
+  let warn: jest.Mock;
   /** Handshakes to /rooms/<id> wait on this gate when auth.wait is set; auth.refuse refuses them. */
   const gates: (() => void)[] = [];
   const clients: ClientSocket[] = [];
@@ -21,7 +23,8 @@ describe('manageChildNamespaces', () => {
     http = createServer();
     io = new Server(http, { transports: ['websocket'], serveClient: false });
     const parent = io.of(/^\/rooms\/\d+$/);
-    children = manageChildNamespaces(io, parent);
+    warn = jest.fn();
+    children = manageChildNamespaces(io, parent, { warn } as unknown as Logger);
     parent.use(async (socket, next) => {
       const auth = socket.handshake.auth as { refuse?: boolean; wait?: boolean };
       if (auth.wait) await new Promise<void>((r) => gates.push(r));
@@ -74,5 +77,24 @@ describe('manageChildNamespaces', () => {
     const again = children.get('/rooms/3');
     expect(again).not.toBe(first);
     expect(children.list()).toEqual([again]);
+  });
+
+  it('When code reaches a child through the public io.of(), then it is the managed child (listed, dropped once emptied)', async () => {
+    const nsp = io.of('/rooms/4');
+    expect(children.get('/rooms/4')).toBe(nsp);
+    expect(children.list()).toEqual([nsp]);
+    const c = client('/rooms/4', {});
+    await until(() => c.connected, 5000, 'connected');
+    c.close();
+    await until(() => children.list().length === 0, 5000, 'namespace dropped');
+    expect(io.of('/rooms/4')).not.toBe(nsp);
+  });
+
+  it('When closing an emptied namespace adapter fails, then it is logged once with the namespace', async () => {
+    const nsp = children.get('/rooms/5');
+    nsp.adapter.close = () => Promise.reject(new Error('redis gone'));
+    await refused(client('/rooms/5', { refuse: true }));
+    await until(() => warn.mock.calls.length === 1, 5000, 'close failure logged');
+    expect(warn.mock.calls[0]![0]).toMatchObject({ namespace: '/rooms/5', err: expect.objectContaining({ message: 'redis gone' }) });
   });
 });

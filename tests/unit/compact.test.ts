@@ -1,5 +1,5 @@
 import { decodeChanges, decodeSnapshot, encodeChanges, encodeSnapshot, LayoutMismatchError, layoutOrder } from '../../server/realtime/compact';
-import type { SeatState, SeatsSnapshot } from '../../server/realtime/protocol';
+import type { SeatState, SeatsSnapshot } from '../../server/contracts';
 import { SeatMap } from '../../server/realtime/seat-map';
 
 /** A seeded generator, so a failing case can be replayed (the seed is in the test name). */

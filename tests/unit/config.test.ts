@@ -65,7 +65,7 @@ describe('configuration', () => {
 
   it('exits non-zero with that one line when the process starts with bad configuration', () => {
     const root = join(__dirname, '..', '..');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'server', 'main.ts')], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'server', 'entry', 'main.ts')], {
       cwd: root,
       env: { PATH: process.env.PATH, DATABASE_URL: 'mysql://root@127.0.0.1/x', PORT: '1' },
       encoding: 'utf8',

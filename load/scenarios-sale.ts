@@ -1,0 +1,134 @@
+/** Sale scenarios: a flash sale (many buyers, one event) and a hot seat (everyone wants the same seats), and the soak. */
+import { bareBroadcastBaseline } from './baselines';
+import type { BuyerPlan } from './buyer';
+import { figure } from './report';
+import { gc, now, round, sleep } from './stats';
+import { memoryComparison } from './scenarios-fan-out';
+import { buyerSummary, casBaselineFor, casFigures, layout, refusalFigures, runBuyers, sellOutFigures, startWatchers, type Ctx } from './scenario-kit';
+
+export async function flashSale(ctx: Ctx): Promise<void> {
+  const { opts, cluster, figures, details } = ctx;
+  const ev = await cluster.seedEvent({ ...layout(opts.seats), holdTtlSeconds: opts.holdTtl, maxSeatsPerOrder: Math.max(10, opts.seatsPerHold), maxSeatsPerUser: Math.max(10, opts.seatsPerHold * 2) });
+  ctx.eventIds.push(ev.eventId);
+  const [users, staff] = [await cluster.createUsers(opts.buyers), await cluster.createUsers(opts.watchers, 'box_office')];
+  const plan: BuyerPlan = { seatsPerHold: opts.seatsPerHold, bookProbability: opts.bookProbability, expireProbability: opts.expireProbability, thinkMs: opts.thinkMs, oneBooking: true, maxAttempts: 1000 };
+  const watchers = await startWatchers(ctx, ev.eventId, staff.map((s) => (opts.watcherRole === 'anonymous' ? null : s.token)));
+  const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, {
+    strategy: opts.strategy,
+    durationMs: opts.duration * 1000,
+    stopAtSeatsBooked: opts.seats,
+    // Let left-to-lapse holds expire so their broadcast delay is measured too.
+    lingerMs: (opts.holdTtl + 3) * 1000,
+  });
+  const delivery = await watchers.finish();
+  ctx.acked.push(...stats.acked);
+  details.run = buyerSummary(stats, seconds, queries);
+  details.delivery = delivery.summary();
+
+  const { raw: cas, viaKnex } = await casBaselineFor(ctx, { concurrency: opts.buyers, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
+  if (cas) details.casBaseline = cas;
+  if (viaKnex) details.casBaselineKnex = viaKnex;
+  let bare: Awaited<ReturnType<typeof bareBroadcastBaseline>> | undefined;
+  if (opts.baseline && opts.watchers > 0) {
+    bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, Math.min(200, stats.holds / seconds)), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency, clientProcs: opts.clientProcs });
+    details.bareBroadcast = bare;
+  }
+  casFigures(figures, '', stats, seconds, queries, cas, { holdAckP99Ms: 300 });
+  refusalFigures(figures, '', stats);
+  figures.push(figure('bookings/s', stats.bookings / seconds, '1/s'));
+  figures.push(figure('booking ack p50', stats.bookAck.summary().p50, 'ms'));
+  figures.push(figure('booking ack p99', stats.bookAck.summary().p99, 'ms', undefined, { value: ['<=', 500] }));
+  figures.push(figure('hold decision p99 (first send -> decided, incl. Retry-After waits)', stats.holdDecision.summary().p99, 'ms'));
+  figures.push(figure('booking decision p99 (first send -> decided, incl. Retry-After waits)', stats.bookDecision.summary().p99, 'ms'));
+  sellOutFigures(figures, stats, seconds, ev.seats.length);
+  // Commit times are only known for in-process nodes; with --url there is nothing to measure from.
+  if (delivery.count) {
+    figures.push(figure(`broadcast delivery p50 (commit -> ${opts.watchers} ${opts.watcherRole} watchers)`, delivery.summary().p50, 'ms', bare?.latency.p50));
+    figures.push(figure('broadcast delivery p99', delivery.summary().p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
+  }
+  if (stats.expiryDelivery.count) figures.push(figure('expired hold -> broadcast p99', stats.expiryDelivery.summary().p99, 'ms', undefined, { value: ['<=', 1000] }));
+}
+
+export async function hotSeat(ctx: Ctx): Promise<void> {
+  const { opts, cluster, figures, details } = ctx;
+  const phases: Record<string, unknown>[] = [];
+  const rates: { c: number; attempts: number; cas?: number }[] = [];
+  for (const c of opts.contenders) {
+    const ev = await cluster.seedEvent({ rows: 1, seatsPerRow: opts.seats, holdTtlSeconds: opts.holdTtl, maxSeatsPerOrder: 10, maxSeatsPerUser: 10 });
+    ctx.eventIds.push(ev.eventId);
+    const users = await cluster.createUsers(c);
+    const plan: BuyerPlan = { seatsPerHold: opts.seatsPerHold, bookProbability: opts.bookProbability, expireProbability: opts.expireProbability, thinkMs: opts.thinkMs, oneBooking: false, maxAttempts: Number.MAX_SAFE_INTEGER, blind: true };
+    const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, { strategy: 'random', durationMs: opts.duration * 1000, lingerMs: 0, label: `[${c}] ` });
+    ctx.acked.push(...stats.acked);
+    const { raw: cas, viaKnex } = await casBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
+    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex });
+    // Issue 17: group commit should beat one transaction per attempt on MariaDB at 256 contenders (>= 1.0x);
+    // everywhere else (8 contenders, SQLite) >= 0.5x.
+    casFigures(figures, `[${c}] `, stats, seconds, queries, cas, { attemptsRatio: c >= 256 && cluster.databaseUrl.startsWith('mysql') ? 1 : 0.5 });
+    refusalFigures(figures, `[${c}] `, stats);
+    rates.push({ c, attempts: stats.holdAttempts / seconds, cas: cas?.attemptsPerS });
+    await sleep(500);
+  }
+  details.phases = phases;
+  if (rates.length >= 2) {
+    const lo = rates[0]!;
+    const hi = rates[rates.length - 1]!;
+    const baselineRatio = lo.cas && hi.cas ? hi.cas / lo.cas : undefined;
+    const f = figure(`attempt rate ${hi.c} / ${lo.c} contenders`, hi.attempts / lo.attempts, 'ratio', baselineRatio, { value: ['>=', 0.8] });
+    figures.push(f);
+  }
+}
+
+export async function soak(ctx: Ctx): Promise<void> {
+  const { opts, cluster, figures, details } = ctx;
+  const ev = await cluster.seedEvent({ ...layout(opts.seats), holdTtlSeconds: opts.holdTtl, maxSeatsPerOrder: 10, maxSeatsPerUser: 20 });
+  ctx.eventIds.push(ev.eventId);
+  const [users, staff] = [await cluster.createUsers(opts.buyers), await cluster.createUsers(opts.watchers, 'box_office')];
+  const watchers = await startWatchers(ctx, ev.eventId, staff.map((s) => (opts.watcherRole === 'anonymous' ? null : s.token)));
+  const plan: BuyerPlan = { seatsPerHold: opts.seatsPerHold, bookProbability: opts.bookProbability, expireProbability: opts.expireProbability, thinkMs: opts.thinkMs, oneBooking: false, maxAttempts: Number.MAX_SAFE_INTEGER };
+  // Memory of this process (the server nodes; clients live in their own thread's heap) sampled during the run.
+  const samples: { t: number; heapMiB: number; rssMiB: number }[] = [];
+  let t0 = now();
+  const sample = () => {
+    gc();
+    const m = process.memoryUsage();
+    samples.push({ t: round((now() - t0) / 1000, 1), heapMiB: round(m.heapUsed / 2 ** 20), rssMiB: round(m.rss / 2 ** 20) });
+  };
+  let sampler: NodeJS.Timeout | undefined;
+  const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, {
+    strategy: opts.strategy,
+    durationMs: opts.duration * 1000,
+    lingerMs: 0,
+    onStart: () => {
+      t0 = now();
+      sample();
+      sampler = setInterval(sample, Math.max(1000, (opts.duration * 1000) / 20));
+    },
+  });
+  clearInterval(sampler);
+  sample();
+  const delivery = await watchers.finish();
+  ctx.acked.push(...stats.acked);
+  // Growth: least-squares slope of heap over the second half of the run (after warm-up), MiB per minute.
+  const tail = samples.filter((s) => s.t >= seconds / 2);
+  const slope = (() => {
+    if (tail.length < 2) return 0;
+    const mx = tail.reduce((a, s) => a + s.t, 0) / tail.length;
+    const my = tail.reduce((a, s) => a + s.heapMiB, 0) / tail.length;
+    const num = tail.reduce((a, s) => a + (s.t - mx) * (s.heapMiB - my), 0);
+    const den = tail.reduce((a, s) => a + (s.t - mx) ** 2, 0);
+    return den ? (num / den) * 60 : 0;
+  })();
+  details.run = buyerSummary(stats, seconds, queries);
+  details.memorySamples = samples;
+  details.delivery = delivery.summary();
+  figures.push(figure('connections (buyers + watchers)', opts.buyers + opts.watchers, 'sockets'));
+  figures.push(figure('holds/s (successful)', stats.holds / seconds, '1/s'));
+  figures.push(figure('hold ack p99', stats.holdAck.summary().p99, 'ms'));
+  refusalFigures(figures, '', stats);
+  if (delivery.count) figures.push(figure('broadcast delivery p99', delivery.summary().p99, 'ms'));
+  if (stats.expiryDelivery.count) figures.push(figure('expired hold -> broadcast p99', stats.expiryDelivery.summary().p99, 'ms', undefined, { value: ['<=', 1000] }));
+  figures.push(figure('server heap growth, 2nd half (main thread: the nodes)', slope, 'MiB/min'));
+  if (queries > 0) figures.push(figure('db round trips per hold attempt', queries / Math.max(1, stats.holdAttempts), 'queries'));
+  await memoryComparison(ctx, ev.eventId);
+}

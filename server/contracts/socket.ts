@@ -1,0 +1,76 @@
+/**
+ * The Socket.IO protocol: the handshake, the events the server emits and the commands clients send, built from
+ * the same zod schemas the handlers validate with (the payload types are their `z.input`, the replies their
+ * `z.infer`). Shared by the server, client-demo, load/ and the tests; tests/types/socket-events.test-d.ts pins it.
+ *
+ * Namespace: `/events/<eventId>` (contracts/namespace.ts). Handshake `auth: { token?, cursor?, format? }`: watching
+ * needs no token, acting needs one; `cursor` (from a previous snapshot or change batch) asks for catch-up instead
+ * of a snapshot; `format: 'compact'` asks for seat state in layout order (`seats:snapshot:compact`,
+ * `seats:changed:compact`) instead of one JSON object per seat (the default, `'json'`). Box office and admin
+ * sockets always get JSON: their batches carry holders, which the compact form has no room for.
+ */
+import { z } from 'zod';
+import type { BookingConfirmPayload, BookingCancelledNotice, BookingView } from './bookings';
+import { seatStateFormat, type CompactSeatsChanged, type CompactSeatsSnapshot } from './compact';
+import type { AckFn } from './errors';
+import type { EventStatusNotice } from './events';
+import type { GaChanged, GaHoldPayload, GaHoldView } from './ga';
+import type { HoldExpiredNotice, HoldExtendPayload, HoldView, SeatBestPayload, SeatHoldPayload, SeatReleasePayload, SeatsChanged, SeatsSnapshot, SeatsSyncPayload } from './seats';
+import type { WaitlistAcceptPayload, WaitlistEntryPayload, WaitlistEntryView, WaitlistJoinPayload, WaitlistOffer } from './waitlist';
+
+/** Handshake `auth` object (`format` defaults to `'json'`). */
+export const handshakeAuth = z
+  .object({
+    token: z.string().min(1).max(4096).optional(),
+    cursor: z.number().int().min(0).optional(),
+    format: seatStateFormat.optional(),
+  })
+  .strict();
+export type HandshakeAuth = z.infer<typeof handshakeAuth>;
+
+/** `auth:refresh`: swap the socket's access token (e.g. before it expires). */
+export const authRefreshPayload = z.object({ token: z.string().min(1).max(4096) }).strict();
+export type AuthRefreshPayload = z.input<typeof authRefreshPayload>;
+
+export interface ServerToClientEvents {
+  'seats:snapshot': (snapshot: SeatsSnapshot) => void;
+  'seats:changed': (batch: SeatsChanged) => void;
+  /** The compact forms of the two above, for sockets that asked for `format: 'compact'`. */
+  'seats:snapshot:compact': (snapshot: CompactSeatsSnapshot) => void;
+  'seats:changed:compact': (batch: CompactSeatsChanged) => void;
+  /** Sent to the holder's own sockets when their hold lapsed. */
+  'hold:expired': (notice: HoldExpiredNotice) => void;
+  /** The server is shutting down or asks clients to reconnect (they then catch up from their cursor). */
+  'server:reconnect': (info: { reason: string }) => void;
+  /** Sent to a waitlisted user's own sockets: freed seats are held for them until `expiresAt`. */
+  'waitlist:offer': (offer: WaitlistOffer) => void;
+  /** General-admission availability changed (clients keep the highest version per area). */
+  'ga:changed': (batch: GaChanged) => void;
+  /** The event's sale status changed (on sale, closed, cancelled); sent to everyone watching it. */
+  'event:status': (notice: EventStatusNotice) => void;
+  /** Sent to the booker's own sockets when staff or an event cancellation cancelled their booking. */
+  'booking:cancelled': (notice: BookingCancelledNotice) => void;
+}
+
+export interface ClientToServerEvents {
+  'seat:hold': (payload: SeatHoldPayload, ack: AckFn<HoldView>) => void;
+  'seat:release': (payload: SeatReleasePayload, ack: AckFn<HoldView | { released: number[] }>) => void;
+  'hold:extend': (payload: HoldExtendPayload, ack: AckFn<HoldView>) => void;
+  'booking:confirm': (payload: BookingConfirmPayload, ack: AckFn<BookingView>) => void;
+  /** Ask for catch-up from `cursor` (or a fresh snapshot without one); the answer arrives as events. */
+  'seats:sync': (payload: SeatsSyncPayload, ack: AckFn<{ mode: 'changes' | 'snapshot' }>) => void;
+  /** Swap the socket's access token (e.g. before it expires). */
+  'auth:refresh': (payload: AuthRefreshPayload, ack: AckFn<{ expiresAt: string }>) => void;
+  /** Hold the best available seats (adjacent in one row nearest the stage unless allowSplit). */
+  'seat:best': (payload: SeatBestPayload, ack: AckFn<HoldView>) => void;
+  'waitlist:join': (payload: WaitlistJoinPayload, ack: AckFn<WaitlistEntryView>) => void;
+  /** Your latest waitlist entry for this event (with position and any offer), or null. */
+  'waitlist:status': (payload: Record<string, never>, ack: AckFn<WaitlistEntryView | null>) => void;
+  /** Book the seats offered to you. */
+  'waitlist:accept': (payload: WaitlistAcceptPayload, ack: AckFn<BookingView>) => void;
+  /** Decline an offer: its seats go to the next in line. */
+  'waitlist:decline': (payload: WaitlistEntryPayload, ack: AckFn<WaitlistEntryView>) => void;
+  'waitlist:leave': (payload: WaitlistEntryPayload, ack: AckFn<WaitlistEntryView>) => void;
+  /** Hold N general-admission tickets of one area. */
+  'ga:hold': (payload: GaHoldPayload, ack: AckFn<GaHoldView>) => void;
+}

@@ -1,0 +1,101 @@
+import { AccountsService } from '../accounts/service';
+import { BoxOfficeService } from '../box-office/service';
+import { StaffView } from '../box-office/staff-view';
+import { ChangeLog } from '../reports/change-log';
+import { ReportsService } from '../reports/service';
+import { EventCancellation } from '../events/cancellation';
+import { EventLifecycle } from '../events/lifecycle';
+import { TokenService } from '../accounts/tokens';
+import { localAccessBus, UserAccess, type AccessBus } from '../accounts/user-access';
+import { BookingsService } from '../bookings/service';
+import type { Config } from '../config';
+import type { Db } from '../db/knex';
+import type { RetryOptions } from '../db/transaction';
+import { EventsService } from '../events/service';
+import { GaService } from '../ga/service';
+import type { Notifier } from '../realtime/notifier';
+import { BestAvailableService } from '../seats/best-service';
+import { SeatsService } from '../seats/service';
+import { InventoryService } from '../inventory/service';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import { VenueCatalogue } from '../venues/catalogue';
+import { PublishedLayouts } from '../venues/published-layouts';
+import { VenuesService } from '../venues/service';
+import { WaitlistService } from '../waitlist/service';
+import { WebhookService } from '../webhooks/service';
+
+/** Everything a service may depend on. Built once per node in entry/node.ts; no module singletons. */
+export interface CoreDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  notifier: Notifier;
+  retry?: RetryOptions;
+  /** Observes each committed seat batch (metrics): the event and how many commands it decided. */
+  onBatch?: (eventId: number, commands: number, ms: number) => void;
+  /** The per-IP hold cap refused a hold (metrics, log). */
+  onIpCap?: (eventId: number, clientIp: string) => void;
+  /** Carries user access changes between nodes (Redis pub/sub); this node only when absent. */
+  accessBus?: AccessBus;
+  /** Services that work in the background (waitlist matching, GA broadcasts) log their failures here. */
+  logger: Logger;
+}
+
+export interface Services {
+  tokens: TokenService;
+  /** Tokens checked against the user's current state (see accounts/user-access.ts). */
+  access: UserAccess;
+  accounts: AccountsService;
+  venues: VenuesService;
+  /** Venue layouts as served (hashed, compressed) and their seat order for compact seat state. */
+  layouts: PublishedLayouts;
+  events: EventsService;
+  inventory: InventoryService;
+  seats: SeatsService;
+  bookings: BookingsService;
+  waitlist: WaitlistService;
+  best: BestAvailableService;
+  ga: GaService;
+  /** Venues as admins write them (generated or imported layouts, optimistic concurrency). */
+  venueCatalogue: VenueCatalogue;
+  /** Events as admins run them: create, change, publish, close (drafts included). */
+  eventLifecycle: EventLifecycle;
+  eventCancellation: EventCancellation;
+  boxOffice: BoxOfficeService;
+  /** Who holds or booked each seat: staff snapshots and staff broadcast batches. */
+  staffView: StaffView;
+  changeLog: ChangeLog;
+  reports: ReportsService;
+  /** Webhook endpoints and their delivery log (the dispatcher itself is started by node.ts). */
+  webhooks: WebhookService;
+}
+
+export function createServices(core: CoreDeps): Services {
+  const { config, db, clock, notifier, retry, onBatch, onIpCap, logger } = core;
+  const tokens = new TokenService(config.jwt, clock);
+  const access = new UserAccess({ db, clock, tokens, bus: core.accessBus ?? localAccessBus(), cacheMs: config.authCacheSeconds * 1000 });
+  const accounts = new AccountsService({ db, clock, tokens, access, logger });
+  const venues = new VenuesService({ db, clock });
+  const layouts = new PublishedLayouts({ db, venues });
+  const events = new EventsService({ db, clock, venues });
+  const ga = new GaService({ db, clock, notifier, retry, logger });
+  // Freed seats go to the waitlist first; the waitlist is built after the bookings service it books through.
+  let waitlist: WaitlistService | undefined;
+  const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
+  // New holds queued per event beyond DB_QUEUE_MAX are shed (BUSY), as requests waiting for a connection are.
+  const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit: { maxQueuedHolds: config.dbQueueMax }, ipHoldCap: config.holdCapPerIp, onIpCap });
+  const seats = new SeatsService({ db, clock, inventory });
+  const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory });
+  waitlist = new WaitlistService({ db, clock, notifier, retry, bookings, logger });
+  const best = new BestAvailableService({ db, clock, notifier, retry, ipHoldCap: config.holdCapPerIp });
+  const venueCatalogue = new VenueCatalogue({ db, clock, venues, retry });
+  const eventLifecycle = new EventLifecycle({ db, clock, notifier, events, retry });
+  const eventCancellation = new EventCancellation({ db, clock, notifier, lifecycle: eventLifecycle, retry, holdExtras: ga });
+  const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
+  const staffView = new StaffView({ db });
+  const changeLog = new ChangeLog({ db });
+  const reports = new ReportsService({ db, clock });
+  const webhooks = new WebhookService({ db, clock, retry });
+  return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, venueCatalogue, eventLifecycle, eventCancellation, boxOffice, staffView, changeLog, reports, webhooks };
+}

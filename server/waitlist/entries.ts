@@ -1,0 +1,89 @@
+import type { Knex } from 'knex';
+import type { SeatState, WaitlistEntryView, WaitlistStatus } from '../contracts';
+import { toSeatState, type SeatRow } from '../inventory/seat-store';
+import type { AuthUser } from '../shared/auth-user';
+import { isStaff } from '../shared/auth-user';
+import type { Clock } from '../shared/clock';
+import { NotFoundError } from '../shared/errors';
+import type { DomainEvent } from '../shared/outbox';
+
+/** A waitlist_entries row: what both the user-facing service and the matcher read. */
+export interface EntryRow {
+  id: number;
+  event_id: number;
+  user_id: number;
+  party_size: number;
+  section: string | null;
+  category: string | null;
+  together: boolean | number;
+  status: WaitlistStatus;
+  offer_hold_id: number | null;
+  offer_expires_at: number | null;
+  version: number;
+  created_at: number;
+}
+
+/** Entries still in line: waiting, or holding an offer. */
+export const ACTIVE: WaitlistStatus[] = ['waiting', 'offered'];
+
+/** An entry, or 404. */
+export async function readEntry(db: Knex, entryId: number): Promise<EntryRow> {
+  const row = (await db('waitlist_entries').where({ id: entryId }).first()) as EntryRow | undefined;
+  if (!row) throw new NotFoundError('Waitlist entry', 'WAITLIST_ENTRY_NOT_FOUND');
+  return row;
+}
+
+/** The entry if `actor` owns it or is staff; others get the same 404 as for a missing one. */
+export async function readEntryFor(db: Knex, actor: AuthUser, entryId: number): Promise<EntryRow> {
+  const row = await readEntry(db, entryId);
+  if (row.user_id !== actor.id && !isStaff(actor)) throw new NotFoundError('Waitlist entry', 'WAITLIST_ENTRY_NOT_FOUND');
+  return row;
+}
+
+/** An entry as its owner sees it: position while waiting, the offer while it is live. */
+export async function entryView(db: Knex, clock: Clock, row: EntryRow): Promise<WaitlistEntryView> {
+  let status = row.status;
+  let offer: WaitlistEntryView['offer'] = null;
+  let position: number | null = null;
+  if (status === 'waiting') {
+    // Entries ahead of this one, plus one: 1 is next. Counting this entry itself would give 0 when a matching
+    // run offered it between reading `row` and this count (a join while seats are free).
+    const [{ n }] = (await db('waitlist_entries').where({ event_id: row.event_id, status: 'waiting' }).andWhere('id', '<', row.id).count({ n: '*' })) as [
+      { n: number | string },
+    ];
+    position = Number(n) + 1;
+  }
+  if (status === 'offered' && row.offer_hold_id) {
+    const hold = await db('holds').where({ id: row.offer_hold_id }).first('token', 'status', 'expires_at');
+    const live = hold.status === 'active' && Number(hold.expires_at) > clock.now();
+    if (live) {
+      const seats = (await db('event_seats').where({ hold_id: row.offer_hold_id, status: 'held' }).orderBy('seat_id')) as SeatRow[];
+      offer = { holdToken: hold.token, expiresAt: new Date(Number(hold.expires_at)).toISOString(), seats: seats.map((s): SeatState => toSeatState(s)) };
+    } else {
+      // Settled in the database by the next matching run; report what it will be.
+      status = hold.status === 'active' ? 'lapsed' : settledStatus(hold.status);
+    }
+  }
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    partySize: row.party_size,
+    section: row.section,
+    category: row.category,
+    together: !!row.together,
+    status,
+    position,
+    offer,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+  };
+}
+
+/** The outbox event of an offer that ended (webhooks). */
+export function offerEvent(type: 'waitlist.offer_accepted' | 'waitlist.offer_declined' | 'waitlist.offer_lapsed', e: Pick<EntryRow, 'id' | 'event_id' | 'user_id' | 'offer_hold_id'>): DomainEvent {
+  return { type, data: { entryId: e.id, eventId: e.event_id, userId: e.user_id, holdId: e.offer_hold_id } };
+}
+
+/** What an offer's entry becomes once its hold ended: booked → accepted, released → declined, else lapsed. */
+export function settledStatus(holdStatus: string): WaitlistStatus {
+  return holdStatus === 'booked' ? 'accepted' : holdStatus === 'released' ? 'declined' : 'lapsed';
+}

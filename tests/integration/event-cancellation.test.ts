@@ -1,0 +1,125 @@
+import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice } from '../../server/contracts';
+import { mysqlDialects, testDialects, describeEach } from '../helpers/dialects';
+import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
+import { http } from '../helpers/http';
+import { until, watch, type Watcher } from '../helpers/sockets';
+
+type Account = { id: number; token: string; email: string };
+
+async function seatRows(env: TestEnv, eventId: number) {
+  return env.db('event_seats').where({ event_id: eventId }).orderBy('seat_id').select('seat_id', 'status', 'version', 'hold_id', 'booking_id');
+}
+
+describeEach(testDialects(), 'event cancellation on %s', (dialect) => {
+  let env: TestEnv;
+  let url: string;
+  let admin: Account;
+  let clerk: Account;
+  let alice: Account;
+  let bob: Account;
+  const open: Watcher[] = [];
+  beforeAll(async () => {
+    env = await startTestEnv({ dialect });
+    url = env.nodes[0]!.url;
+    [admin] = await createUsers(env, 1, 'admin');
+    [clerk] = await createUsers(env, 1, 'box_office');
+    [alice, bob] = await createUsers(env, 2, 'user');
+  });
+  afterEach(() => {
+    while (open.length) open.pop()!.close();
+  });
+  afterAll(() => env.stop());
+
+  const w = (eventId: number, token?: string): Watcher => {
+    const watcher = watch(url, eventId, token ? { token } : {});
+    open.push(watcher);
+    return watcher;
+  };
+  const holdAs = (who: Account, ev: SeededEvent, seatIds: number[]) => http(url, 'POST', `/api/events/${ev.eventId}/holds`, { token: who.token, body: { seatIds } });
+  const book = (who: Account, holdToken: string, key: string) => http(url, 'POST', '/api/bookings', { token: who.token, body: { holdToken }, headers: { 'Idempotency-Key': key } });
+
+  it('cancels an event: bookings cancelled, holds released, everyone told live, nothing can be held after', async () => {
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 5 });
+    const [s0, s1, s2, s3] = ev.seatIds as [number, number, number, number];
+    const booking = (await book(alice, (await holdAs(alice, ev, [s0, s1])).body.holdToken, 'event-cancel-1')).body;
+    const bobHold = (await holdAs(bob, ev, [s2])).body;
+    await http(url, 'POST', `/api/admin/events/${ev.eventId}/seats/block`, { token: clerk.token, body: { seatIds: [s3] } });
+    const aliceSock = w(ev.eventId, alice.token);
+    const bobSock = w(ev.eventId, bob.token);
+    const status: EventStatusNotice[] = [];
+    const bookingNotices: BookingCancelledNotice[] = [];
+    const holdNotices: HoldExpiredNotice[] = [];
+    bobSock.socket.on('event:status', (n) => status.push(n));
+    aliceSock.socket.on('booking:cancelled', (n) => bookingNotices.push(n));
+    bobSock.socket.on('hold:expired', (n) => holdNotices.push(n));
+    bobSock.socket.on('booking:cancelled', (n) => bookingNotices.push(n)); // must stay silent: not Bob's booking
+    await Promise.all([aliceSock.ready, bobSock.ready]);
+
+    const version = (await env.db('events').where({ id: ev.eventId }).first()).version;
+    expect((await http(url, 'POST', `/api/admin/events/${ev.eventId}/cancel`, { token: clerk.token, body: {}, headers: { 'If-Match': `"${version}"` } })).status).toBe(403);
+    const stale = await http(url, 'POST', `/api/admin/events/${ev.eventId}/cancel`, { token: admin.token, body: {}, headers: { 'If-Match': `"${version + 5}"` } });
+    expect(stale.status).toBe(412);
+    expect((await env.db('bookings').where({ id: booking.id }).first()).status).toBe('confirmed');
+
+    const res = await http(url, 'POST', `/api/admin/events/${ev.eventId}/cancel`, { token: admin.token, body: { reason: 'Storm' }, headers: { 'If-Match': `"${version}"` } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'cancelled', cancelledBookings: 1, releasedHolds: 1, version: version + 1 });
+    expect((await env.db('bookings').where({ id: booking.id }).first()).status).toBe('cancelled');
+    expect((await env.db('holds').where({ token: bobHold.holdToken }).first()).status).toBe('released');
+    const rows = await seatRows(env, ev.eventId);
+    expect(rows.map((r) => r.status)).toEqual(['available', 'available', 'available', 'blocked', 'available']);
+
+    await until(() => status.length === 1 && bookingNotices.length === 1 && holdNotices.length === 1, 5000, 'cancellation notices');
+    expect(status[0]).toEqual({ eventId: ev.eventId, status: 'cancelled', reason: 'Storm' });
+    expect(bookingNotices[0]).toMatchObject({ bookingId: booking.id, reason: 'event_cancelled' });
+    expect(holdNotices[0]).toMatchObject({ holdToken: bobHold.holdToken, seatIds: [s2], reason: 'event_cancelled' });
+    await until(() => bobSock.map.seats.get(s0)?.status === 'available', 5000, 'freed seats broadcast');
+
+    const again = await http(url, 'POST', `/api/admin/events/${ev.eventId}/cancel`, { token: admin.token, body: {}, headers: { 'If-Match': `"${version + 1}"` } });
+    expect(again.status).toBe(409);
+    const hold = await holdAs(bob, ev, [s0]);
+    expect(hold.status).toBe(409);
+    expect(hold.body.error.code).toBe('EVENT_NOT_ON_SALE');
+    expect((await http(url, 'POST', `/api/admin/events/${ev.eventId}/seats/unblock`, { token: clerk.token, body: { seatIds: [s3] } })).status).toBe(409);
+  });
+
+});
+
+describeEach(mysqlDialects(), 'event cancellation racing bookings on %s', (dialect) => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await startTestEnv({ dialect, nodes: 2, poolMax: 4 });
+  });
+  afterAll(() => env.stop());
+
+  it('leaves no confirmed booking and no live hold behind, whatever commits around the cancellation', async () => {
+    const ev = await seedEvent(env, { rows: 2, seatsPerRow: 10 });
+    const [admin] = await createUsers(env, 1, 'admin');
+    const buyers = await createUsers(env, 16);
+    const holds = await Promise.all(
+      buyers.map((b, i) => http(env.nodes[i % 2]!.url, 'POST', `/api/events/${ev.eventId}/holds`, { token: b.token, body: { seatIds: [ev.seatIds[i]] } })),
+    );
+    expect(holds.every((h) => h.status === 201)).toBe(true);
+    const version = (await env.db('events').where({ id: ev.eventId }).first()).version;
+    const [cancel, ...confirms] = await Promise.all([
+      http(env.nodes[0]!.url, 'POST', `/api/admin/events/${ev.eventId}/cancel`, { token: admin!.token, body: {}, headers: { 'If-Match': `"${version}"` } }),
+      // Spread the confirms over the cancellation's lifetime so some land before, during and after it.
+      ...buyers.map(async (b, i) => {
+        await new Promise((r) => setTimeout(r, i * 4));
+        return http(env.nodes[(i + 1) % 2]!.url, 'POST', '/api/bookings', { token: b.token, body: { holdToken: holds[i]!.body.holdToken }, headers: { 'Idempotency-Key': `race-cancel-${i}` } });
+      }),
+    ]);
+    expect(cancel!.status).toBe(200);
+    // Each confirm either booked before the cancellation (and was then cancelled by it) or was refused.
+    for (const c of confirms) expect([201, 409]).toContain(c.status);
+    const booked = confirms.filter((c) => c.status === 201).length;
+    expect(cancel!.body.cancelledBookings).toBe(booked);
+    expect(cancel!.body.releasedHolds).toBe(buyers.length - booked);
+    const [{ n: confirmed }] = await env.db('bookings').where({ event_id: ev.eventId, status: 'confirmed' }).count({ n: '*' });
+    const [{ n: live }] = await env.db('holds').where({ event_id: ev.eventId, status: 'active' }).count({ n: '*' });
+    const [{ n: active }] = await env.db('booking_seats').where({ event_id: ev.eventId }).whereNotNull('active').count({ n: '*' });
+    expect([Number(confirmed), Number(live), Number(active)]).toEqual([0, 0, 0]);
+    const statuses = await env.db('event_seats').where({ event_id: ev.eventId }).distinct('status');
+    expect(statuses.map((r) => r.status)).toEqual(['available']);
+  });
+});
