@@ -17,5 +17,6 @@ export * from './namespace';
 export * from './reports';
 export * from './seats';
 export * from './socket';
+export * from './socket-catalog';
 export * from './venues';
 export * from './waitlist';
