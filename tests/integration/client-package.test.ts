@@ -3,14 +3,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { launchBrowser, openContext } from '../e2e/browser';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
+import { http } from '../helpers/http';
+import { startSiteProxy } from '../helpers/site-proxy';
 
 /**
  * Issue 14, item 2: the client package is installable. It is built and packed (`npm pack`) as a user of the
  * repository would, installed from the tarball into a fresh project outside the repository, type-checked there
  * by a strict consumer (which must also be REFUSED when it sends a wrong payload), and the Node example of its
  * README runs against a real server: it signs in, watches an event, holds a seat, sees it held in its live map,
- * and books it — the database then holds that booking.
+ * and books it — the database then holds that booking; and the README's browser example (an import map, no
+ * bundler) runs in Chromium and follows a hold live.
  */
 const run = promisify(execFile);
 const REPO = join(__dirname, '..', '..');
@@ -54,11 +58,11 @@ export async function consume(): Promise<void> {
 }
 `;
 
-/** The README's Node example, as the file a user would save. */
-function readmeExample(): string {
+/** An example of the README (`node-example`, `browser-example`), as the file a user would save. */
+function readmeExample(name: string): string {
   const readme = readFileSync(join(PACKAGE, 'README.md'), 'utf8');
-  const m = /<!-- node-example:start -->\s*```js\n([\s\S]*?)```\s*<!-- node-example:end -->/.exec(readme);
-  if (!m) throw new Error('packages/client/README.md has no node-example block');
+  const m = new RegExp(`<!-- ${name}:start -->\\s*\`\`\`\\w+\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${name}:end -->`).exec(readme);
+  if (!m) throw new Error(`packages/client/README.md has no ${name} block`);
   return m[1]!;
 }
 
@@ -110,7 +114,7 @@ describe('@evently/client, installed from its tarball', () => {
 
   it("When the README's Node example runs against a server, then it signs in, sees its seat held live, and books it", async () => {
     const [user] = await createUsers(env, 1);
-    writeFileSync(join(project, 'example.mjs'), readmeExample());
+    writeFileSync(join(project, 'example.mjs'), readmeExample('node-example'));
     const { stdout } = await run(process.execPath, ['example.mjs'], {
       cwd: project,
       timeout: 30_000,
@@ -125,5 +129,41 @@ describe('@evently/client, installed from its tarball', () => {
     expect(row).toBeDefined();
     const seat = await env.db('event_seats').where({ event_id: event.eventId, seat_id: Number(held![1]) }).first();
     expect(seat.status).toBe('booked');
+  });
+
+  it("When the README's browser example (an import map, no bundler) is opened on the server's site, then it shows the live counts and follows a hold", async () => {
+    const own = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
+    const [user] = await createUsers(env, 1);
+    // The site: the page and the two modules from the installed package, as a static host would serve them, in
+    // front of the real server (REST and the socket), as a reverse proxy would put them on one origin.
+    const site = await startSiteProxy(env.nodes[0]!.url, (path) => {
+      if (path === '/example.html') return { type: 'text/html; charset=utf-8', body: readmeExample('browser-example') };
+      if (path.startsWith('/node_modules/')) return { type: 'text/javascript', body: readFileSync(join(project, path)) };
+      return undefined;
+    });
+    const tb = await launchBrowser();
+    try {
+      const { page, errors } = await openContext(tb);
+      const out = page.locator('#out');
+      const logs: string[] = [];
+      page.on('console', (m) => logs.push(m.text()));
+      // On a timeout, say what the page printed (its connection state and errors).
+      const shows = (text: string) =>
+        out
+          .filter({ hasText: text })
+          .waitFor({ timeout: 15_000 })
+          .catch(async (err: Error) => {
+            throw new Error(`${err.message}\npage: ${await out.textContent()}\nconsole: ${logs.join(' | ')}\nerrors: ${errors.join(' | ')}`);
+          });
+      await page.goto(`${site.url}/example.html?event=${own.eventId}`);
+      await shows('"available":4');
+      const held = await http(site.url, 'POST', `/api/events/${own.eventId}/holds`, { token: user!.token, body: { seatIds: [own.seatIds[0]] } });
+      expect(held.status).toBe(201);
+      await shows('"available":3,"held":1');
+      expect(errors).toEqual([]);
+    } finally {
+      await tb.close();
+      await site.close();
+    }
   });
 });

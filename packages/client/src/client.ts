@@ -47,8 +47,9 @@ export class EventlyClient {
   constructor(options: EventlyClientOptions) {
     this.baseUrl = options.baseUrl;
     this.token = options.token;
-    const f = options.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
-    if (!f) throw new TypeError('No fetch available: pass options.fetch');
+    if (!options.fetch && typeof globalThis.fetch !== 'function') throw new TypeError('No fetch available: pass options.fetch');
+    // Bound: a browser's fetch called as a method of another object throws "Illegal invocation".
+    const f = options.fetch ?? (globalThis.fetch.bind(globalThis) as unknown as FetchLike);
     this.rest = { baseUrl: options.baseUrl, fetch: f, token: () => this.token };
   }
 

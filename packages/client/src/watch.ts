@@ -153,8 +153,9 @@ export class SeatWatch {
       const body = (err as Error & { data?: ErrorBody }).data;
       const error = new EventlyError(body?.code ? body : { code: 'CONNECT_FAILED', message: err.message }, undefined, { cause: err });
       // A handshake the server refused (bad token, bad auth) is not retried by socket.io-client: the watch is over.
-      if (s.active) this.setState('reconnecting', error);
-      else this.setState('closed', error);
+      if (s.active) return this.setState('reconnecting', error);
+      this.setState('closed', error);
+      s.disconnect(); // releases the Manager's connection, which a refused namespace handshake leaves open
     });
     s.on('server:reconnect', () => {
       // The node is draining: go elsewhere, spread out so a whole room does not reconnect at once.
