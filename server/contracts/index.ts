@@ -17,6 +17,7 @@ export * from './namespace';
 export * from './reports';
 export * from './seats';
 export * from './socket';
+export * from './socket-catalog';
 export * from './venues';
 export * from './waitlist';
 export * from './webhooks';

@@ -15,7 +15,7 @@ import { seatStateFormat, type CompactSeatsChanged, type CompactSeatsSnapshot } 
 import type { AckFn } from './errors';
 import type { EventStatusNotice } from './events';
 import type { GaChanged, GaHoldPayload, GaHoldView } from './ga';
-import type { HoldExpiredNotice, HoldExtendPayload, HoldView, SeatBestPayload, SeatHoldPayload, SeatReleasePayload, SeatsChanged, SeatsSnapshot, SeatsSyncPayload } from './seats';
+import { holdView, type HoldExpiredNotice, type HoldExtendPayload, type HoldView, type SeatBestPayload, type SeatHoldPayload, type SeatReleasePayload, type SeatsChanged, type SeatsSnapshot, type SeatsSyncPayload } from './seats';
 import type { WaitlistAcceptPayload, WaitlistEntryPayload, WaitlistEntryView, WaitlistJoinPayload, WaitlistOffer } from './waitlist';
 
 /** Handshake `auth` object (`format` defaults to `'json'`). */
@@ -32,6 +32,16 @@ export type HandshakeAuth = z.infer<typeof handshakeAuth>;
 export const authRefreshPayload = z.object({ token: z.string().min(1).max(4096) }).strict();
 export type AuthRefreshPayload = z.input<typeof authRefreshPayload>;
 
+// Answers and notices that exist only on the socket; their schemas feed the AsyncAPI document (docs/asyncapi.ts).
+/** `auth:refresh`'s answer: when the new token expires. */
+export const authRefreshReply = z.object({ expiresAt: z.string() });
+/** `seats:sync`'s answer: whether catch-up changes or a fresh snapshot follow as events. */
+export const syncReply = z.object({ mode: z.enum(['changes', 'snapshot']) });
+/** `seat:release`'s answer: what is left of the hold, or only the seats released once it is empty. */
+export const socketReleaseReply = z.union([holdView, z.object({ released: z.array(z.number()) })]);
+/** `server:reconnect`: the node is going away; reconnect (and catch up from the cursor). */
+export const serverReconnectNotice = z.object({ reason: z.string() });
+
 export interface ServerToClientEvents {
   'seats:snapshot': (snapshot: SeatsSnapshot) => void;
   'seats:changed': (batch: SeatsChanged) => void;
@@ -41,7 +51,7 @@ export interface ServerToClientEvents {
   /** Sent to the holder's own sockets when their hold lapsed. */
   'hold:expired': (notice: HoldExpiredNotice) => void;
   /** The server is shutting down or asks clients to reconnect (they then catch up from their cursor). */
-  'server:reconnect': (info: { reason: string }) => void;
+  'server:reconnect': (info: z.infer<typeof serverReconnectNotice>) => void;
   /** Sent to a waitlisted user's own sockets: freed seats are held for them until `expiresAt`. */
   'waitlist:offer': (offer: WaitlistOffer) => void;
   /** General-admission availability changed (clients keep the highest version per area). */
@@ -54,13 +64,13 @@ export interface ServerToClientEvents {
 
 export interface ClientToServerEvents {
   'seat:hold': (payload: SeatHoldPayload, ack: AckFn<HoldView>) => void;
-  'seat:release': (payload: SeatReleasePayload, ack: AckFn<HoldView | { released: number[] }>) => void;
+  'seat:release': (payload: SeatReleasePayload, ack: AckFn<z.infer<typeof socketReleaseReply>>) => void;
   'hold:extend': (payload: HoldExtendPayload, ack: AckFn<HoldView>) => void;
   'booking:confirm': (payload: BookingConfirmPayload, ack: AckFn<BookingView>) => void;
   /** Ask for catch-up from `cursor` (or a fresh snapshot without one); the answer arrives as events. */
-  'seats:sync': (payload: SeatsSyncPayload, ack: AckFn<{ mode: 'changes' | 'snapshot' }>) => void;
+  'seats:sync': (payload: SeatsSyncPayload, ack: AckFn<z.infer<typeof syncReply>>) => void;
   /** Swap the socket's access token (e.g. before it expires). */
-  'auth:refresh': (payload: AuthRefreshPayload, ack: AckFn<{ expiresAt: string }>) => void;
+  'auth:refresh': (payload: AuthRefreshPayload, ack: AckFn<z.infer<typeof authRefreshReply>>) => void;
   /** Hold the best available seats (adjacent in one row nearest the stage unless allowSplit). */
   'seat:best': (payload: SeatBestPayload, ack: AckFn<HoldView>) => void;
   'waitlist:join': (payload: WaitlistJoinPayload, ack: AckFn<WaitlistEntryView>) => void;

@@ -10,6 +10,7 @@ import { registerBookingsRoutes } from '../bookings/routes';
 import type { Config } from '../config';
 import { finishesWork, type Backpressure } from '../db/backpressure';
 import type { Db } from '../db/knex';
+import { buildAsyncApi } from '../docs/asyncapi';
 import { buildOpenApi } from '../docs/openapi';
 import { registerEventLifecycleRoutes } from '../events/lifecycle-routes';
 import { registerEventsRoutes } from '../events/routes';
@@ -141,6 +142,11 @@ export function createApp(deps: AppDeps): Express {
   const openapi = buildOpenApi(api.specs, { version: '0.1.0' });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
+  });
+  // The socket protocol, generated from the same contracts (docs/asyncapi.ts).
+  const asyncapi = buildAsyncApi({ version: '0.1.0' });
+  app.get('/asyncapi.json', (_req, res) => {
+    res.json(asyncapi);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Evently API' }));
 
