@@ -20,4 +20,3 @@ export * from './socket';
 export * from './socket-catalog';
 export * from './venues';
 export * from './waitlist';
-export * from './webhooks';
