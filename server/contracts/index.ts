@@ -20,3 +20,4 @@ export * from './socket';
 export * from './socket-catalog';
 export * from './venues';
 export * from './waitlist';
+export * from './webhooks';

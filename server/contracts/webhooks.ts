@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DOMAIN_EVENT_TYPES } from '../shared/outbox';
+import { DOMAIN_EVENT_TYPES } from '../shared/domain-events';
 import { idParam, pageQuery } from '../shared/validation';
 
 /** Most endpoints one deployment may register (each event is POSTed once per subscribed endpoint). */

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { DomainEventType } from './domain-events';
+
+export { DOMAIN_EVENT_TYPES, type DomainEventType } from './domain-events';
 
 /**
  * The transactional outbox: domain events are written as rows of `outbox` in the SAME transaction as the change
@@ -8,20 +11,6 @@ import type { Knex } from 'knex';
  * because the inventory core writes events from inside its group commit, and the inventory may not import a
  * feature; it knows no webhook.
  */
-
-/** Every domain event type, as receivers see it in `type`. */
-export const DOMAIN_EVENT_TYPES = [
-  'booking.confirmed',
-  'booking.cancelled',
-  'hold.expired',
-  'waitlist.offer_made',
-  'waitlist.offer_accepted',
-  'waitlist.offer_declined',
-  'waitlist.offer_lapsed',
-  'event.status_changed',
-] as const;
-
-export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 
 /** The `data` of each event type (documented in docs/WEBHOOKS.md). */
 export interface DomainEventData {
