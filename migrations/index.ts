@@ -3,6 +3,7 @@ import * as initial from './20261124000000_initial_schema';
 import * as generalAdmission from './20261124300000_general_admission';
 import * as userAccess from './20261130000000_user_access';
 import * as holdClientIp from './20261130100000_hold_client_ip';
+import * as waitingRooms from './20261130200000_waiting_rooms';
 
 /**
  * Migrations are listed here rather than discovered on disk so the same list works from TypeScript
@@ -13,6 +14,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261124300000_general_admission': generalAdmission,
   '20261130000000_user_access': userAccess,
   '20261130100000_hold_client_ip': holdClientIp,
+  '20261130200000_waiting_rooms': waitingRooms,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

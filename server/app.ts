@@ -22,6 +22,7 @@ import { registerSeatsRoutes } from './seats/routes';
 import { registerBestRoutes } from './seats/best-handlers';
 import { registerGaRoutes } from './ga/routes';
 import { registerWaitlistRoutes } from './waitlist/routes';
+import { registerQueueRoutes } from './queue/routes';
 import type { Services } from './services';
 import type { Logger } from './shared/logger';
 import { UnauthorizedError } from './shared/errors';
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps): Express {
   registerBestRoutes(api, services.best);
   registerWaitlistRoutes(api, services.waitlist);
   registerGaRoutes(api, services.ga);
+  registerQueueRoutes(api, services.queue);
   registerAdminRoutes(api, services);
   registerUserAdminRoutes(api, services.accounts);
   router.use(notFoundHandler);

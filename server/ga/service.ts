@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { HoldGate } from '../queue/gate';
 import type { AuthUser } from '../accounts/auth-user';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
@@ -17,6 +18,8 @@ export interface GaDeps {
   clock: Clock;
   notifier: Notifier;
   retry?: RetryOptions;
+  /** The waiting room's admission check. */
+  holdGate?: HoldGate;
 }
 
 /**
@@ -56,6 +59,7 @@ export class GaService implements HoldExtras {
    * hold). All or nothing: GA_SOLD_OUT when fewer are left.
    */
   async hold(actor: AuthUser, eventId: number, input: GaHoldBody): Promise<GaHoldView> {
+    await this.deps.holdGate?.assertMayHold(actor, eventId);
     const hold = await withTransaction(
       this.deps.db,
       async (trx) => {

@@ -178,6 +178,10 @@ export interface ServerToClientEvents {
   'event:status': (notice: EventStatusNotice) => void;
   /** Sent to the booker's own sockets when staff or an event cancellation cancelled their booking. */
   'booking:cancelled': (notice: BookingCancelledNotice) => void;
+  /** Waiting room (`/queue/<eventId>` namespace): the line moved; about once a second at most. */
+  'queue:progress': (progress: QueueProgress) => void;
+  /** Waiting room: you are admitted until `admittedUntil`; open the seat map. */
+  'queue:admitted': (notice: QueueAdmitted) => void;
 }
 
 export interface ClientToServerEvents {
@@ -201,6 +205,11 @@ export interface ClientToServerEvents {
   'waitlist:leave': (payload: WaitlistEntryPayload, ack: AckFn<WaitlistEntryView>) => void;
   /** Hold N general-admission tickets of one area. */
   'ga:hold': (payload: GaHoldPayload, ack: AckFn<GaHoldView>) => void;
+  /** Waiting room (`/queue/<eventId>`): take a place, or get the one this account has (reconnects keep it). */
+  'queue:join': (payload: Record<string, never>, ack: AckFn<QueueStatus>) => void;
+  'queue:status': (payload: Record<string, never>, ack: AckFn<QueueStatus>) => void;
+  /** Leave the line (or, when admitted, hand the slot on). */
+  'queue:leave': (payload: Record<string, never>, ack: AckFn<QueueStatus>) => void;
 }
 
 /** Handshake `auth` object. */
@@ -328,3 +337,47 @@ export type BookingGaLine = GaLine;
 export interface GaHoldView extends HoldView {
   ga: GaLine[];
 }
+
+/**
+ * Waiting room (issue 12; docs/WAITING-ROOM.md). A buyer connects to `/queue/<eventId>` with a token and sends
+ * `queue:join`. Before the sale start it is in the `lobby` (its place is drawn at random at the start); then it
+ * has a `ticket`, and its position is `ticket - head` where `head` comes with every `queue:progress`.
+ */
+export type QueueState = 'off' | 'none' | 'lobby' | 'waiting' | 'admitted' | 'done';
+
+export interface QueueLine {
+  /** Highest ticket admitted so far. */
+  head: number;
+  waiting: number;
+  lobby: number;
+  /** The lobby has been drawn (the sale has started): a `lobby` client asks `queue:status` for its ticket. */
+  drawn: boolean;
+  /** Admissions per minute lately: wait ≈ position / ratePerMinute minutes. */
+  ratePerMinute: number;
+}
+
+export interface QueueStatus {
+  eventId: number;
+  state: QueueState;
+  opensAt: string | null;
+  saleStartsAt: string | null;
+  windowSeconds: number | null;
+  ticket: number | null;
+  position: number | null;
+  estimatedWaitSeconds: number | null;
+  admittedUntil: string | null;
+  doneReason: 'expired' | 'booked' | 'left' | null;
+  line: QueueLine;
+}
+
+/** `queue:progress`: one message per event per node per second, the same for every queued socket. */
+export interface QueueProgress extends QueueLine {
+  eventId: number;
+}
+
+export interface QueueAdmitted {
+  eventId: number;
+  admittedUntil: string;
+}
+
+export const queueNamespace = (eventId: number): string => `/queue/${eventId}`;

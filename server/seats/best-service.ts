@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HoldGate } from '../queue/gate';
 import type { AuthUser } from '../accounts/auth-user';
 import type { Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
@@ -32,6 +33,8 @@ export interface BestDeps {
   retry?: RetryOptions;
   /** Seats one client address may hold live per event (0: no cap); see HOLD_CAP_PER_IP. */
   ipHoldCap?: number;
+  /** The waiting room's admission check. */
+  holdGate?: HoldGate;
 }
 
 /** Blocks tried inside one transaction before the whole transaction is retried from a fresh read. */
@@ -49,6 +52,7 @@ export class BestAvailableService {
   constructor(private readonly deps: BestDeps) {}
 
   async holdBest(actor: AuthUser, eventId: number, input: BestInput, ctx: { clientIp?: string } = {}): Promise<HoldView> {
+    await this.deps.holdGate?.assertMayHold(actor, eventId);
     const out = await withTransaction(
       this.deps.db,
       async (trx) => {

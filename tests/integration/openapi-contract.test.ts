@@ -279,6 +279,27 @@ describeEach(testDialects(), 'OpenAPI contract on %s', (dialect) => {
     expect((await call('delete', '/api/waitlist/{id}', { token: w3!.token, params: { id: e3.body.id } })).status).toBe(409);
   });
 
+  it('When an event sells through the waiting room, then its admin, place and refusal answers match the document', async () => {
+    const { eventId, seatIds } = await venueAndEvent(2);
+    const at = (ms: number) => new Date(env.clock.now() + ms).toISOString();
+    expect((await call('get', '/api/admin/events/{id}/queue', { token: clerk.token, params: { id: eventId } })).status).toBe(404);
+    const body = { enabled: true, opensAt: at(60_000), saleStartsAt: at(120_000), maxActive: 1 };
+    expect((await call('put', '/api/admin/events/{id}/queue', { token: admin.token, params: { id: eventId }, body: { ...body, maxActive: null } })).status).toBe(400);
+    expect((await call('put', '/api/admin/events/{id}/queue', { token: clerk.token, params: { id: eventId }, body })).status).toBe(403);
+    expect((await call('put', '/api/admin/events/{id}/queue', { token: admin.token, params: { id: 999999 }, body })).status).toBe(404);
+    expect((await call('put', '/api/admin/events/{id}/queue', { token: admin.token, params: { id: eventId }, body })).status).toBe(200);
+    expect((await call('post', '/api/events/{id}/queue', { token: alice.token, params: { id: eventId } })).status).toBe(409);
+    env.clock.advance(61_000);
+    expect((await call('post', '/api/events/{id}/queue', { token: alice.token, params: { id: eventId } })).body.state).toBe('lobby');
+    expect((await call('get', '/api/events/{id}/queue', { token: alice.token, params: { id: eventId } })).status).toBe(200);
+    expect((await call('get', '/api/events/{id}/queue', { token: alice.token, params: { id: 999999 } })).status).toBe(404);
+    expect((await call('post', '/api/events/{id}/holds', { token: alice.token, params: { id: eventId }, body: { seatIds: [seatIds[0]] } })).status).toBe(403);
+    env.clock.advance(60_000);
+    await env.nodes[0]!.services.queue.tickAll();
+    expect((await call('get', '/api/admin/events/{id}/queue', { token: clerk.token, params: { id: eventId } })).body.line.active).toBe(1);
+    expect((await call('delete', '/api/events/{id}/queue', { token: alice.token, params: { id: eventId } })).body.state).toBe('done');
+  });
+
   it('When users are administered, then the user admin answers match the document', async () => {
     const [u] = await createUsers(env, 1);
     expect((await call('get', '/api/admin/users/{id}', { token: admin.token, params: { id: u!.id } })).status).toBe(200);

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { UserAccess } from '../accounts/user-access';
+import { CommandTable, type CommandContext } from '../realtime/commands';
+import { manageChildNamespaces } from '../realtime/child-namespaces';
+import { socketClientIp } from '../realtime/client-ip';
+import { queueNamespace, type QueueProgress, type QueueStatus } from '../realtime/protocol';
+import { userRoom, type EventNamespace, type EventSocket, type IoServer } from '../realtime/types';
+import type { Clock } from '../shared/clock';
+import { AppError, toErrorBody, ValidationError } from '../shared/errors';
+import type { Logger } from '../shared/logger';
+import { emptyPayload } from './schemas';
+import type { LineTick, WaitingRoomService } from './service';
+
+/** Sockets whose account is in line (lobby or waiting): they get `queue:progress`. Admitted ones leave it. */
+export const QUEUE_ROOM = 'queue';
+
+const NAMESPACE = /^\/queue\/([1-9][0-9]{0,9})$/;
+const handshakeAuth = z.object({ token: z.string().min(1).max(4096) }).strict();
+
+export interface WaitingRoomSocketDeps {
+  queue: WaitingRoomService;
+  access: Pick<UserAccess, 'authenticate' | 'current'>;
+  isWatchable: (eventId: number) => Promise<boolean>;
+  clock: Clock;
+  logger: Logger;
+  commandHooks?: Pick<CommandContext, 'beforeCommand' | 'afterCommand'>;
+  trustProxy?: boolean;
+  /** Observes each progress broadcast: how many sockets it was written to (metrics). */
+  onProgress?: (sockets: number) => void;
+}
+
+/**
+ * The waiting room's sockets: one namespace per event, `/queue/<eventId>`, apart from the seat namespace so that
+ * 20,000 queued buyers cost no seat snapshots or seat batches. A token is required (a place belongs to an
+ * account). Each tick of this node sends ONE `queue:progress` per event to its own queued sockets (encoded once,
+ * `local`: every node ticks, so nothing crosses Redis), and `queue:admitted` to the sockets of each account the
+ * store's admission log names, whichever node admitted it.
+ */
+export function attachWaitingRoom(io: IoServer, deps: WaitingRoomSocketDeps): { namespaces: () => EventNamespace[] } {
+  const parent = io.of(NAMESPACE);
+  const children = manageChildNamespaces<EventNamespace>(io, parent);
+
+  parent.use(async (socket, next) => {
+    try {
+      const eventId = Number(NAMESPACE.exec(socket.nsp.name)![1]);
+      const auth = handshakeAuth.safeParse(socket.handshake.auth ?? {});
+      if (!auth.success) throw new ValidationError('Invalid handshake auth: send {token}', auth.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      socket.data.user = await deps.access.authenticate(auth.data.token);
+      if (!(await deps.isWatchable(eventId))) throw new AppError(404, 'EVENT_NOT_FOUND', 'Event not found');
+      socket.data.eventId = eventId;
+      socket.data.clientIp = socketClientIp(socket, !!deps.trustProxy);
+      next();
+    } catch (err) {
+      const { body } = toErrorBody(err);
+      next(Object.assign(new Error(body.message), { data: body }));
+    }
+  });
+
+  const inLine = (socket: EventSocket, status: QueueStatus): QueueStatus => {
+    if (status.state === 'lobby' || status.state === 'waiting') void socket.join(QUEUE_ROOM);
+    else void socket.leave(QUEUE_ROOM);
+    return status;
+  };
+  const commands = new CommandTable({ clock: deps.clock, logger: deps.logger, ...deps.commandHooks, currentUser: (user) => deps.access.current(user) });
+  commands.add('queue:join', emptyPayload, async (_input, user, socket) => inLine(socket, await deps.queue.join(user!, socket.data.eventId)));
+  commands.add('queue:status', emptyPayload, async (_input, user, socket) => inLine(socket, await deps.queue.status(user!, socket.data.eventId)));
+  commands.add('queue:leave', emptyPayload, async (_input, user, socket) => inLine(socket, await deps.queue.leave(user!, socket.data.eventId)));
+
+  parent.on('connection', (socket: EventSocket) => {
+    if (socket.data.user) void socket.join(userRoom(socket.data.user.id));
+    commands.attach(socket);
+  });
+
+  // Per namespace, the last progress sent: an unchanged line sends nothing.
+  const lastSent = new WeakMap<EventNamespace, string>();
+  deps.queue.onTick((tick: LineTick) => {
+    const nsp = children.list().find((n) => n.name === queueNamespace(tick.eventId));
+    if (!nsp) return;
+    for (const a of tick.result.log) {
+      if (a.until <= deps.clock.now()) continue;
+      const room = userRoom(a.userId);
+      if (!nsp.adapter.rooms.has(room)) continue;
+      nsp.local.to(room).emit('queue:admitted', { eventId: tick.eventId, admittedUntil: new Date(a.until).toISOString() });
+      nsp.local.in(room).socketsLeave(QUEUE_ROOM);
+    }
+    const progress: QueueProgress = { eventId: tick.eventId, ...tick.line };
+    const key = JSON.stringify(progress);
+    const queued = nsp.adapter.rooms.get(QUEUE_ROOM)?.size ?? 0;
+    if (queued === 0 || lastSent.get(nsp) === key) return;
+    lastSent.set(nsp, key);
+    nsp.local.to(QUEUE_ROOM).emit('queue:progress', progress);
+    deps.onProgress?.(queued);
+  });
+  return { namespaces: () => children.list() };
+}
