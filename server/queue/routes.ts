@@ -30,13 +30,13 @@ export function registerQueueRoutes(api: ApiRouter, queue: WaitingRoomService): 
     {
       method: 'get',
       path: '/events/:id/queue',
-      summary: 'Your place in the waiting room, position and estimated wait',
+      summary: 'Your place in the waiting room, position and estimated wait (signed out: whether there is one, state none)',
       tag: 'waiting room',
-      access: 'user',
+      access: 'public',
       params: eventIdParams,
       responses: place,
     },
-    async ({ params, user }) => ({ body: await queue.status(user, params.id) }),
+    async ({ params, maybeUser }) => ({ body: await queue.status(maybeUser, params.id) }),
   );
   api.route(
     {

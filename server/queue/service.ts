@@ -90,11 +90,12 @@ export class WaitingRoomService {
     return this.view(config, place);
   }
 
-  /** The account's place (REST polling, and a lobby client after the draw). */
-  async status(user: AuthUser, eventId: number): Promise<QueueStatus> {
+  /** The account's place (REST polling, and a lobby client after the draw); signed out, `none` if there is a room. */
+  async status(user: AuthUser | undefined, eventId: number): Promise<QueueStatus> {
     const config = await this.openConfig(eventId);
     if (!config) return offStatus(eventId);
-    return this.view(config, await this.deps.store.status(eventId, user.id, this.deps.clock.now(), rulesOf(config)));
+    // Account 0 never exists: a signed-out caller reads the line's totals and no place.
+    return this.view(config, await this.deps.store.status(eventId, user?.id ?? 0, this.deps.clock.now(), rulesOf(config)));
   }
 
   /** Leaves the line; an admitted buyer hands its slot to the next in line at once. */
