@@ -91,11 +91,12 @@ return wasActive
 `;
 
 /**
- * ARGV: now, saleStart, maxActive (-1: none), admitPerMinute (-1: none), windowMs, sinceSeq (-1: no log),
+ * ARGV: now, saleStart, maxActive (-1: none), admitPerMinute (-1: none), windowMs, sinceSeq (-1: this call's own),
  * logMax, logRead, ttlMs. Returns {admittedNow, expiredNow, head, waiting, lobby, active, admitted, drawn, log...}.
  */
 export const TICK = `${PRELUDE}
 ensureDrawn()
+local before = tonumber(redis.call('HGET', KEYS[5], 'admitted') or '0')
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 for _, uid in ipairs(expired) do redis.call('HSET', KEYS[4], uid, 'expired') end
 if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now) end
@@ -137,11 +138,10 @@ if allowance then redis.call('HSET', KEYS[5], 'allowance', tostring(allowance - 
 -- A line nobody ticks any more (queue switched off, event over) leaves Redis on its own.
 for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ARGV[9]) end
 local sinceSeq = tonumber(ARGV[6])
+if sinceSeq < 0 then sinceSeq = before end
 local t = totals()
 local out = {admittedNow, #expired, t[1], t[2], t[3], t[4], t[5], t[6]}
-if sinceSeq >= 0 then
-  local log = redis.call('ZRANGEBYSCORE', KEYS[6], '(' .. sinceSeq, '+inf', 'LIMIT', 0, tonumber(ARGV[8]))
-  for _, e in ipairs(log) do out[#out + 1] = e end
-end
+local log = redis.call('ZRANGEBYSCORE', KEYS[6], '(' .. sinceSeq, '+inf', 'LIMIT', 0, tonumber(ARGV[8]))
+for _, e in ipairs(log) do out[#out + 1] = e end
 return out
 `;

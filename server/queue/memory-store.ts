@@ -51,6 +51,7 @@ export class MemoryQueueStore implements QueueStore {
 
   async tick(eventId: number, now: number, rules: LineRules, sinceSeq: number): Promise<TickResult> {
     const line = this.line(eventId, now, rules);
+    const before = line.admitted;
     let expiredNow = 0;
     for (const [userId, until] of line.active) {
       if (until > now) continue;
@@ -78,7 +79,8 @@ export class MemoryQueueStore implements QueueStore {
     }
     if (rules.admitPerMinute !== null) line.allowance -= admittedNow;
     if (line.log.length > ADMISSION_LOG_MAX) line.log.splice(0, line.log.length - ADMISSION_LOG_MAX);
-    const log = sinceSeq < 0 ? [] : line.log.filter((a) => a.seq > sinceSeq).slice(0, ADMISSION_LOG_READ);
+    const since = sinceSeq < 0 ? before : sinceSeq;
+    const log = line.log.filter((a) => a.seq > since).slice(0, ADMISSION_LOG_READ);
     return { ...totals(line), admittedNow, expiredNow, log };
   }
 

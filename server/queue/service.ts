@@ -75,8 +75,9 @@ export class WaitingRoomService {
   async adminView(eventId: number): Promise<ReturnType<typeof configView> & { line: (LineTotals & { ratePerMinute: number }) | null }> {
     const config = await this.configs.get(eventId);
     if (!config) throw new NotFoundError('Waiting room', 'QUEUE_NOT_CONFIGURED');
-    // A tick is the store's way to read the totals; it also does what a tick is due to do anyway.
-    const line = config.enabled ? await this.tick(eventId) : undefined;
+    // A tick is the store's way to read the totals; it also does what a tick is due to do anyway. Quietly: an
+    // organiser's dashboard polling must not add position messages (the admission log waits for the next tick).
+    const line = config.enabled ? await this.tick(eventId, { quiet: true }) : undefined;
     return { ...configView(config), line: line ? { ...totalsOnly(line.result), ratePerMinute: line.line.ratePerMinute } : null };
   }
 
@@ -129,22 +130,32 @@ export class WaitingRoomService {
     this.listeners.push(listener);
   }
 
-  /** Ticks one event: draw when due, end lapsed windows, admit, and tell the listeners. */
-  async tick(eventId: number): Promise<LineTick | undefined> {
+  /** Ticks one event: draw when due, end lapsed windows, admit, and tell the listeners (unless `quiet`). */
+  async tick(eventId: number, opts: { quiet?: boolean } = {}): Promise<LineTick | undefined> {
     const config = await this.configs.get(eventId);
     if (!config?.enabled) return undefined;
     const now = this.deps.clock.now();
-    const since = this.lastSeq.get(eventId) ?? -1;
+    const seen = this.lastSeq.get(eventId);
+    const since = opts.quiet || seen === undefined ? -1 : seen;
     const result = await this.deps.store.tick(eventId, now, rulesOf(config), since);
-    // First tick here: admissions from before this node looked are not ours to announce; this call's are.
-    const last = since < 0 ? result.admitted - result.admittedNow : Math.max(since, ...result.log.map((a) => a.seq));
+    if (opts.quiet) return { eventId, result, line: this.lineOf(eventId, config, result, now) };
+    // First tick here (since -1): the log holds this call's admissions only; earlier ones were announced by the
+    // nodes that made them or are told by join/status. Ticks of one event may overlap on a node (the ticker, a
+    // booking's hand-over); their answers arrive in call order, so filtering by the last seen announces each once.
+    const current = this.lastSeq.get(eventId);
+    if (current !== undefined) result.log = result.log.filter((a) => a.seq > current);
+    const last = Math.max(current ?? -1, since < 0 ? result.admitted : since, ...result.log.map((a) => a.seq));
     this.lastSeq.set(eventId, last);
+    const tick: LineTick = { eventId, result, line: this.lineOf(eventId, config, result, now) };
+    for (const listener of this.listeners) listener(tick);
+    return tick;
+  }
+
+  private lineOf(eventId: number, config: WaitingRoomConfig, result: TickResult, now: number): QueueLine {
     let samples = this.rates.get(eventId);
     if (!samples) this.rates.set(eventId, (samples = new RateSamples()));
     samples.add(now, result.admitted);
-    const tick: LineTick = { eventId, result, line: { head: result.head, waiting: result.waiting, lobby: result.lobby, drawn: result.drawn, ratePerMinute: estimateRate(samples, config) } };
-    for (const listener of this.listeners) listener(tick);
-    return tick;
+    return { head: result.head, waiting: result.waiting, lobby: result.lobby, drawn: result.drawn, ratePerMinute: estimateRate(samples, config) };
   }
 
   /** Ticks every event whose waiting room is open (one pass at a time per node). */

@@ -15,6 +15,8 @@ import type { LineTick, WaitingRoomService } from './service';
 export const QUEUE_ROOM = 'queue';
 
 const NAMESPACE = /^\/queue\/([1-9][0-9]{0,9})$/;
+/** At most one `queue:progress` per event per node this often (wall time: it paces messages, not the line). */
+const PROGRESS_EVERY_MS = 900;
 const handshakeAuth = z.object({ token: z.string().min(1).max(4096) }).strict();
 
 export interface WaitingRoomSocketDeps {
@@ -71,8 +73,10 @@ export function attachWaitingRoom(io: IoServer, deps: WaitingRoomSocketDeps): { 
     commands.attach(socket);
   });
 
-  // Per namespace, the last progress sent: an unchanged line sends nothing.
-  const lastSent = new WeakMap<EventNamespace, string>();
+  // Per namespace, the last progress sent and when: an unchanged line sends nothing, and extra ticks (a booking
+  // or a leave admits the next buyer at once) send nothing within a second of the last message; the ticker's next
+  // pass sends the latest line.
+  const lastSent = new WeakMap<EventNamespace, { key: string; at: number }>();
   deps.queue.onTick((tick: LineTick) => {
     const nsp = children.list().find((n) => n.name === queueNamespace(tick.eventId));
     if (!nsp) return;
@@ -86,8 +90,9 @@ export function attachWaitingRoom(io: IoServer, deps: WaitingRoomSocketDeps): { 
     const progress: QueueProgress = { eventId: tick.eventId, ...tick.line };
     const key = JSON.stringify(progress);
     const queued = nsp.adapter.rooms.get(QUEUE_ROOM)?.size ?? 0;
-    if (queued === 0 || lastSent.get(nsp) === key) return;
-    lastSent.set(nsp, key);
+    const last = lastSent.get(nsp);
+    if (queued === 0 || last?.key === key || (last && Date.now() - last.at < PROGRESS_EVERY_MS)) return;
+    lastSent.set(nsp, { key, at: Date.now() });
     nsp.local.to(QUEUE_ROOM).emit('queue:progress', progress);
     deps.onProgress?.(queued);
   });

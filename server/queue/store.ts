@@ -60,7 +60,7 @@ export interface TickResult extends LineTotals {
   admittedNow: number;
   /** Windows that ended in this call. */
   expiredNow: number;
-  /** Admissions logged after `sinceSeq` (at most 1000), oldest first. */
+  /** Admissions logged after `sinceSeq` (at most 1000), oldest first; with `sinceSeq` -1, this call's own. */
   log: Admission[];
 }
 
@@ -73,7 +73,7 @@ export interface QueueStore {
   leave(eventId: number, userId: number, reason: DoneReason): Promise<boolean>;
   /**
    * Draws the lobby when the sale has started, ends lapsed windows, and admits as many as the limits allow.
-   * `sinceSeq` -1 returns no log, only the current sequence in `admitted`.
+   * `sinceSeq` -1 returns only the admissions this call made (a node's first look at the event).
    */
   tick(eventId: number, now: number, rules: LineRules, sinceSeq: number): Promise<TickResult>;
   /** True while the account is admitted and its window has not ended. */
