@@ -17,6 +17,8 @@ export const QUEUE_ROOM = 'queue';
 const NAMESPACE = /^\/queue\/([1-9][0-9]{0,9})$/;
 /** At most one `queue:progress` per event per node this often (wall time: it paces messages, not the line). */
 const PROGRESS_EVERY_MS = 900;
+/** Line counts alone (the lobby filling up) at most this often. */
+const COUNTS_EVERY_MS = 10_000;
 const handshakeAuth = z.object({ token: z.string().min(1).max(4096) }).strict();
 
 export interface WaitingRoomSocketDeps {
@@ -73,10 +75,12 @@ export function attachWaitingRoom(io: IoServer, deps: WaitingRoomSocketDeps): { 
     commands.attach(socket);
   });
 
-  // Per namespace, the last progress sent and when: an unchanged line sends nothing, and extra ticks (a booking
-  // or a leave admits the next buyer at once) send nothing within a second of the last message; the ticker's next
-  // pass sends the latest line.
-  const lastSent = new WeakMap<EventNamespace, { key: string; at: number }>();
+  // Per namespace, the last progress sent and when. What moves a buyer (head, the draw, the rate) goes out at most
+  // about once a second: extra ticks (a booking or a leave admits the next buyer at once) within that second send
+  // nothing, the ticker's next pass sends the latest line. Counts alone (people joining the lobby) go out at most
+  // every COUNTS_EVERY_MS: during a join rush they change every second, and telling 20,000 sockets so each second
+  // is most of the rush's cost.
+  const lastSent = new WeakMap<EventNamespace, { key: string; counts: string; at: number }>();
   deps.queue.onTick((tick: LineTick) => {
     const nsp = children.list().find((n) => n.name === queueNamespace(tick.eventId));
     if (!nsp) return;
@@ -88,11 +92,14 @@ export function attachWaitingRoom(io: IoServer, deps: WaitingRoomSocketDeps): { 
       nsp.local.in(room).socketsLeave(QUEUE_ROOM);
     }
     const progress: QueueProgress = { eventId: tick.eventId, ...tick.line };
-    const key = JSON.stringify(progress);
+    const key = `${progress.head}|${progress.drawn}|${progress.ratePerMinute}`;
+    const counts = `${progress.waiting}|${progress.lobby}`;
     const queued = nsp.adapter.rooms.get(QUEUE_ROOM)?.size ?? 0;
     const last = lastSent.get(nsp);
-    if (queued === 0 || last?.key === key || (last && Date.now() - last.at < PROGRESS_EVERY_MS)) return;
-    lastSent.set(nsp, { key, at: Date.now() });
+    const since = last ? Date.now() - last.at : Infinity;
+    const due = last?.key !== key ? since >= PROGRESS_EVERY_MS : last.counts !== counts && since >= COUNTS_EVERY_MS;
+    if (queued === 0 || !due) return;
+    lastSent.set(nsp, { key, counts, at: Date.now() });
     nsp.local.to(QUEUE_ROOM).emit('queue:progress', progress);
     deps.onProgress?.(queued);
   });
