@@ -11,6 +11,8 @@ export interface WaitingRoomConfig {
   maxActive: number | null;
   admitPerMinute: number | null;
   windowSeconds: number;
+  /** The event's sale status (read with the row, so a buyer's join costs no query of its own). */
+  eventStatus: string;
 }
 
 /**
@@ -27,6 +29,7 @@ interface Row {
   max_active: number | null;
   admit_per_minute: number | null;
   window_seconds: number;
+  event_status: string;
 }
 
 /** The `waiting_rooms` table, with a short per-node cache (see CACHE_MS). */
@@ -38,7 +41,7 @@ export class WaitingRoomConfigs {
   async get(eventId: number): Promise<WaitingRoomConfig | null> {
     const hit = this.cache.get(eventId);
     if (hit && hit.at > Date.now() - CACHE_MS) return hit.config;
-    const row = (await this.db('waiting_rooms').where({ event_id: eventId }).first()) as Row | undefined;
+    const row = (await this.db('waiting_rooms as w').join('events as e', 'e.id', 'w.event_id').where('w.event_id', eventId).first('w.*', 'e.status as event_status')) as Row | undefined;
     const config = row ? fromRow(row) : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(eventId, { at: Date.now(), config });
@@ -62,7 +65,7 @@ export class WaitingRoomConfigs {
 
   /** Events whose waiting room is on (the ticker's work list). */
   async enabledEvents(): Promise<WaitingRoomConfig[]> {
-    const rows = (await this.db('waiting_rooms').where({ enabled: true }).limit(1000)) as Row[];
+    const rows = (await this.db('waiting_rooms as w').join('events as e', 'e.id', 'w.event_id').where('w.enabled', true).limit(1000).select('w.*', 'e.status as event_status')) as Row[];
     const configs = rows.map(fromRow);
     for (const c of configs) this.cache.set(c.eventId, { at: Date.now(), config: c });
     return configs;
@@ -78,6 +81,7 @@ function fromRow(r: Row): WaitingRoomConfig {
     maxActive: r.max_active === null ? null : Number(r.max_active),
     admitPerMinute: r.admit_per_minute === null ? null : Number(r.admit_per_minute),
     windowSeconds: Number(r.window_seconds),
+    eventStatus: r.event_status,
   };
 }
 

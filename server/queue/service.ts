@@ -185,10 +185,11 @@ export class WaitingRoomService {
     await this.ticking;
   }
 
+  /** The event's open room, null without one; EVENT_NOT_FOUND for an unknown or draft event. Cached: see configs. */
   private async openConfig(eventId: number): Promise<WaitingRoomConfig | null> {
-    const event = await this.deps.db('events').where({ id: eventId }).first('status');
-    if (!event || event.status === 'draft') throw new NotFoundError('Event', 'EVENT_NOT_FOUND');
     const config = await this.configs.get(eventId);
+    const status = config ? config.eventStatus : ((await this.deps.db('events').where({ id: eventId }).first('status')) as { status: string } | undefined)?.status;
+    if (!status || status === 'draft') throw new NotFoundError('Event', 'EVENT_NOT_FOUND');
     return config?.enabled ? config : null;
   }
 
