@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import type { AuthUser } from '../accounts/auth-user';
 import type { UserAccess } from '../accounts/user-access';
-import { CommandTable, type CommandContext } from '../realtime/commands';
+import { CommandTable, requireUser, type CommandContext } from '../realtime/commands';
 import { manageChildNamespaces } from '../realtime/child-namespaces';
 import { socketClientIp } from '../realtime/client-ip';
 import { queueNamespace, type QueueProgress, type QueueStatus } from '../realtime/protocol';
@@ -66,9 +67,16 @@ export function attachWaitingRoom(io: IoServer, deps: WaitingRoomSocketDeps): { 
     return status;
   };
   const commands = new CommandTable({ clock: deps.clock, logger: deps.logger, ...deps.commandHooks, currentUser: (user) => deps.access.current(user) });
-  commands.add('queue:join', emptyPayload, async (_input, user, socket) => inLine(socket, await deps.queue.join(user!, socket.data.eventId)));
-  commands.add('queue:status', emptyPayload, async (_input, user, socket) => inLine(socket, await deps.queue.status(user!, socket.data.eventId)));
-  commands.add('queue:leave', emptyPayload, async (_input, user, socket) => inLine(socket, await deps.queue.leave(user!, socket.data.eventId)));
+  // `public` here skips the per-command re-read of the user's access (UserAccess.current): its 30 s cache has long
+  // expired for 20,000 people who joined minutes ago, and after the draw they all ask `queue:status` at once — 20,000
+  // database reads that queued the admitted buyers' seat-map handshakes behind them (load/README.md, queue). The
+  // handshake checked the token against the user's state, requireUser checks it has not expired, and a place in
+  // line buys nothing by itself: every hold goes through the seat namespace with the full check.
+  const place = (run: (user: AuthUser, eventId: number) => Promise<QueueStatus>) => async (_input: unknown, _user: AuthUser | undefined, socket: EventSocket) =>
+    inLine(socket, await run(requireUser(socket, deps.clock), socket.data.eventId));
+  commands.add('queue:join', emptyPayload, place((u, e) => deps.queue.join(u, e)), { public: true });
+  commands.add('queue:status', emptyPayload, place((u, e) => deps.queue.status(u, e)), { public: true });
+  commands.add('queue:leave', emptyPayload, place((u, e) => deps.queue.leave(u, e)), { public: true });
 
   parent.on('connection', (socket: EventSocket) => {
     if (socket.data.user) void socket.join(userRoom(socket.data.user.id));
