@@ -16,6 +16,7 @@ import pino from 'pino';
 import { rectangularSection } from '../server/venues/layout-generator';
 import { startRedisCluster } from '../scripts/redis-cluster';
 import { wallNow } from './stats';
+import { fork } from 'node:child_process';
 
 /** Secret used for in-process nodes; with --url the target's JWT_SECRET must be given instead. */
 const LOAD_JWT_SECRET = 'load-generator-secret-load-generator-secret-0123';
@@ -39,6 +40,8 @@ export interface ClusterOptions {
   /** Extra environment for the nodes' config (e.g. rate limits). */
   env: Record<string, string>;
   logLevel: string;
+  /** Run the nodes in child processes of their own (load/node-proc.ts) instead of in this process. */
+  nodeProcs?: boolean;
 }
 
 export interface LoadUser {
@@ -115,7 +118,7 @@ export class Cluster {
       this.cleanup.push(() => redisCluster.stop());
       redisEnv = { REDIS_CLUSTER_NODES: redisCluster.seeds, REDIS_KEY_PREFIX: prefix };
     }
-    this.config = loadConfig({
+    const serverEnv: Record<string, string> = {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: '0',
@@ -132,13 +135,18 @@ export class Cluster {
       HOLD_CAP_PER_IP: '0',
       ...redisEnv,
       ...o.env,
-    });
+    };
+    this.config = loadConfig(serverEnv);
     this.db = createDb({ database: this.config.database, dbPoolMax: 4 });
     if (!o.url) await migrateLatest(this.db);
     this.services = createServices({ config: this.config, db: this.db, clock: systemClock, notifier: silentNotifier });
     this.tokens = new TokenService(this.config.jwt, systemClock);
     // Server logs go to stderr so the report on stdout stays clean.
     const logger = pino({ level: o.logLevel, base: { pid: process.pid } }, pino.destination(2));
+    if (o.nodeProcs && nodes > 0) {
+      this.urls = await Promise.all(Array.from({ length: nodes }, () => this.startNodeProcess(serverEnv)));
+      return;
+    }
     for (let i = 0; i < nodes; i++) {
       const node = await startNode(this.config, { logger: logger.child({ node: i }), skipMigrations: true });
       this.nodes.push(node);
@@ -159,6 +167,22 @@ export class Cluster {
       };
     }
     this.urls = o.url ? this.urls : this.nodes.map((n) => n.url);
+  }
+
+  /** Starts one node in a child process (load/node-proc.ts) and resolves with its URL; stopped on close(). */
+  private startNodeProcess(env: Record<string, string>): Promise<string> {
+    const child = fork(join(__dirname, 'node-proc.ts'), ['--load-node-process'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.cleanup.unshift(async () => {
+      if (child.connected) child.send({ type: 'stop' });
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (child.exitCode === null) child.kill();
+    });
+    return new Promise((resolve, reject) => {
+      child.on('message', (m: { type: string; url?: string; message?: string }) => (m.type === 'ready' ? resolve(m.url!) : reject(new Error(`node process: ${m.message}`))));
+      child.once('exit', (code) => reject(new Error(`node process exited (${code})`)));
+      child.send({ type: 'start', env });
+    });
   }
 
   /** With LOAD_QUERY_TIMES=1: total and count of response time per SQL shape (diagnostics for profiling). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const SCENARIOS = ['flash-sale', 'hot-seat', 'fan-out', 'join-storm', 'soak', 'login-storm'] as const;
+export const SCENARIOS = ['flash-sale', 'hot-seat', 'fan-out', 'join-storm', 'soak', 'login-storm', 'queue'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -35,6 +35,12 @@ export const optionsSchema = z
     /** Child processes the watchers (and join-storm clients) are spread over; default one per 4,000 sockets. */
     clientProcs: int(1, 64).optional(),
     memoryConnections: int(0, 50_000).optional(),
+    /** Waiting room (queue scenario): most buyers shopping at once, admissions per minute, shopping window (s). */
+    maxActive: int(1, 1_000_000).optional(),
+    admitPerMinute: int(1, 1_000_000).optional(),
+    window: int(60, 14_400).optional(),
+    /** Run the nodes in child processes of their own (each has its own 20,000 descriptors). */
+    nodeProcs: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     baseline: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     memory: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     /** Watchers sign in as box office (their batches carry holders, read from the database) or watch anonymously. */
@@ -80,6 +86,10 @@ export interface Options {
   /** Unset: one client process per 4,000 sockets (load/workers.ts, SOCKETS_PER_PROCESS). */
   clientProcs?: number;
   memoryConnections: number;
+  maxActive: number;
+  admitPerMinute: number;
+  window: number;
+  nodeProcs: boolean;
   baseline: boolean;
   memory: boolean;
   watcherRole: 'box_office' | 'anonymous';
@@ -118,6 +128,10 @@ const base: Defaults = {
   pool: 10,
   connectConcurrency: 100,
   memoryConnections: 0,
+  maxActive: 100,
+  admitPerMinute: 1200,
+  window: 60,
+  nodeProcs: false,
   baseline: true,
   memory: false,
 };
@@ -130,6 +144,9 @@ export const DEFAULTS: Record<ScenarioName, Defaults> = {
   'join-storm': { ...base, nodes: 1, seats: 20_000, clients: 1000, joinWindowMs: 1000 },
   // Buyers cycle hold -> release on one event, first quietly, then while sign-ins arrive at --rate per second.
   'login-storm': { ...base, nodes: 1, buyers: 100, seats: 1000, duration: 15, rate: 25, thinkMs: 50, bookProbability: 0, expireProbability: 0, baseline: false },
+  // 20,000 queued buyers over 2 nodes in processes of their own; 80% book, 10% idle out their window, 10% leave.
+  // maxActive 400 leaves the per-minute rate as the limit for the minute measured (`--max-active 50` shows the other).
+  queue: { ...base, nodes: 2, clients: 20_000, seats: 5000, duration: 60, bookProbability: 0.8, expireProbability: 0.1, connectConcurrency: 400, nodeProcs: true, baseline: false, maxActive: 400 },
   soak: { ...base, nodes: 2, buyers: 200, seats: 2000, watchers: 20, duration: 60, thinkMs: 500, bookProbability: 0, expireProbability: 0.1, memory: true, memoryConnections: 1000 },
 };
 

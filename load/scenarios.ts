@@ -13,6 +13,7 @@ import { Cluster, type LoadUser, type SeededEvent } from './harness';
 import type { Options, ScenarioName } from './options';
 import { figure, machine, type Figure, type Report } from './report';
 import { loginStorm } from './login-storm';
+import { queueScenario } from './queue-scenario';
 import { gc, Latency, now, Progress, round, sleep, wallNow } from './stats';
 
 /** rows x seatsPerRow == seats, rows of at most 50 (or 200 for big venues). */
@@ -539,6 +540,7 @@ const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<void>> = {
   'join-storm': joinStorm,
   soak,
   'login-storm': loginStorm,
+  queue: queueScenario,
 };
 
 /** Runs one scenario end to end (cluster up, load, baselines, audit, cluster down) and returns its report. */
@@ -555,6 +557,7 @@ export async function runScenario(scenario: ScenarioName, opts: Options, command
     poolMax: opts.pool,
     env: opts.env,
     logLevel: opts.logLevel,
+    nodeProcs: opts.nodeProcs,
   });
   const started = wallNow();
   const date = new Date().toISOString();
