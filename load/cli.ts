@@ -26,6 +26,8 @@ options (defaults depend on the scenario; see load/README.md):
   --dialect mysql|sqlite --mysql-url URL  --redis-url URL
   --redis-cluster        start a local Redis Cluster (3 masters + 3 replicas) for the run; sharded adapter
   --url URL --database-url URL   target a running deployment (JWT_SECRET from the environment)
+  --max-active N --admit-per-minute N --window S   waiting room (queue scenario)
+  --node-procs true|false  nodes in child processes of their own (queue default: true)
   --env KEY=VALUE        extra server environment (repeatable)
   --out DIR  --write false  --progress false`;
 

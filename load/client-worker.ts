@@ -14,6 +14,7 @@ import { BuyerStats, type SaleMarks } from './buyer-stats';
 import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, watcher, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
+import { runQueueClients, type QueueJob } from './queue-client';
 
 export type ClientJob =
   | {
@@ -33,7 +34,8 @@ export type ClientJob =
       lingerMs: number;
     }
   | { kind: 'watchers'; urls: string[]; eventId: number; tokens: (string | null)[]; connectConcurrency: number; waitFor: 'snapshot' | 'connect'; format?: Format }
-  | { kind: 'join'; url: string; eventId: number; tokens: (string | null)[]; windowMs: number; timeoutMs: number; format?: Format; layoutUrl?: string };
+  | { kind: 'join'; url: string; eventId: number; tokens: (string | null)[]; windowMs: number; timeoutMs: number; format?: Format; layoutUrl?: string }
+  | QueueJob;
 
 /** Seat-state form the clients ask for: compact (fetches the layout's seat order first) or JSON (the default here). */
 export type Format = 'json' | 'compact';
@@ -216,7 +218,8 @@ async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void>
 }
 
 function runJob(job: ClientJob): void {
-  const run = job.kind === 'buyers' ? runBuyers(job) : job.kind === 'watchers' ? runWatchers(job) : runJoin(job);
+  const run =
+    job.kind === 'buyers' ? runBuyers(job) : job.kind === 'watchers' ? runWatchers(job) : job.kind === 'queue' ? runQueueClients(job, post, (type) => nextMessage(type)) : runJoin(job);
   run.catch((err) => {
     post({ type: 'error', message: (err as Error).stack ?? String(err) });
   });

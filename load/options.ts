@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const SCENARIOS = ['flash-sale', 'hot-seat', 'fan-out', 'join-storm', 'soak', 'login-storm'] as const;
+export const SCENARIOS = ['flash-sale', 'hot-seat', 'fan-out', 'join-storm', 'soak', 'login-storm', 'queue'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -35,6 +35,15 @@ export const optionsSchema = z
     /** Child processes the watchers (and join-storm clients) are spread over; default one per 4,000 sockets. */
     clientProcs: int(1, 64).optional(),
     memoryConnections: int(0, 50_000).optional(),
+    /** Waiting room (queue scenario): most buyers shopping at once, admissions per minute, shopping window (s). */
+    maxActive: int(1, 1_000_000).optional(),
+    admitPerMinute: int(1, 1_000_000).optional(),
+    window: int(60, 14_400).optional(),
+    /**
+     * Run each node in a child process of its own (load/node-process.ts), as production does, instead of in the
+     * generator's thread: each gets its own event loop and its own 20,000 descriptors.
+     */
+    nodeProcs: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     baseline: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     memory: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
     /** Watchers sign in as box office (their batches carry holders, read from the database) or watch anonymously. */
@@ -48,8 +57,6 @@ export const optionsSchema = z
     redisUrl: z.string().default(process.env.LOAD_REDIS_URL ?? 'redis://127.0.0.1:6379'),
     /** Start a local Redis Cluster (3 masters + 3 replicas) for the run and connect the nodes through it. */
     redisCluster: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
-    /** Run each node in a child process of its own (as production does) instead of in the generator's thread. */
-    nodeProcs: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
     out: z.string().default('load/results'),
     progress: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
     write: z.enum(['true', 'false']).transform((v) => v === 'true').default(true),
@@ -82,6 +89,10 @@ export interface Options {
   /** Unset: one client process per 4,000 sockets (load/workers.ts, SOCKETS_PER_PROCESS). */
   clientProcs?: number;
   memoryConnections: number;
+  maxActive: number;
+  admitPerMinute: number;
+  window: number;
+  nodeProcs: boolean;
   baseline: boolean;
   memory: boolean;
   watcherRole: 'box_office' | 'anonymous';
@@ -92,7 +103,6 @@ export interface Options {
   mysqlUrl: string;
   redisUrl: string;
   redisCluster: boolean;
-  nodeProcs: boolean;
   out: string;
   progress: boolean;
   write: boolean;
@@ -100,7 +110,7 @@ export interface Options {
   env: Record<string, string>;
 }
 
-type Defaults = Omit<Options, 'watcherRole' | 'format' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'redisCluster' | 'nodeProcs' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
+type Defaults = Omit<Options, 'watcherRole' | 'format' | 'dialect' | 'url' | 'databaseUrl' | 'mysqlUrl' | 'redisUrl' | 'redisCluster' | 'out' | 'progress' | 'write' | 'logLevel' | 'env'>;
 
 const base: Defaults = {
   nodes: 1,
@@ -121,6 +131,10 @@ const base: Defaults = {
   pool: 10,
   connectConcurrency: 100,
   memoryConnections: 0,
+  maxActive: 100,
+  admitPerMinute: 1200,
+  window: 60,
+  nodeProcs: false,
   baseline: true,
   memory: false,
 };
@@ -133,6 +147,9 @@ export const DEFAULTS: Record<ScenarioName, Defaults> = {
   'join-storm': { ...base, nodes: 1, seats: 20_000, clients: 1000, joinWindowMs: 1000 },
   // Buyers cycle hold -> release on one event, first quietly, then while sign-ins arrive at --rate per second.
   'login-storm': { ...base, nodes: 1, buyers: 100, seats: 1000, duration: 15, rate: 25, thinkMs: 50, bookProbability: 0, expireProbability: 0, baseline: false },
+  // 20,000 queued buyers over 2 nodes in processes of their own; 80% book, 10% idle out their window, 10% leave.
+  // maxActive 400 leaves the per-minute rate as the limit for the minute measured (`--max-active 50` shows the other).
+  queue: { ...base, nodes: 2, clients: 20_000, seats: 5000, duration: 60, bookProbability: 0.8, expireProbability: 0.1, connectConcurrency: 400, nodeProcs: true, baseline: false, maxActive: 400 },
   soak: { ...base, nodes: 2, buyers: 200, seats: 2000, watchers: 20, duration: 60, thinkMs: 500, bookProbability: 0, expireProbability: 0.1, memory: true, memoryConnections: 1000 },
 };
 

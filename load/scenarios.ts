@@ -9,6 +9,7 @@ import { round, wallNow } from './stats';
 import type { Ctx } from './scenario-kit';
 import { fanOut, joinStorm } from './scenarios-fan-out';
 import { flashSale, hotSeat, soak } from './scenarios-sale';
+import { queueScenario } from './queue-scenario';
 
 const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<void>> = {
   'flash-sale': flashSale,
@@ -17,6 +18,7 @@ const RUNNERS: Record<ScenarioName, (ctx: Ctx) => Promise<void>> = {
   'join-storm': joinStorm,
   soak,
   'login-storm': loginStorm,
+  queue: queueScenario,
 };
 
 /** Runs one scenario end to end (cluster up, load, baselines, audit, cluster down) and returns its report. */

@@ -6,6 +6,7 @@ import * as holdClientIp from './20261130100000_hold_client_ip';
 import * as eventHolders from './20261130200000_event_holders';
 import * as idempotencyPerEvent from './20261130210000_idempotency_per_event';
 import * as webhooks from './20261130220000_webhooks';
+import * as waitingRooms from './20261130230000_waiting_rooms';
 
 /**
  * Migrations are listed here rather than discovered on disk so the same list works from TypeScript
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130200000_event_holders': eventHolders,
   '20261130210000_idempotency_per_event': idempotencyPerEvent,
   '20261130220000_webhooks': webhooks,
+  '20261130230000_waiting_rooms': waitingRooms,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

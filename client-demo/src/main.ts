@@ -1,9 +1,10 @@
-import { errorBody } from './api';
 import { boxOffice } from './box-office';
 import { h } from './dom';
 import { home } from './home';
 import { plainMessage } from './messages';
 import { seatPicker } from './picker';
+import { admissionBanner, waitingRoom } from './queue-page';
+import { api, errorBody, type EventDetail } from './api';
 
 /** One bundle, three pages: `/`, `/events/<id>` and `/box-office/<id>` (the server sends the same HTML). */
 async function start(): Promise<void> {
@@ -11,7 +12,14 @@ async function start(): Promise<void> {
   const path = location.pathname;
   try {
     let m: RegExpExecArray | null;
-    if ((m = /^\/events\/(\d+)\/?$/.exec(path))) await seatPicker(root, Number(m[1]));
+    if ((m = /^\/events\/(\d+)\/?$/.exec(path))) {
+      const eventId = Number(m[1]);
+      // The waiting room first (it returns at once when the event has none), then the seat map.
+      const event = await api<EventDetail>('GET', `/api/events/${eventId}?layout=false`);
+      const { admittedUntil } = await waitingRoom(root, eventId, event.name);
+      await seatPicker(root, eventId);
+      if (admittedUntil) root.prepend(admissionBanner(admittedUntil));
+    }
     else if ((m = /^\/box-office\/(\d+)\/?$/.exec(path))) await boxOffice(root, Number(m[1]));
     else await home(root);
   } catch (err) {

@@ -6,6 +6,8 @@ import type { ErrorBody } from '../../server/contracts';
  */
 const MESSAGES: Record<string, string> = {
   SEAT_UNAVAILABLE: 'Someone just took that seat. Please pick another one.',
+  NOT_ADMITTED: 'This sale runs through a waiting room: please join the queue (or your shopping time has ended). Reload the page to join.',
+  QUEUE_NOT_OPEN: 'The waiting room is not open yet. Please come back a little before the sale starts.',
   SEAT_NOT_FOUND: 'That seat does not exist for this event.',
   SEAT_NOT_IN_HOLD: 'That seat is not part of your selection any more.',
   HOLD_NOT_FOUND: 'Your selection is no longer there. It may have expired.',

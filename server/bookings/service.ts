@@ -25,6 +25,8 @@ export interface BookingsDeps {
   inventory: InventoryService;
   /** What holds carry besides seats (general-admission tickets), booked and cancelled with them. */
   holdExtras?: HoldExtras;
+  /** A buyer booked (not a replay): the waiting room passes their slot on. */
+  onBooked?: (eventId: number, userId: number) => Promise<void>;
 }
 
 
@@ -40,6 +42,8 @@ export class BookingsService {
    */
   async confirm(actor: AuthUser, holdToken: string, idempotencyKey: string): Promise<{ booking: BookingView; replayed: boolean }> {
     const out = await this.deps.inventory.book(actor, holdToken, idempotencyKey);
+    // Awaited (it never throws): once the buyer has the booking, their slot has passed on.
+    if (!out.replayed) await this.deps.onBooked?.(out.booking.event_id, out.booking.user_id);
     return { booking: await this.view(this.deps.db, out.booking), replayed: out.replayed };
   }
 

@@ -14,6 +14,7 @@ export * from './errors';
 export * from './events';
 export * from './ga';
 export * from './namespace';
+export * from './queue';
 export * from './reports';
 export * from './seats';
 export * from './socket';

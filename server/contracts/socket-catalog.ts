@@ -12,6 +12,7 @@ import { eventStatusNotice } from './events';
 import { gaChanged, gaHoldBody, gaHoldView } from './ga';
 import { bestBody, extendPayload, holdBody, holdExpiredNotice, holdView, seatsBatch, socketReleasePayload, syncPayload } from './seats';
 import { authRefreshPayload, authRefreshReply, serverReconnectNotice, socketReleaseReply, syncReply, type ClientToServerEvents, type ServerToClientEvents } from './socket';
+import { queueAdmitted, queuePlacePayload, queueProgress, queueStatusView } from './queue';
 import { acceptPayload, emptyPayload, entryPayload, entryView, joinBody, waitlistOffer } from './waitlist';
 
 /** One client command: what it sends, what `data` its `{ok: true, data}` answer carries, who may send it. */
@@ -21,7 +22,12 @@ export interface CommandSpec {
   summary: string;
   /** `user`: the handshake (or `auth:refresh`) must have signed the socket in; `public`: anyone watching. */
   access: 'public' | 'user';
+  /** The namespace it travels on: an event's seats (default) or its waiting room. */
+  channel?: SocketChannel;
 }
+
+/** `event`: `/events/{eventId}`; `queue`: the waiting room, `/queue/{eventId}`. */
+export type SocketChannel = 'event' | 'queue';
 
 /** One server event: its payload and which sockets of the namespace receive it. */
 export interface ServerEventSpec {
@@ -29,6 +35,7 @@ export interface ServerEventSpec {
   summary: string;
   /** `watchers`: every socket of the namespace; `own sockets`: only those of the user concerned. */
   audience: 'watchers' | 'own sockets';
+  channel?: SocketChannel;
 }
 
 /** Every client command of an event namespace (`satisfies` refuses a missing or an unknown name). */
@@ -56,6 +63,9 @@ export const socketCommands = {
   'waitlist:decline': { payload: entryPayload, ack: entryView, access: 'user', summary: 'Decline an offer: its seats go to the next in line' },
   'waitlist:leave': { payload: entryPayload, ack: entryView, access: 'user', summary: 'Leave the waitlist' },
   'ga:hold': { payload: gaHoldBody, ack: gaHoldView, access: 'user', summary: 'Hold N general-admission tickets of one area' },
+  'queue:join': { payload: queuePlacePayload, ack: queueStatusView, access: 'user', channel: 'queue', summary: 'Take a place in the waiting room, or get the one this account has (reconnects keep it)' },
+  'queue:status': { payload: queuePlacePayload, ack: queueStatusView, access: 'user', channel: 'queue', summary: 'Your place: state, ticket, position, estimated wait, admission' },
+  'queue:leave': { payload: queuePlacePayload, ack: queueStatusView, access: 'user', channel: 'queue', summary: 'Leave the line (or, when admitted, hand the slot on)' },
 } as const satisfies Record<keyof ClientToServerEvents, CommandSpec>;
 
 /** Every event the server emits on an event namespace. */
@@ -82,6 +92,8 @@ export const serverEvents = {
   'ga:changed': { payload: gaChanged, audience: 'watchers', summary: 'General-admission availability changed (keep the highest version per area)' },
   'event:status': { payload: eventStatusNotice, audience: 'watchers', summary: "The event's sale status changed" },
   'booking:cancelled': { payload: bookingCancelledNotice, audience: 'own sockets', summary: 'Staff or an event cancellation cancelled your booking' },
+  'queue:progress': { payload: queueProgress, audience: 'watchers', channel: 'queue', summary: 'The line moved (at most about once a second): position = ticket - head' },
+  'queue:admitted': { payload: queueAdmitted, audience: 'own sockets', channel: 'queue', summary: 'You are admitted until admittedUntil: open the seat map' },
 } as const satisfies Record<keyof ServerToClientEvents, ServerEventSpec>;
 
 export type SocketCommandName = keyof typeof socketCommands;

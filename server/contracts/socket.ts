@@ -16,6 +16,7 @@ import type { AckFn } from './errors';
 import type { EventStatusNotice } from './events';
 import type { GaChanged, GaHoldPayload, GaHoldView } from './ga';
 import { holdView, type HoldExpiredNotice, type HoldExtendPayload, type HoldView, type SeatBestPayload, type SeatHoldPayload, type SeatReleasePayload, type SeatsChanged, type SeatsSnapshot, type SeatsSyncPayload } from './seats';
+import type { QueueAdmitted, QueueProgress, QueueStatus } from './queue';
 import type { WaitlistAcceptPayload, WaitlistEntryPayload, WaitlistEntryView, WaitlistJoinPayload, WaitlistOffer } from './waitlist';
 
 /** Handshake `auth` object (`format` defaults to `'json'`). */
@@ -60,6 +61,10 @@ export interface ServerToClientEvents {
   'event:status': (notice: EventStatusNotice) => void;
   /** Sent to the booker's own sockets when staff or an event cancellation cancelled their booking. */
   'booking:cancelled': (notice: BookingCancelledNotice) => void;
+  /** Waiting room (`/queue/<eventId>` namespace): the line moved; about once a second at most. */
+  'queue:progress': (progress: QueueProgress) => void;
+  /** Waiting room: you are admitted until `admittedUntil`; open the seat map. */
+  'queue:admitted': (notice: QueueAdmitted) => void;
 }
 
 export interface ClientToServerEvents {
@@ -83,4 +88,9 @@ export interface ClientToServerEvents {
   'waitlist:leave': (payload: WaitlistEntryPayload, ack: AckFn<WaitlistEntryView>) => void;
   /** Hold N general-admission tickets of one area. */
   'ga:hold': (payload: GaHoldPayload, ack: AckFn<GaHoldView>) => void;
+  /** Waiting room (`/queue/<eventId>`): take a place, or get the one this account has (reconnects keep it). */
+  'queue:join': (payload: Record<string, never>, ack: AckFn<QueueStatus>) => void;
+  'queue:status': (payload: Record<string, never>, ack: AckFn<QueueStatus>) => void;
+  /** Leave the line (or, when admitted, hand the slot on). */
+  'queue:leave': (payload: Record<string, never>, ack: AckFn<QueueStatus>) => void;
 }

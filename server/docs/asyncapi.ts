@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { binaryField } from '../contracts/compact';
 import { errorDetail } from '../contracts/errors';
 import { handshakeAuth } from '../contracts/socket';
-import { serverEvents, socketCommands, type CommandSpec, type ServerEventSpec } from '../contracts/socket-catalog';
+import { serverEvents, socketCommands, type CommandSpec, type ServerEventSpec, type SocketChannel } from '../contracts/socket-catalog';
 
 /**
  * zod → JSON Schema draft-07 (the dialect AsyncAPI 3's default schema format extends). A binary attachment of
@@ -37,8 +37,8 @@ function ackSchema(data: z.ZodType): Record<string, unknown> {
   };
 }
 
-const CHANNEL = { $ref: '#/channels/event' };
-const channelMessage = (k: string) => ({ $ref: `#/channels/event/messages/${k}` });
+const channelRef = (c: SocketChannel) => ({ $ref: `#/channels/${c}` });
+const channelMessage = (c: SocketChannel, k: string) => ({ $ref: `#/channels/${c}/messages/${k}` });
 
 /**
  * Builds the AsyncAPI 3.0 document of the Socket.IO protocol from the socket catalog (contracts/socket-catalog.ts),
@@ -49,7 +49,7 @@ const channelMessage = (k: string) => ({ $ref: `#/channels/event/messages/${k}` 
  */
 export function buildAsyncApi(info: { version: string }): Record<string, unknown> {
   const messages: Record<string, unknown> = {};
-  const channelMessages: Record<string, unknown> = {};
+  const channelMessages: Record<SocketChannel, Record<string, unknown>> = { event: {}, queue: {} };
   const operations: Record<string, unknown> = {};
   const commandEntries = Object.entries(socketCommands) as [string, CommandSpec][];
   const eventEntries = Object.entries(serverEvents) as [string, ServerEventSpec][];
@@ -64,23 +64,25 @@ export function buildAsyncApi(info: { version: string }): Record<string, unknown
       payload: jsonSchema(spec.payload, 'input'),
     };
     messages[`${k}.ack`] = { name: `${name} ack`, title: `${name} (ack)`, summary: `The answer to ${name}, passed to the emit's acknowledgement callback`, payload: ackSchema(spec.ack) };
-    channelMessages[k] = { $ref: `#/components/messages/${k}` };
-    channelMessages[`${k}.ack`] = { $ref: `#/components/messages/${k}.ack` };
+    const c = spec.channel ?? 'event';
+    channelMessages[c][k] = { $ref: `#/components/messages/${k}` };
+    channelMessages[c][`${k}.ack`] = { $ref: `#/components/messages/${k}.ack` };
     operations[k] = {
       action: 'send',
-      channel: CHANNEL,
+      channel: channelRef(c),
       title: name,
       summary: spec.summary,
-      messages: [channelMessage(k)],
-      reply: { channel: CHANNEL, messages: [channelMessage(`${k}.ack`)] },
+      messages: [channelMessage(c, k)],
+      reply: { channel: channelRef(c), messages: [channelMessage(c, `${k}.ack`)] },
       ...(spec.access === 'user' ? { security: [{ $ref: '#/components/securitySchemes/token' }] } : {}),
     };
   }
   for (const [name, spec] of eventEntries) {
     const k = key(name);
     messages[k] = { name, title: name, summary: spec.summary, description: `Sent to: ${spec.audience === 'watchers' ? 'every socket of the namespace' : "the user's own sockets only"}.`, payload: jsonSchema(spec.payload, 'output') };
-    channelMessages[k] = { $ref: `#/components/messages/${k}` };
-    operations[k] = { action: 'receive', channel: CHANNEL, title: name, summary: spec.summary, messages: [channelMessage(k)] };
+    const c = spec.channel ?? 'event';
+    channelMessages[c][k] = { $ref: `#/components/messages/${k}` };
+    operations[k] = { action: 'receive', channel: channelRef(c), title: name, summary: spec.summary, messages: [channelMessage(c, k)] };
   }
 
   return {
@@ -113,8 +115,15 @@ export function buildAsyncApi(info: { version: string }): Record<string, unknown
         title: "One event's seats",
         description: 'The Socket.IO namespace of one event. Connect with the HandshakeAuth object as `auth`; commands and events below travel on it.',
         parameters: { eventId: { description: 'The event id (GET /api/events)' } },
-        messages: channelMessages,
+        messages: channelMessages.event,
         'x-socketio-handshake-auth': { $ref: '#/components/schemas/HandshakeAuth' },
+      },
+      queue: {
+        address: '/queue/{eventId}',
+        title: "One event's waiting room",
+        description: 'The waiting room of an event whose queue is on (docs/WAITING-ROOM.md): connect with `auth.token`, send queue:join, follow queue:progress, and open the event namespace after queue:admitted. Holds answer NOT_ADMITTED without an admission while the queue is on.',
+        parameters: { eventId: { description: 'The event id (GET /api/events)' } },
+        messages: channelMessages.queue,
       },
     },
     operations,

@@ -26,6 +26,7 @@ import { registerGaRoutes } from '../ga/routes';
 import { registerReportRoutes } from '../reports/routes';
 import { registerVenueRoutes } from '../venues/routes';
 import { registerWaitlistRoutes } from '../waitlist/routes';
+import { registerQueueRoutes } from '../queue/routes';
 import { registerWebhookRoutes } from '../webhooks/routes';
 import type { Services } from './services';
 import type { Logger } from '../shared/logger';
@@ -128,6 +129,7 @@ export function createApp(deps: AppDeps): Express {
   registerBestRoutes(api, services.best);
   registerWaitlistRoutes(api, services.waitlist);
   registerGaRoutes(api, services.ga);
+  registerQueueRoutes(api, services.queue);
   // Staff and admin routes, by domain (each route names the roles it admits); registered in this order so
   // the OpenAPI document lists them as before.
   registerVenueRoutes(api, services.venueCatalogue);

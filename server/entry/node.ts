@@ -9,12 +9,14 @@ import type { ReadinessProbe } from '../health/routes';
 import { Metrics } from '../metrics/metrics';
 import { RateLimits } from '../ratelimit/limits';
 import { Broadcaster } from '../realtime/broadcaster';
-import { createRealtime } from './socket-app';
+import { createRealtime, type RealtimeDeps } from './socket-app';
 import { createRedisChannel, type RedisConnections } from '../realtime/redis';
 import { createRedisConnections } from '../realtime/redis-connections';
 import type { AccessBus } from '../accounts/user-access';
 import type { IoServer } from '../realtime/types';
 import { startSweeper } from '../seats/sweeper';
+import { watchQueueMetrics } from '../queue/metrics';
+import { attachWaitingRoom } from '../queue/socket';
 import { createServices, type Services } from './services';
 import { systemClock, type Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
@@ -29,8 +31,12 @@ export interface NodeOptions {
   /** Skip migrations (another node already ran them). */
   skipMigrations?: boolean;
   retry?: RetryOptions;
-  /** Run the hold sweeper (default true). */
+  /** Run the hold sweeper (default true); also the waitlist and waiting-room tickers. */
   sweeper?: boolean;
+  /** The waiting room's lobby draws (tests seed them). */
+  queueRandom?: () => number;
+  /** How often this node ticks each waiting room (admissions, position updates); default 1000 ms. */
+  queueTickMs?: number;
 }
 
 export interface EventlyNode {
@@ -103,7 +109,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     capLogged.set(key, Date.now());
     logger.warn({ eventId, clientIp, cap: config.holdCapPerIp }, 'per-IP hold cap refused a hold');
   };
-  const services = createServices({ config, db, clock, notifier: broadcaster, retry, accessBus, logger, onIpCap, onBatch: (_eventId, n, ms) => {
+  const services = createServices({ config, db, clock, notifier: broadcaster, retry, accessBus, logger, onIpCap, redis: redis?.redis, queueRandom: opts.queueRandom, onBatch: (_eventId, n, ms) => {
       metrics.seatBatchSize.observe(n);
       metrics.seatBatchDuration.observe(ms / 1000);
     } });
@@ -128,6 +134,15 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   const app = createApp({ backpressure, config, db, logger, services, probes, isShuttingDown: () => shuttingDown, metrics, rateLimits });
   const http = createServer(app);
   http.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+  const commandHooks: RealtimeDeps['commandHooks'] = {
+    beforeCommand: async (socket, name) => {
+      // Draining: the client reconnects (to another node) and retries there.
+      if (shuttingDown) throw new AppError(503, 'SHUTTING_DOWN', 'This server is restarting; reconnect and retry');
+      if (!FINISHING_COMMANDS.has(name)) backpressure.check();
+      await rateLimits.beforeCommand(socket, name);
+    },
+    afterCommand: metrics.afterCommand,
+  };
   const { io, eventNamespaces, namespaceCount } = createRealtime(http, {
     services,
     clock,
@@ -138,17 +153,21 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     adapter: redis?.adapter,
     roomSubscribed: redis?.roomSubscribed,
     isShuttingDown: () => shuttingDown,
-    commandHooks: {
-      beforeCommand: async (socket, name) => {
-        // Draining: the client reconnects (to another node) and retries there.
-        if (shuttingDown) throw new AppError(503, 'SHUTTING_DOWN', 'This server is restarting; reconnect and retry');
-        if (!FINISHING_COMMANDS.has(name)) backpressure.check();
-        await rateLimits.beforeCommand(socket, name);
-      },
-      afterCommand: metrics.afterCommand,
-    },
+    commandHooks,
   });
   metrics.bindIo(io);
+  const queueMetrics = watchQueueMetrics(metrics.registry, services.queue);
+  const waitingRoom = attachWaitingRoom(io, {
+    queue: services.queue,
+    access: services.access,
+    isWatchable: (eventId) => services.events.isWatchable(eventId),
+    clock,
+    logger,
+    commandHooks,
+    trustProxy: config.trustProxy,
+    onProgress: queueMetrics.progressSent,
+  });
+  if (opts.sweeper !== false) services.queue.startTicker(opts.queueTickMs ?? 1000);
   const sweeper = opts.sweeper === false ? undefined : startSweeper(services.seats, config.sweepIntervalMs, logger);
   // Safety net for seats freed without a waitlist trigger; each offer is a compare-and-set, so every node may run it.
   if (opts.sweeper !== false) services.waitlist.startTicker(Math.max(config.sweepIntervalMs, 1000));
@@ -181,10 +200,11 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     await sweeper?.stop();
     await services.waitlist.stop();
     await webhooks?.stop();
+    await services.queue.stop();
     broadcaster.flushAll();
     for (const nsp of eventNamespaces()) nsp.local.emit('server:reconnect', { reason: 'server shutting down' });
     await waitForIdlePool(db, 10_000);
-    for (const nsp of eventNamespaces()) nsp.local.disconnectSockets(true);
+    for (const nsp of [...eventNamespaces(), ...waitingRoom.namespaces()]) nsp.local.disconnectSockets(true);
     io.disconnectSockets(true);
     await io.close().catch(() => undefined);
     await closed;

@@ -24,6 +24,10 @@ import { PublishedLayouts } from '../venues/published-layouts';
 import { VenuesService } from '../venues/service';
 import { WaitlistService } from '../waitlist/service';
 import { WebhookService } from '../webhooks/service';
+import type { Cluster, Redis } from 'ioredis';
+import { MemoryQueueStore } from '../queue/memory-store';
+import { RedisQueueStore } from '../queue/redis-store';
+import { WaitingRoomService } from '../queue/service';
 
 /** Everything a service may depend on. Built once per node in entry/node.ts; no module singletons. */
 export interface CoreDeps {
@@ -40,6 +44,10 @@ export interface CoreDeps {
   accessBus?: AccessBus;
   /** Services that work in the background (waitlist matching, GA broadcasts) log their failures here. */
   logger: Logger;
+  /** The waiting room's line lives here when set (shared by the nodes); in this process's memory otherwise. */
+  redis?: Redis | Cluster;
+  /** The waiting room's lobby draws (tests seed it); cryptographic by default. */
+  queueRandom?: () => number;
 }
 
 export interface Services {
@@ -69,6 +77,8 @@ export interface Services {
   reports: ReportsService;
   /** Webhook endpoints and their delivery log (the dispatcher itself is started by node.ts). */
   webhooks: WebhookService;
+  /** The waiting room (server/queue/). */
+  queue: WaitingRoomService;
 }
 
 export function createServices(core: CoreDeps): Services {
@@ -79,16 +89,19 @@ export function createServices(core: CoreDeps): Services {
   const venues = new VenuesService({ db, clock });
   const layouts = new PublishedLayouts({ db, venues });
   const events = new EventsService({ db, clock, venues });
-  const ga = new GaService({ db, clock, notifier, retry, logger });
+  const store = core.redis ? new RedisQueueStore(core.redis, config.redisKeyPrefix) : new MemoryQueueStore();
+  const queue = new WaitingRoomService({ db, clock, store, random: core.queueRandom, logger });
+  const ga = new GaService({ db, clock, notifier, retry, logger, holdGate: queue });
   // Freed seats go to the waitlist first; the waitlist is built after the bookings service it books through.
   let waitlist: WaitlistService | undefined;
   const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
   // New holds queued per event beyond DB_QUEUE_MAX are shed (BUSY), as requests waiting for a connection are.
   const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit: { maxQueuedHolds: config.dbQueueMax }, ipHoldCap: config.holdCapPerIp, onIpCap });
-  const seats = new SeatsService({ db, clock, inventory });
-  const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory });
+  const seats = new SeatsService({ db, clock, inventory, holdGate: queue });
+  const onBooked = (eventId: number, userId: number) => queue.finished(eventId, userId, 'booked').catch((err) => logger.warn({ err, eventId }, "waiting room: could not pass a booked buyer's slot on"));
+  const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory, onBooked });
   waitlist = new WaitlistService({ db, clock, notifier, retry, bookings, logger });
-  const best = new BestAvailableService({ db, clock, notifier, retry, ipHoldCap: config.holdCapPerIp });
+  const best = new BestAvailableService({ db, clock, notifier, retry, ipHoldCap: config.holdCapPerIp, holdGate: queue });
   const venueCatalogue = new VenueCatalogue({ db, clock, venues, retry });
   const eventLifecycle = new EventLifecycle({ db, clock, notifier, events, retry });
   const eventCancellation = new EventCancellation({ db, clock, notifier, lifecycle: eventLifecycle, retry, holdExtras: ga });
@@ -97,5 +110,5 @@ export function createServices(core: CoreDeps): Services {
   const changeLog = new ChangeLog({ db });
   const reports = new ReportsService({ db, clock });
   const webhooks = new WebhookService({ db, clock, retry });
-  return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, venueCatalogue, eventLifecycle, eventCancellation, boxOffice, staffView, changeLog, reports, webhooks };
+  return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, venueCatalogue, eventLifecycle, eventCancellation, boxOffice, staffView, changeLog, reports, webhooks, queue };
 }

@@ -29,6 +29,7 @@ export function registerGaRoutes(api: ApiRouter, ga: GaService): void {
       body: gaHoldBody,
       responses: {
         201: { description: 'Held; book with POST /api/bookings {holdToken}', schema: gaHoldView },
+        403: { description: 'NOT_ADMITTED: the event sells through a waiting room and you are not admitted (details.queue)' },
         404: { description: 'GA_AREA_NOT_FOUND, EVENT_NOT_FOUND' },
         409: { description: 'GA_SOLD_OUT (details.available), EVENT_NOT_ON_SALE' },
         422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED' },

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { HoldGate } from '../queue/gate';
 import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions, type Trx } from '../db/transaction';
@@ -20,6 +21,8 @@ export interface GaDeps {
   retry?: RetryOptions;
   /** Availability broadcasts run after the commit, with no caller to tell: their failures are logged here. */
   logger: Logger;
+  /** The waiting room's admission check. */
+  holdGate?: HoldGate;
 }
 
 /**
@@ -59,6 +62,7 @@ export class GaService implements HoldExtras {
    * hold). All or nothing: GA_SOLD_OUT when fewer are left.
    */
   async hold(actor: AuthUser, eventId: number, input: GaHoldBody): Promise<GaHoldView> {
+    await this.deps.holdGate?.assertMayHold(actor, eventId);
     const hold = await withTransaction(
       this.deps.db,
       async (trx) => {

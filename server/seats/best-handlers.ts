@@ -17,6 +17,7 @@ export function registerBestRoutes(api: ApiRouter, best: BestAvailableService): 
       body: bestBody,
       responses: {
         201: { description: 'Held', schema: holdView },
+        403: { description: 'NOT_ADMITTED: the event sells through a waiting room and you are not admitted (details.queue)' },
         409: { description: 'NO_SEATS_AVAILABLE, EVENT_NOT_ON_SALE' },
         422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED, UNKNOWN_SECTION, UNKNOWN_CATEGORY' },
       },

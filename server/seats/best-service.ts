@@ -1,3 +1,4 @@
+import type { HoldGate } from '../queue/gate';
 import type { AuthUser } from '../shared/auth-user';
 import type { Db } from '../db/knex';
 import { RetryableConflict, withTransaction, type RetryOptions, type Trx } from '../db/transaction';
@@ -19,6 +20,8 @@ export interface BestDeps {
   retry?: RetryOptions;
   /** Seats one client address may hold live per event (0: no cap); see HOLD_CAP_PER_IP. */
   ipHoldCap?: number;
+  /** The waiting room's admission check. */
+  holdGate?: HoldGate;
 }
 
 /** Blocks tried inside one transaction before the whole transaction is retried from a fresh read. */
@@ -36,6 +39,7 @@ export class BestAvailableService {
   constructor(private readonly deps: BestDeps) {}
 
   async holdBest(actor: AuthUser, eventId: number, input: BestInput, ctx: { clientIp?: string } = {}): Promise<HoldView> {
+    await this.deps.holdGate?.assertMayHold(actor, eventId);
     const out = await withTransaction(
       this.deps.db,
       async (trx) => {

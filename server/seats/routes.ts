@@ -32,6 +32,7 @@ export function registerSeatsRoutes(api: ApiRouter, seats: SeatsService): void {
       body: holdBody,
       responses: {
         201: { description: 'Held', schema: holdView },
+        403: { description: 'NOT_ADMITTED: the event sells through a waiting room and you are not admitted (details.queue)' },
         409: { description: 'SEAT_UNAVAILABLE (details.seatIds lists the taken seats), EVENT_NOT_ON_SALE' },
         422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED, IP_HOLD_LIMIT_REACHED (HOLD_CAP_PER_IP)' },
       },

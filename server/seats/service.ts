@@ -7,12 +7,15 @@ import type { InventoryService } from '../inventory/service';
 import type { HoldView, SeatState, SeatsChanged, SeatsSnapshot } from '../contracts';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
+import type { HoldGate } from '../queue/gate';
 
 export interface SeatsDeps {
   db: Db;
   clock: Clock;
   /** The inventory core: every seat change goes through it (group-committed per event). */
   inventory: InventoryService;
+  /** The waiting room's admission check (holds only). */
+  holdGate?: HoldGate;
 }
 
 /** How many changes catch-up replays before it sends a fresh snapshot instead. */
@@ -46,6 +49,7 @@ export class SeatsService {
    * Throws SEAT_UNAVAILABLE naming the seats that were taken (after the other checks: docs/DESIGN.md).
    */
   async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer }, ctx: { clientIp?: string } = {}): Promise<HoldView> {
+    await this.deps.holdGate?.assertMayHold(actor, eventId);
     return holdView(await this.deps.inventory.hold(actor, eventId, { ...input, clientIp: ctx.clientIp }));
   }
 

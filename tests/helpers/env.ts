@@ -41,6 +41,8 @@ export interface TestEnvOptions {
   env?: Record<string, string>;
   /** Run each node's hold sweeper and waitlist ticker (default true). Off for tests about "before the sweep". */
   sweeper?: boolean;
+  /** Seeds the waiting room's lobby draws (see server/queue/random.ts). */
+  queueRandom?: () => number;
 }
 
 /**
@@ -82,7 +84,7 @@ export async function startTestEnv(opts: TestEnvOptions): Promise<TestEnv> {
   const logger = createLogger(config.logLevel);
   const nodes: EventlyNode[] = [];
   for (let i = 0; i < (opts.nodes ?? 1); i++) {
-    nodes.push(await startNode(config, { clock, logger: logger.child({ node: i }), skipMigrations: i > 0, sweeper: opts.sweeper }));
+    nodes.push(await startNode(config, { clock, logger: logger.child({ node: i }), skipMigrations: i > 0, sweeper: opts.sweeper, queueRandom: opts.queueRandom }));
   }
   const db = createDb({ database: config.database, dbPoolMax: 4 });
   return {

@@ -1,5 +1,6 @@
 import Ajv, { type ValidateFunction } from 'ajv';
-import type { HttpReply } from './http';
+import { randomUUID } from 'node:crypto';
+import { http, type HttpReply } from './http';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** The parts of /openapi.json a contract check reads. */
@@ -40,4 +41,45 @@ export function contractChecker(doc: () => OpenApiDoc, covered: Set<string>): (m
       throw new Error(`${key}: the answer does not match the documented schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(res.body).slice(0, 2000)}`);
     }
   };
+}
+
+/** Options of one contract call: path parameters, query string, token, body, headers. */
+export type CallOptions = { params?: Record<string, string | number>; query?: string; token?: string; body?: unknown; headers?: Record<string, string> };
+export type ContractCall = (method: Method, template: string, opts?: CallOptions) => Promise<HttpReply>;
+
+/** Calls `template` (OpenAPI form, e.g. /api/events/{id}) on `url()` with `params` filled in, and checks the answer with `check`. */
+export function contractCall(url: () => string, check: (method: Method, template: string, res: HttpReply) => void): ContractCall {
+  return async (method, template, opts = {}) => {
+    const path = template.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(String(opts.params?.[k])));
+    const res = await http(url(), method.toUpperCase(), opts.query ? `${path}?${opts.query}` : path, { token: opts.token, body: opts.body, headers: opts.headers });
+    check(method, template, res);
+    return res;
+  };
+}
+
+/** An on-sale event over a new venue, made through the admin API: seated section Main (1 row x seats) and GA area Standing. */
+export async function venueAndEventVia(call: ContractCall, adminToken: string, startsAt: string, seats: number): Promise<{ venueId: number; eventId: number; seatIds: number[]; gaSectionId: number }> {
+  const venue = await call('post', '/api/admin/venues', {
+    token: adminToken,
+    body: {
+      name: `Hall ${randomUUID().slice(0, 8)}`,
+      sections: [
+        { kind: 'rectangular', name: 'Main', rows: 1, seatsPerRow: seats, category: 'standard', accessibleRows: [0] },
+        { name: 'Standing', kind: 'ga', capacity: 20, category: 'standing' },
+      ],
+    },
+  });
+  if (venue.status !== 201) throw new Error(`venue: ${venue.status} ${JSON.stringify(venue.body)}`);
+  const prices = [
+    { category: 'standard', priceCents: 3000 },
+    { category: 'standing', priceCents: 1500 },
+  ];
+  const event = await call('post', '/api/admin/events', {
+    token: adminToken,
+    body: { venueId: venue.body.id, name: 'Contract night', startsAt, status: 'on_sale', maxSeatsPerOrder: seats, maxSeatsPerUser: 40, prices },
+  });
+  if (event.status !== 201) throw new Error(`event: ${event.status} ${JSON.stringify(event.body)}`);
+  const seatIds = (venue.body.layout.seats as { id: number; section: string }[]).filter((s) => s.section === 'Main').map((s) => s.id);
+  const ga = (venue.body.layout.sections as { id: number; kind: string }[]).find((s) => s.kind === 'ga')!;
+  return { venueId: venue.body.id, eventId: event.body.id, seatIds, gaSectionId: ga.id };
 }

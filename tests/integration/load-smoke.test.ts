@@ -1,4 +1,4 @@
-import { testDialects, describeEach } from '../helpers/dialects';
+import { testDialects, describeEach, mysqlDialects } from '../helpers/dialects';
 import { optionsSchema, resolveOptions } from '../../load/options';
 import { runScenario } from '../../load/scenarios';
 import { HelpRequested, parseArgs, UsageError } from '../../load/cli';
@@ -221,4 +221,21 @@ describe('load generator: clients spread over processes', () => {
     expect(placed.map(([t]) => t).sort()).toEqual([...tokens].sort());
     for (const [t, url] of placed) expect(url).toBe(urls[Number(t!.slice(1)) % urls.length]);
   });
+});
+
+describeEach(mysqlDialects(), 'load generator: the queue scenario (%s, 2 node processes + Redis)', (dialect) => {
+  it('When 8 buyers queue for a shop of 2, then all join, admissions respect the limit and the report has every figure', async () => {
+    const { scenario, raw } = parseArgs(['queue', '--clients', '8', '--client-procs', '2', '--seats', '20', '--duration', '4', '--max-active', '2', '--admit-per-minute', '600']);
+    const opts = resolveOptions(scenario, optionsSchema.parse({ ...raw, dialect, progress: 'false', write: 'false', logLevel: 'silent' }));
+
+    const report = await runScenario(scenario, opts, 'smoke');
+
+    expect(report.audit?.pass).toBe(true);
+    const value = (name: string) => report.figures.find((f) => f.name.startsWith(name))?.value;
+    expect(value('queued clients (joined)')).toBe(8);
+    expect(value('max active (store')).toBeLessThanOrEqual(2);
+    expect(value('holds refused NOT_ADMITTED')).toBe(0);
+    expect(value('positions that moved back')).toBe(0);
+    expect(value('admitted / holds')).toBeGreaterThan(0);
+  }, 120_000);
 });

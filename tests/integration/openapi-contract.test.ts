@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { WebhookDispatcher } from '../../server/webhooks/dispatcher';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
-import { http, type HttpReply } from '../helpers/http';
-import { contractChecker, type Method, type OpenApiDoc } from '../helpers/openapi-check';
+import { http } from '../helpers/http';
+import { contractCall, contractChecker, venueAndEventVia, type OpenApiDoc } from '../helpers/openapi-check';
 
 /**
  * Contract test (issue 14, item 3): real answers of every documented route are validated against the
@@ -37,54 +37,12 @@ describeEach(testDialects(), 'OpenAPI contract on %s', (dialect) => {
 
   const check = contractChecker(() => doc, covered);
 
-  /** Calls `template` (OpenAPI form, e.g. /api/events/{id}) with `params` filled in, and checks the answer. */
-  async function call(
-    method: Method,
-    template: string,
-    opts: { params?: Record<string, string | number>; query?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<HttpReply> {
-    const path = template.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(String(opts.params?.[k])));
-    const res = await http(url, method.toUpperCase(), opts.query ? `${path}?${opts.query}` : path, { token: opts.token, body: opts.body, headers: opts.headers });
-    check(method, template, res);
-    return res;
-  }
+  const call = contractCall(() => url, check);
 
   const key = () => ({ 'Idempotency-Key': randomUUID() });
   const startsAt = () => new Date(env.clock.now() + 7 * 24 * 3600 * 1000).toISOString();
 
-  /** An on-sale event over a new venue (via the admin API): seated section Main (1 row x seats) and GA area Standing. */
-  async function venueAndEvent(seats: number): Promise<{ venueId: number; eventId: number; seatIds: number[]; gaSectionId: number }> {
-    const venue = await call('post', '/api/admin/venues', {
-      token: admin.token,
-      body: {
-        name: `Hall ${randomUUID().slice(0, 8)}`,
-        sections: [
-          { kind: 'rectangular', name: 'Main', rows: 1, seatsPerRow: seats, category: 'standard', accessibleRows: [0] },
-          { name: 'Standing', kind: 'ga', capacity: 20, category: 'standing' },
-        ],
-      },
-    });
-    expect(venue.status).toBe(201);
-    const event = await call('post', '/api/admin/events', {
-      token: admin.token,
-      body: {
-        venueId: venue.body.id,
-        name: 'Contract night',
-        startsAt: startsAt(),
-        status: 'on_sale',
-        maxSeatsPerOrder: seats,
-        maxSeatsPerUser: 40,
-        prices: [
-          { category: 'standard', priceCents: 3000 },
-          { category: 'standing', priceCents: 1500 },
-        ],
-      },
-    });
-    expect(event.status).toBe(201);
-    const seatIds = (venue.body.layout.seats as { id: number; section: string }[]).filter((s) => s.section === 'Main').map((s) => s.id);
-    const ga = (venue.body.layout.sections as { id: number; kind: string }[]).find((s) => s.kind === 'ga')!;
-    return { venueId: venue.body.id, eventId: event.body.id, seatIds, gaSectionId: ga.id };
-  }
+  const venueAndEvent = (seats: number) => venueAndEventVia(call, admin.token, startsAt(), seats);
 
   it('When accounts are used, then register, login and me answer as documented', async () => {
     const email = `c-${randomUUID().slice(0, 8)}@example.com`;
@@ -248,6 +206,27 @@ describeEach(testDialects(), 'OpenAPI contract on %s', (dialect) => {
     const e3 = await call('post', '/api/events/{id}/waitlist', { token: w3!.token, params: { id: eventId }, body: { partySize: 4 } });
     expect((await call('delete', '/api/waitlist/{id}', { token: w3!.token, params: { id: e3.body.id } })).status).toBe(200);
     expect((await call('delete', '/api/waitlist/{id}', { token: w3!.token, params: { id: e3.body.id } })).status).toBe(409);
+  });
+
+  it('When an event sells through the waiting room, then its admin, place and refusal answers match the document', async () => {
+    const { eventId, seatIds } = await venueAndEvent(2);
+    const at = (ms: number) => new Date(env.clock.now() + ms).toISOString();
+    expect((await call('get', '/api/admin/events/{id}/queue', { token: clerk.token, params: { id: eventId } })).status).toBe(404);
+    const body = { enabled: true, opensAt: at(60_000), saleStartsAt: at(120_000), maxActive: 1 };
+    expect((await call('put', '/api/admin/events/{id}/queue', { token: admin.token, params: { id: eventId }, body: { ...body, maxActive: null } })).status).toBe(400);
+    expect((await call('put', '/api/admin/events/{id}/queue', { token: clerk.token, params: { id: eventId }, body })).status).toBe(403);
+    expect((await call('put', '/api/admin/events/{id}/queue', { token: admin.token, params: { id: 999999 }, body })).status).toBe(404);
+    expect((await call('put', '/api/admin/events/{id}/queue', { token: admin.token, params: { id: eventId }, body })).status).toBe(200);
+    expect((await call('post', '/api/events/{id}/queue', { token: alice.token, params: { id: eventId } })).status).toBe(409);
+    env.clock.advance(61_000);
+    expect((await call('post', '/api/events/{id}/queue', { token: alice.token, params: { id: eventId } })).body.state).toBe('lobby');
+    expect((await call('get', '/api/events/{id}/queue', { token: alice.token, params: { id: eventId } })).status).toBe(200);
+    expect((await call('get', '/api/events/{id}/queue', { token: alice.token, params: { id: 999999 } })).status).toBe(404);
+    expect((await call('post', '/api/events/{id}/holds', { token: alice.token, params: { id: eventId }, body: { seatIds: [seatIds[0]] } })).status).toBe(403);
+    env.clock.advance(60_000);
+    await env.nodes[0]!.services.queue.tickAll();
+    expect((await call('get', '/api/admin/events/{id}/queue', { token: clerk.token, params: { id: eventId } })).body.line.active).toBe(1);
+    expect((await call('delete', '/api/events/{id}/queue', { token: alice.token, params: { id: eventId } })).body.state).toBe('done');
   });
 
   it('When users are administered, then the user admin answers match the document', async () => {

@@ -38,10 +38,12 @@ type Emitted<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEv
 // ---- the event names: adding, renaming or dropping one is a protocol change ----
 pin<Equal<keyof ClientToServerEvents,
   | 'seat:hold' | 'seat:release' | 'hold:extend' | 'booking:confirm' | 'seats:sync' | 'auth:refresh' | 'seat:best'
-  | 'waitlist:join' | 'waitlist:status' | 'waitlist:accept' | 'waitlist:decline' | 'waitlist:leave' | 'ga:hold'>>();
+  | 'waitlist:join' | 'waitlist:status' | 'waitlist:accept' | 'waitlist:decline' | 'waitlist:leave' | 'ga:hold'
+  | 'queue:join' | 'queue:status' | 'queue:leave'>>();
 pin<Equal<keyof ServerToClientEvents,
   | 'seats:snapshot' | 'seats:changed' | 'seats:snapshot:compact' | 'seats:changed:compact' | 'hold:expired'
-  | 'server:reconnect' | 'waitlist:offer' | 'ga:changed' | 'event:status' | 'booking:cancelled'>>();
+  | 'server:reconnect' | 'waitlist:offer' | 'ga:changed' | 'event:status' | 'booking:cancelled'
+  | 'queue:progress' | 'queue:admitted'>>();
 
 // ---- what clients send ----
 pin<Same<Payload<'seat:hold'>, { seatIds: number[]; holdToken?: string }>>();
@@ -57,6 +59,8 @@ pin<Same<Payload<'waitlist:accept'>, { entryId: number; idempotencyKey: string }
 pin<Same<Payload<'waitlist:decline'>, { entryId: number }>>();
 pin<Same<Payload<'waitlist:leave'>, { entryId: number }>>();
 pin<Same<Payload<'ga:hold'>, { sectionId: number; quantity: number }>>();
+// The waiting room's commands name nothing: a client cannot pick its place.
+pin<Same<Payload<'queue:join'>, Record<string, never>>>();
 pin<Same<HandshakeAuth, { token?: string; cursor?: number; format?: 'json' | 'compact' }>>();
 
 // ---- the schemas the server validates those payloads with accept exactly what the map declares ----

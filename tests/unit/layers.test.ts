@@ -15,7 +15,7 @@ const SERVER = join(REPO, 'server');
 /** Top to bottom. Every top-level folder (or file) of server/ must be in exactly one layer. */
 export const LAYERS: { name: string; members: string[] }[] = [
   { name: 'entry', members: ['entry'] },
-  { name: 'features', members: ['accounts', 'venues', 'events', 'seats', 'bookings', 'waitlist', 'ga', 'box-office', 'reports', 'health', 'webhooks'] },
+  { name: 'features', members: ['accounts', 'venues', 'events', 'seats', 'bookings', 'waitlist', 'ga', 'box-office', 'reports', 'health', 'webhooks', 'queue'] },
   { name: 'inventory', members: ['inventory'] },
   { name: 'transport', members: ['realtime', 'http', 'ratelimit', 'metrics', 'docs'] },
   { name: 'contracts', members: ['contracts'] },

@@ -1,0 +1,102 @@
+import type { Db } from '../db/knex';
+import type { QueueConfigBody, QueueConfigView } from '../contracts/queue';
+import type { LineRules } from './store';
+
+/** One event's waiting room as stored (times in epoch ms). */
+export interface WaitingRoomConfig {
+  eventId: number;
+  enabled: boolean;
+  opensAt: number;
+  saleStartsAt: number;
+  maxActive: number | null;
+  admitPerMinute: number | null;
+  windowSeconds: number;
+  /** The event's sale status (read with the row, so a buyer's join costs no query of its own). */
+  eventStatus: string;
+}
+
+/**
+ * How long a node trusts its copy of an event's configuration. Every hold asks "is the queue on here?", so it
+ * must not cost a query; a change made on another node reaches this one within this time.
+ */
+const CACHE_MS = 1000;
+
+interface Row {
+  event_id: number;
+  enabled: number | boolean;
+  opens_at: number | string;
+  sale_starts_at: number | string;
+  max_active: number | null;
+  admit_per_minute: number | null;
+  window_seconds: number;
+  event_status: string;
+}
+
+/** The `waiting_rooms` table, with a short per-node cache (see CACHE_MS). */
+export class WaitingRoomConfigs {
+  private readonly cache = new Map<number, { at: number; config: WaitingRoomConfig | null }>();
+
+  constructor(private readonly db: Db) {}
+
+  async get(eventId: number): Promise<WaitingRoomConfig | null> {
+    const hit = this.cache.get(eventId);
+    if (hit && hit.at > Date.now() - CACHE_MS) return hit.config;
+    const row = (await this.db('waiting_rooms as w').join('events as e', 'e.id', 'w.event_id').where('w.event_id', eventId).first('w.*', 'e.status as event_status')) as Row | undefined;
+    const config = row ? fromRow(row) : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(eventId, { at: Date.now(), config });
+    return config;
+  }
+
+  async put(eventId: number, body: QueueConfigBody, now: number): Promise<WaitingRoomConfig> {
+    const row = {
+      enabled: body.enabled,
+      opens_at: Date.parse(body.opensAt),
+      sale_starts_at: Date.parse(body.saleStartsAt),
+      max_active: body.maxActive ?? null,
+      admit_per_minute: body.admitPerMinute ?? null,
+      window_seconds: body.windowSeconds,
+      updated_at: now,
+    };
+    await this.db('waiting_rooms').insert({ event_id: eventId, ...row }).onConflict('event_id').merge(row);
+    this.cache.delete(eventId);
+    return (await this.get(eventId))!;
+  }
+
+  /** Events whose waiting room is on (the ticker's work list). */
+  async enabledEvents(): Promise<WaitingRoomConfig[]> {
+    const rows = (await this.db('waiting_rooms as w').join('events as e', 'e.id', 'w.event_id').where('w.enabled', true).limit(1000).select('w.*', 'e.status as event_status')) as Row[];
+    const configs = rows.map(fromRow);
+    for (const c of configs) this.cache.set(c.eventId, { at: Date.now(), config: c });
+    return configs;
+  }
+}
+
+function fromRow(r: Row): WaitingRoomConfig {
+  return {
+    eventId: Number(r.event_id),
+    enabled: !!r.enabled,
+    opensAt: Number(r.opens_at),
+    saleStartsAt: Number(r.sale_starts_at),
+    maxActive: r.max_active === null ? null : Number(r.max_active),
+    admitPerMinute: r.admit_per_minute === null ? null : Number(r.admit_per_minute),
+    windowSeconds: Number(r.window_seconds),
+    eventStatus: r.event_status,
+  };
+}
+
+export function rulesOf(c: WaitingRoomConfig): LineRules {
+  return { saleStartsAt: c.saleStartsAt, maxActive: c.maxActive, admitPerMinute: c.admitPerMinute, windowMs: c.windowSeconds * 1000 };
+}
+
+export function configView(c: WaitingRoomConfig): QueueConfigView {
+  return {
+    eventId: c.eventId,
+    enabled: c.enabled,
+    opensAt: new Date(c.opensAt).toISOString(),
+    saleStartsAt: new Date(c.saleStartsAt).toISOString(),
+    maxActive: c.maxActive,
+    admitPerMinute: c.admitPerMinute,
+    windowSeconds: c.windowSeconds,
+  };
+}

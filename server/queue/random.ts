@@ -1,0 +1,14 @@
+/**
+ * A seeded pseudo-random source in [0, 1) (mulberry32): tests and the load generator inject it into the waiting
+ * room so a lobby draw can be replayed. Production draws use crypto (a place must not be guessable).
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
