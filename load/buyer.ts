@@ -1,8 +1,8 @@
 /** A simulated buyer: picks seats, holds, books or lets the hold lapse, and retries what the server says to retry. */
 import { randomUUID } from 'node:crypto';
-import type { Ack, BookingView, ClientToServerEvents, HoldView, SeatsChanged } from '../server/contracts';
-import type { LayoutOrder } from '../server/realtime/compact';
-import { SeatMap } from '../server/realtime/seat-map';
+import type { Ack, BookingView, ClientToServerEvents, HoldView, SeatsChanged } from '../packages/client/src';
+import type { LayoutOrder } from '../packages/client/src';
+import { SeatMap } from '../packages/client/src';
 import { retryDelayMs, retryLaterCode } from './retry';
 import { Latency, now, sleep, wallNow } from './stats';
 import { BuyerStats, sleepUnless, type CommandKind, type Outcome } from './buyer-stats';

@@ -7,8 +7,8 @@
  * first gets {type:'job', job} (a thread has it as workerData).
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { SeatsChanged } from '../server/contracts';
-import type { LayoutOrder } from '../server/realtime/compact';
+import type { SeatsChanged } from '../packages/client/src';
+import type { LayoutOrder } from '../packages/client/src';
 import { Buyer, type BuyerPlan } from './buyer';
 import { BuyerStats, type SaleMarks } from './buyer-stats';
 import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, watcher, type ClientSocket, type Strategy } from './clients';

@@ -1,8 +1,8 @@
 import { io as ioc, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, EventLayout, HandshakeAuth, SeatsChanged, SeatsSnapshot, ServerToClientEvents } from '../server/contracts';
-import { decodeChanges, decodeSnapshot, layoutOrder, type LayoutOrder } from '../server/realtime/compact';
-import { eventNamespace } from '../server/contracts/namespace';
-import { SeatMap } from '../server/realtime/seat-map';
+import type { ClientToServerEvents, EventLayout, HandshakeAuth, SeatsChanged, SeatsSnapshot, ServerToClientEvents } from '../packages/client/src';
+import { decodeChanges, decodeSnapshot, layoutOrder, type LayoutOrder } from '../packages/client/src';
+import { eventNamespace } from '../packages/client/src';
+import { SeatMap } from '../packages/client/src';
 import type { SeatInfo } from './harness';
 import { wallNow } from './stats';
 

@@ -1,7 +1,7 @@
 import { io as ioc } from 'socket.io-client';
-import type { QueueStatus, SeatsSnapshot } from '../server/contracts';
-import { queueNamespace } from '../server/contracts';
-import type { LayoutOrder } from '../server/realtime/compact';
+import type { QueueStatus, SeatsSnapshot } from '../packages/client/src';
+import { queueNamespace } from '../packages/client/src';
+import type { LayoutOrder } from '../packages/client/src';
 import { connect, fetchLayoutOrder, firstSnapshot, type ClientSocket } from './clients';
 import { Latency, pool, wallNow } from './stats';
 

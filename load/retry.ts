@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../server/contracts';
+import type { ErrorBody } from '../packages/client/src';
 
 /**
  * What a real client does with a refusal: the server's `BUSY` (load shedding, server/db/backpressure.ts) and

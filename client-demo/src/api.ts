@@ -1,4 +1,4 @@
-import type { ErrorBody, LayoutSeat } from '../../server/contracts';
+import type { ErrorBody, LayoutSeat } from '../../packages/client/src';
 
 /** The signed-in user as the server's /api/auth replies describe it. */
 export interface User {

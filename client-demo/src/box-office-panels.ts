@@ -1,4 +1,4 @@
-import type { SeatState } from '../../server/contracts';
+import type { SeatState } from '../../packages/client/src';
 import { api, type LayoutSeat } from './api';
 import { fill, h } from './dom';
 import { STATUS_LOOKS, swatch } from './look';

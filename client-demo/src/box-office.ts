@@ -1,4 +1,4 @@
-import type { BookingView, EventLayout, HoldView, SeatState } from '../../server/contracts';
+import type { BookingView, EventLayout, HoldView, SeatState } from '../../packages/client/src';
 import { api, ApiError, errorBody, newIdempotencyKey, session, type EventDetail, type LayoutSeat } from './api';
 import { authPanel } from './auth-panel';
 import { ChangeFeed, showCounts, staffLegend, type Holder } from './box-office-panels';

@@ -1,8 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
-import { LayoutMismatchError } from '../../server/realtime/compact';
-import type { Ack, ClientToServerEvents, ErrorBody, EventLayout, HandshakeAuth, SeatState, ServerToClientEvents } from '../../server/contracts';
-import { eventNamespace } from '../../server/contracts/namespace';
-import { SeatMap } from '../../server/realtime/seat-map';
+import type { Ack, ClientToServerEvents, ErrorBody, EventLayout, HandshakeAuth, SeatState, ServerToClientEvents } from '../../packages/client/src';
+import { eventNamespace, LayoutMismatchError, SeatMap } from '../../packages/client/src';
 import { session } from './api';
 
 export type EventSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

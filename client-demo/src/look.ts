@@ -1,4 +1,4 @@
-import type { SeatState } from '../../server/contracts';
+import type { SeatState } from '../../packages/client/src';
 import type { Look } from './seat-shapes';
 
 /** Category colours, in the order of the event's price list. Chosen to stay apart for common colour blindness. */

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../../server/contracts';
+import type { ErrorBody } from '../../packages/client/src';
 
 /**
  * Plain-language messages for the server's error codes. The server's own message is precise but written

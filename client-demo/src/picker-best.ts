@@ -1,4 +1,4 @@
-import type { HoldView } from '../../server/contracts';
+import type { HoldView } from '../../packages/client/src';
 import { session, type LayoutSeat } from './api';
 import { h, money } from './dom';
 import type { PickerContext } from './picker-context';

@@ -1,4 +1,4 @@
-import type { Ack, ErrorBody, EventLayout, HoldView } from '../../server/contracts';
+import type { Ack, ErrorBody, EventLayout, HoldView } from '../../packages/client/src';
 import type { EventDetail } from './api';
 import type { LiveSeats } from './live';
 

@@ -1,4 +1,4 @@
-import type { HoldView, SeatState } from '../../server/contracts';
+import type { HoldView, SeatState } from '../../packages/client/src';
 import type { LiveSeats } from './live';
 import type { SeatCanvas } from './seat-canvas';
 

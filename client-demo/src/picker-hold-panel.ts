@@ -1,4 +1,4 @@
-import type { GaLine, HoldView } from '../../server/contracts';
+import type { GaLine, HoldView } from '../../packages/client/src';
 import { session, type EventDetail, type LayoutSeat } from './api';
 import { fill, h, mmss, money } from './dom';
 

@@ -1,4 +1,4 @@
-import type { BookingView } from '../../server/contracts';
+import type { BookingView } from '../../packages/client/src';
 import type { EventDetail } from './api';
 import { fill, h, money } from './dom';
 import type { LiveSeats } from './live';

@@ -1,4 +1,4 @@
-import type { GaLine, HoldView } from '../../server/contracts';
+import type { GaLine, HoldView } from '../../packages/client/src';
 import { api, session } from './api';
 
 /** What a tab remembers of its hold across a reload: the token and the server's clock skew. */

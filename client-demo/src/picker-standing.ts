@@ -1,4 +1,4 @@
-import type { GaAreaState, GaHoldView } from '../../server/contracts';
+import type { GaAreaState, GaHoldView } from '../../packages/client/src';
 import { api, session } from './api';
 import { fill, h, money } from './dom';
 import type { PickerContext } from './picker-context';

@@ -1,4 +1,4 @@
-import type { WaitlistEntryView } from '../../server/contracts';
+import type { WaitlistEntryView } from '../../packages/client/src';
 import { session } from './api';
 import { fill, h } from './dom';
 import type { PickerContext } from './picker-context';

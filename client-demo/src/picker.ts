@@ -1,4 +1,4 @@
-import type { BookingView, ErrorBody, GaHoldView, GaLine, HoldView, EventLayout, WaitlistOffer } from '../../server/contracts';
+import type { BookingView, ErrorBody, GaHoldView, GaLine, HoldView, EventLayout, WaitlistOffer } from '../../packages/client/src';
 import { api, newIdempotencyKey, session, type EventDetail, type LayoutSeat } from './api';
 import { authPanel } from './auth-panel';
 import { fill, h, money } from './dom';

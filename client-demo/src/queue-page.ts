@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, QueueStatus, ServerToClientEvents } from '../../server/contracts';
-import { queueNamespace } from '../../server/contracts';
+import type { Ack, ClientToServerEvents, QueueStatus, ServerToClientEvents } from '../../packages/client/src';
+import { queueNamespace } from '../../packages/client/src';
 import { api, session } from './api';
 import { authPanel } from './auth-panel';
 import { fill, h, mmss } from './dom';

@@ -16,7 +16,7 @@ function newestMtime(path: string): number {
 /** Builds dist/client-demo when it is missing or older than its sources (what `npm run build` does for it). */
 export function ensureClientBuilt(): void {
   const bundle = join(ROOT, 'dist', 'client-demo', 'main.js');
-  const sources = [join(ROOT, 'client-demo', 'src'), join(ROOT, 'server', 'contracts'), join(ROOT, 'server', 'realtime'), join(ROOT, 'scripts', 'build-client.mjs')];
+  const sources = [join(ROOT, 'client-demo', 'src'), join(ROOT, 'server', 'contracts'), join(ROOT, 'server', 'realtime'), join(ROOT, 'packages', 'client', 'src'), join(ROOT, 'scripts', 'build-client.mjs')];
   if (existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(...sources.map(newestMtime))) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-client.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { CompactSeatsChanged, CompactSeatsSnapshot } from '../../server/contracts';
-import { SeatMap } from '../../server/realtime/seat-map';
+import type { CompactSeatsChanged, CompactSeatsSnapshot } from '../../packages/client/src';
+import { SeatMap } from '../../packages/client/src';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

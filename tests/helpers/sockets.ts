@@ -1,6 +1,6 @@
 import { io as ioc, type Socket } from 'socket.io-client';
-import type { Ack, ClientToServerEvents, HandshakeAuth, SeatsSnapshot, ServerToClientEvents } from '../../server/contracts';
-import { SeatMap } from '../../server/realtime/seat-map';
+import type { Ack, ClientToServerEvents, HandshakeAuth, SeatsSnapshot, ServerToClientEvents } from '../../packages/client/src';
+import { SeatMap } from '../../packages/client/src';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

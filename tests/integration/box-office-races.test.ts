@@ -1,4 +1,4 @@
-import type { SeatsChanged } from '../../server/contracts';
+import type { SeatsChanged } from '../../packages/client/src';
 import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

@@ -1,4 +1,4 @@
-import type { BookingCancelledNotice, SeatsChanged, SeatsSnapshot } from '../../server/contracts';
+import type { BookingCancelledNotice, SeatsChanged, SeatsSnapshot } from '../../packages/client/src';
 import { testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

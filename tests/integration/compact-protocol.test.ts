@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import type { EventLayout, SeatState } from '../../server/contracts';
-import { SeatMap } from '../../server/realtime/seat-map';
+import type { EventLayout, SeatState } from '../../packages/client/src';
+import { SeatMap } from '../../packages/client/src';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

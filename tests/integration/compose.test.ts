@@ -9,7 +9,7 @@ import { http } from '../helpers/http';
 import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { send } from '../helpers/sockets';
 import { io as ioc } from 'socket.io-client';
-import type { SeatsSnapshot } from '../../server/contracts';
+import type { SeatsSnapshot } from '../../packages/client/src';
 import { freePort } from '../fault/procs';
 
 /**

@@ -1,4 +1,4 @@
-import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice } from '../../server/contracts';
+import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice } from '../../packages/client/src';
 import { mysqlDialects, testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

@@ -4,7 +4,7 @@ import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, until, watch } from '../helpers/sockets';
 import { rectangularSection } from '../../server/venues/layout-generator';
-import type { GaChanged } from '../../server/contracts';
+import type { GaChanged } from '../../packages/client/src';
 
 /** A venue with a small seated block and one standing area of `capacity`, and an on-sale event over it. */
 async function seedGaEvent(env: TestEnv, capacity: number, opts: { maxSeatsPerUser?: number } = {}): Promise<{ eventId: number; sectionId: number }> {

@@ -1,4 +1,4 @@
-import type { SeatsSnapshot } from '../../server/contracts';
+import type { SeatsSnapshot } from '../../packages/client/src';
 import { testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

@@ -3,7 +3,7 @@ import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { until, watch } from '../helpers/sockets';
-import type { HoldExpiredNotice } from '../../server/contracts';
+import type { HoldExpiredNotice } from '../../packages/client/src';
 
 /**
  * Issue 14, item 5: the small things a newcomer hit. Each test builds its own event and users.

@@ -2,7 +2,7 @@ import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-c
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
-import { SeatMap } from '../../server/realtime/seat-map';
+import { SeatMap } from '../../packages/client/src';
 import { connect, send, until, watch, type ClientSocket, type Watcher } from '../helpers/sockets';
 
 /**

@@ -1,6 +1,6 @@
 import { io as ioc } from 'socket.io-client';
 import { startNode } from '../../server/entry/node';
-import type { QueueAdmitted } from '../../server/contracts';
+import type { QueueAdmitted } from '../../packages/client/src';
 import { createLogger } from '../../server/shared/logger';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';

@@ -1,6 +1,6 @@
 import { io as ioc } from 'socket.io-client';
 import { seededRandom } from '../../server/queue/random';
-import type { QueueAdmitted, QueueProgress } from '../../server/contracts';
+import type { QueueAdmitted, QueueProgress } from '../../packages/client/src';
 import { describeEach, mysqlAvailable } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';

@@ -3,7 +3,7 @@ import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { until, watch } from '../helpers/sockets';
-import type { WaitlistOffer } from '../../server/contracts';
+import type { WaitlistOffer } from '../../packages/client/src';
 
 type User = { id: number; token: string };
 
