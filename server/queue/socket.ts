@@ -18,6 +18,12 @@ export const QUEUE_ROOM = 'queue';
 const NAMESPACE = /^\/queue\/([1-9][0-9]{0,9})$/;
 /** At most one `queue:progress` per event per node this often (wall time: it paces messages, not the line). */
 const PROGRESS_EVERY_MS = 900;
+/**
+ * Progress writes per second one node spends on one event's line at most: with more queued sockets than this the
+ * interval stretches (10,000 on a node: one message each every 4 s). Measured: 20,000 queued sockets told every
+ * second took a whole core from the admission that moves the line (load/README.md, issue 12).
+ */
+const PROGRESS_WRITES_PER_S = 2500;
 /** Line counts alone (the lobby filling up) at most this often. */
 const COUNTS_EVERY_MS = 10_000;
 const handshakeAuth = z.object({ token: z.string().min(1).max(4096) }).strict();
@@ -105,7 +111,8 @@ export function attachWaitingRoom(io: IoServer, deps: WaitingRoomSocketDeps): { 
     const queued = nsp.adapter.rooms.get(QUEUE_ROOM)?.size ?? 0;
     const last = lastSent.get(nsp);
     const since = last ? Date.now() - last.at : Infinity;
-    const due = last?.key !== key ? since >= PROGRESS_EVERY_MS : last.counts !== counts && since >= COUNTS_EVERY_MS;
+    const every = Math.max(PROGRESS_EVERY_MS, (queued / PROGRESS_WRITES_PER_S) * 1000);
+    const due = last?.key !== key ? since >= every : last.counts !== counts && since >= Math.max(COUNTS_EVERY_MS, every);
     if (queued === 0 || !due) return;
     lastSent.set(nsp, { key, counts, at: Date.now() });
     nsp.local.to(QUEUE_ROOM).emit('queue:progress', progress);
