@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import { encodeSnapshot } from '../server/realtime/compact';
+import { bytes, encodeSnapshot } from '../server/realtime/compact';
 import type { Ack, CompactSeatsSnapshot, HoldView } from '../server/contracts';
 import { bareBroadcastBaseline, idleMemoryPerConnection, startMemoryProbe, type IdleMemoryResult } from './baselines';
 import { connect, firstSnapshot, send } from './clients';
@@ -68,7 +68,7 @@ export async function fanOut(ctx: Ctx): Promise<void> {
 /** Bytes of a compact snapshot on the wire: its binary attachments plus the JSON around their placeholders. */
 function compactBytes(c: CompactSeatsSnapshot): number {
   const placeholder = (num: number) => ({ _placeholder: true, num });
-  const binary = [c.status, c.versions, c.expiresAt].reduce((n, f) => n + f.byteLength, 0);
+  const binary = [c.status, c.versions, c.expiresAt].reduce((n, f) => n + bytes(f).byteLength, 0);
   return binary + JSON.stringify({ ...c, status: placeholder(0), versions: placeholder(1), expiresAt: placeholder(2) }).length;
 }
 

@@ -15,8 +15,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
     unrepresentable: 'any',
     override: (ctx) => {
       if (ctx.zodSchema === (binaryField as unknown)) {
-        Object.assign(ctx.jsonSchema, { type: 'string', format: 'binary' });
-        ctx.jsonSchema.description ??= 'A binary attachment: a Buffer in Node, an ArrayBuffer in a browser';
+        Object.assign(ctx.jsonSchema, { oneOf: [{ type: 'string', format: 'binary' }, { type: 'array', items: { type: 'integer', minimum: 0, maximum: 255 } }] });
+        ctx.jsonSchema.description ??= 'Bytes: a binary attachment in snapshots (a Buffer in Node, an ArrayBuffer in a browser), an array of byte values in change batches';
       }
     },
   }) as Record<string, unknown>;

@@ -132,15 +132,19 @@ export function encodeChanges(batch: SeatsChanged, order: LayoutOrder): CompactS
   const gaps = known.map((x, k) => (k === 0 ? x.i : x.i - known[k - 1]!.i));
   const status = Uint8Array.from(known, (x) => STATUS_BYTE[x.s.status]);
   const times = known.filter((x) => x.s.status === 'held').map((x) => (x.s.expiresAt ? Date.parse(x.s.expiresAt) : 0));
+  const expiries = encodeExpiries(times);
+  // Byte arrays, not binary attachments: a batch is then one WebSocket frame per socket instead of five (see
+  // binaryField in contracts/compact.ts). Change batches are small; snapshots stay binary.
   return {
     eventId: batch.eventId,
     cursor: batch.cursor,
     layoutVersion: order.version,
     count: known.length,
-    indexes: varints(gaps),
-    status,
-    versions: varints(known.map((x) => x.s.version)),
-    ...encodeExpiries(times),
+    indexes: Array.from(varints(gaps)),
+    status: Array.from(status),
+    versions: Array.from(varints(known.map((x) => x.s.version))),
+    expiresBase: expiries.expiresBase,
+    expiresAt: Array.from(expiries.expiresAt),
   };
 }
 
