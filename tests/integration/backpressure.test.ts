@@ -10,7 +10,10 @@ describeEach(mysqlDialects(), 'backpressure on %s', (dialect) => {
   const open: Watcher[] = [];
 
   beforeAll(async () => {
-    env = await startTestEnv({ dialect, poolMax: 1, env: { DB_QUEUE_MAX: '2' } });
+    // No background pollers (hold sweeper, waitlist and waiting-room tickers): with one connection and a queue of
+    // two, a poll that happens to wait for the connection next to a request would make that request BUSY, and
+    // which requests are BUSY is what these tests count.
+    env = await startTestEnv({ dialect, poolMax: 1, sweeper: false, env: { DB_QUEUE_MAX: '2' } });
     ev = await seedEvent(env, { rows: 2, seatsPerRow: 40, maxSeatsPerUser: 1, maxSeatsPerOrder: 1 });
   });
   afterAll(async () => {
