@@ -1,3 +1,4 @@
+import { isMysql } from '../db/knex';
 import type { Trx } from '../db/transaction';
 
 /**
@@ -15,7 +16,7 @@ import type { Trx } from '../db/transaction';
  * instead of deadlocking. SQLite has one writer at a time, which already serialises everything.
  */
 export async function lockHolders(trx: Trx, eventId: number, userIds: Iterable<number>): Promise<void> {
-  if (trx.client.config.client !== 'mysql2') return;
+  if (!isMysql(trx)) return;
   const ids = [...new Set(userIds)].sort((a, b) => a - b);
   if (!ids.length) return;
   await trx.raw(

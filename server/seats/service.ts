@@ -1,5 +1,5 @@
 import type { AuthUser } from '../shared/auth-user';
-import type { Db } from '../db/knex';
+import { isMysql, type Db } from '../db/knex';
 import type { HoldOutcome, WalkInCustomer } from '../inventory/commands';
 import { loadHoldForActor } from '../inventory/hold-rules';
 import { toSeatState, type SeatRow } from '../inventory/seat-store';
@@ -94,7 +94,7 @@ export class SeatsService {
     // writer commits at a time and change ids follow commit order, so an unchanged newest change id means no
     // seat changed since the last snapshot, which is then reused as it is. Not on MySQL: ids are assigned at
     // insert, a lower one can commit later (see CATCH_UP_GRACE_MS), and reads there are shared anyway.
-    const reusable = this.deps.db.client.config.client !== 'mysql2';
+    const reusable = !isMysql(this.deps.db);
     const last = reusable ? this.lastSnapshots.get(eventId) : undefined;
     if (last && last.cursor === cursor) return last;
     const rows = (await db('event_seats').where({ event_id: eventId }).select('seat_id', 'status', 'version', 'hold_expires_at')) as SeatRow[];

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { CompactSeatsChanged, CompactSeatsSnapshot } from '../../packages/client/src';
-import { SeatMap } from '../../packages/client/src';
+import { bytes, SeatMap } from '../../packages/client/src';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
@@ -13,8 +13,6 @@ const SEATS_PER_ROW = 250;
 const SEATS = STANDS * ROWS * SEATS_PER_ROW;
 const CLIENTS = 200;
 
-/** Bytes of a binary field as socket.io-client hands it over (a Buffer in Node). */
-const bytes = (field: unknown): Uint8Array => (field instanceof Uint8Array ? field : new Uint8Array(field as ArrayBuffer));
 
 /**
  * Issue 11, item 5: a 100,000-seat event (the largest venue allowed) works end to end: created through the admin

@@ -12,7 +12,7 @@ export type * from './types';
 
 // What client-demo, load/ and the tests use from the server today, so they can import it from here instead.
 export { SeatMap } from '../../../server/realtime/seat-map';
-export { LayoutMismatchError, decodeChanges, decodeSnapshot, layoutOrder, STATUS_CODES, type LayoutOrder } from '../../../server/realtime/compact';
+export { bytes, LayoutMismatchError, decodeChanges, decodeSnapshot, layoutOrder, STATUS_CODES, type LayoutOrder } from '../../../server/realtime/compact';
 export { eventNamespace, queueNamespace } from '../../../server/contracts/namespace';
 /** Every wire type of the contracts (payloads, views, notices, the socket event maps, Ack). Types only: no zod at run time. */
 export type * from '../../../server/contracts';
