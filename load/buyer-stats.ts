@@ -28,6 +28,18 @@ export interface SaleMarks {
   soldOutAt?: number;
 }
 
+/**
+ * The sale's timeline as the buyers saw it (client thread's `now()`, ms), for figures that need more than a mark:
+ * which seats were sold, and which sat in a hold a buyer chose to let lapse (out of the server's reach until the
+ * hold's TTL ends, whatever the server's speed). Plain tuples: they cross the thread boundary as they are.
+ */
+export interface SaleLog {
+  /** [booking ack, seats] of each acknowledged booking. */
+  booked: [at: number, seats: number][];
+  /** [hold ack, seats, the hold's stored expiry] of each successful hold a buyer chose to let lapse. */
+  lapsing: [at: number, seats: number, until: number][];
+}
+
 /** Everything the buyers measure, shared by all of them. */
 export class BuyerStats {
   /** Hold commands the server decided: a hold, or a real refusal (SEAT_UNAVAILABLE, HOLD_LIMIT_REACHED, ...). Never BUSY/RATE_LIMITED. */
@@ -44,6 +56,14 @@ export class BuyerStats {
   /** Seats in the event, for the sell-out marks (0: not tracked). */
   totalSeats = 0;
   marks: SaleMarks = {};
+  sale: SaleLog = { booked: [], lapsing: [] };
+  /**
+   * `seats:changed` batches (either form) received by all buyers together while `countingBatches` (the buying
+   * phase), and the seats in them: the broadcast rate a bare baseline has to reproduce (load/ack-echo.ts).
+   */
+  changeBatches = 0;
+  changedSeats = 0;
+  countingBatches = false;
   commands: Record<CommandKind, CommandCounts> = { hold: noCommands(), booking: noCommands(), release: noCommands() };
   errors: Record<string, number> = {};
   /** emit -> ack of each hold command that was not refused with BUSY/RATE_LIMITED (ack timeouts included). */
@@ -70,9 +90,23 @@ export class BuyerStats {
   /** Counts seats of an acknowledged booking and marks the 95% and sold-out instants. */
   booked(seats: number, at: number): void {
     this.seatsBooked += seats;
+    this.sale.booked.push([at, seats]);
     if (this.totalSeats <= 0) return;
     if (this.marks.sold95At === undefined && this.seatsBooked >= Math.ceil(this.totalSeats * 0.95)) this.marks.sold95At = at;
     if (this.marks.soldOutAt === undefined && this.seatsBooked >= this.totalSeats) this.marks.soldOutAt = at;
+  }
+
+  /** Counts a successful hold of `seats` that the buyer leaves to lapse at `until` (same clock as `at`). */
+  letLapse(seats: number, at: number, until: number): void {
+    this.letExpire++;
+    this.sale.lapsing.push([at, seats, until]);
+  }
+
+  /** Counts a change batch of `seats` seats received by one buyer, during the buying phase only. */
+  changeBatch(seats: number): void {
+    if (!this.countingBatches) return;
+    this.changeBatches++;
+    this.changedSeats += seats;
   }
 }
 

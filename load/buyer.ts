@@ -46,6 +46,7 @@ export class Buyer {
     this.socket = connect(this.url, this.eventId, this.token, this.order);
     onChanges(this.socket, this.order, (b) => {
       const at = wallNow();
+      this.stats.changeBatch(b.seats.length);
       this.map.applyChanges(b);
       if (this.awaitingExpiry.size) {
         for (const s of b.seats) {
@@ -146,8 +147,10 @@ export class Buyer {
       if (r < p.bookProbability) {
         await this.book(ack.data.holdToken, stop);
       } else if (r < p.bookProbability + p.expireProbability) {
-        this.stats.letExpire++;
         const expiresAt = Date.parse(ack.data.expiresAt);
+        // The stored expiry on this thread's monotonic clock (server and clients share the machine's wall clock).
+        const at = now();
+        this.stats.letLapse(ack.data.seats.length, at, at + (expiresAt - Date.now()));
         for (const s of ack.data.seats) this.awaitingExpiry.set(s.id, { version: s.version, expiresAt });
       } else {
         await this.release(ack.data.holdToken, stop);

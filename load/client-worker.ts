@@ -10,7 +10,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { SeatsChanged } from '../packages/client/src';
 import type { LayoutOrder } from '../packages/client/src';
 import { Buyer, type BuyerPlan } from './buyer';
-import { BuyerStats, type SaleMarks } from './buyer-stats';
+import { BuyerStats, type SaleLog, type SaleMarks } from './buyer-stats';
 import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, watcher, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
@@ -52,6 +52,7 @@ export interface SerializedStats {
   acked: { bookingId: number; seatIds: number[] }[];
   commands: BuyerStats['commands'];
   marks: SaleMarks;
+  sale: SaleLog;
   hist: Record<HistName, string>;
 }
 
@@ -61,7 +62,7 @@ type HistName = (typeof HISTS)[number];
 /** The plain counters (cheap: the progress line sends them twice a second). */
 function countersOf(s: BuyerStats): Record<string, number> {
   const counters: Record<string, number> = {};
-  for (const k of ['holdAttempts', 'holds', 'conflicts', 'bookings', 'bookingAttempts', 'releases', 'letExpire', 'seatsHeld', 'seatsBooked', 'totalSeats', 'connectFailures'] as const) counters[k] = s[k];
+  for (const k of ['holdAttempts', 'holds', 'conflicts', 'bookings', 'bookingAttempts', 'releases', 'letExpire', 'seatsHeld', 'seatsBooked', 'totalSeats', 'connectFailures', 'changeBatches', 'changedSeats'] as const) counters[k] = s[k];
   return counters;
 }
 
@@ -72,6 +73,7 @@ export function serializeStats(s: BuyerStats): SerializedStats {
     acked: s.acked,
     commands: s.commands,
     marks: s.marks,
+    sale: s.sale,
     hist: Object.fromEntries(HISTS.map((h) => [h, s[h].encode()])) as Record<HistName, string>,
   };
 }
@@ -83,6 +85,7 @@ export function deserializeStats(x: SerializedStats): BuyerStats {
   s.acked.push(...x.acked);
   s.commands = x.commands;
   s.marks = x.marks;
+  s.sale = x.sale;
   for (const h of HISTS) s[h].merge(x.hist[h]);
   return s;
 }
@@ -120,7 +123,10 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
   const progress = setInterval(() => post({ type: 'progress', counters: { ...countersOf(stats), busy: stats.commands.hold.busy + stats.commands.booking.busy + stats.commands.release.busy }, p99: stats.holdAck.summary().p99 }), 500);
   const t0 = now();
   const stop = () => now() - t0 > job.durationMs || (job.stopAtSeatsBooked !== undefined && stats.seatsBooked >= job.stopAtSeatsBooked);
+  // Batches are counted over the buying phase only: the linger below sees only lapses come back.
+  stats.countingBatches = true;
   await Promise.all(buyers.map((b) => b.run(stop)));
+  stats.countingBatches = false;
   const seconds = (now() - t0) / 1000;
   post({ type: 'ran', seconds });
   const lingerUntil = now() + job.lingerMs;

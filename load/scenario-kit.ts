@@ -145,6 +145,9 @@ export function buyerSummary(stats: BuyerStats, seconds: number, queries: number
     seatsBooked: stats.seatsBooked,
     releases: stats.releases,
     letExpire: stats.letExpire,
+    // seats:changed batches all buyers received in the buying phase, and the seats in them.
+    changeBatches: stats.changeBatches,
+    changedSeats: stats.changedSeats,
     // Per kind: sent, BUSY, RATE_LIMITED, ack timeouts (none of them attempts).
     commands: stats.commands,
     sold95S: sinceFirstHold(m.sold95At),

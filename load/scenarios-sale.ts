@@ -1,6 +1,7 @@
 /** Sale scenarios: a flash sale (many buyers, one event) and a hot seat (everyone wants the same seats), and the soak. */
 import { bareBroadcastBaseline } from './baselines';
 import type { BuyerPlan } from './buyer';
+import { lapseFigures } from './lapse';
 import { figure } from './report';
 import { gc, now, round, sleep } from './stats';
 import { memoryComparison } from './scenarios-fan-out';
@@ -41,6 +42,7 @@ export async function flashSale(ctx: Ctx): Promise<void> {
   figures.push(figure('hold decision p99 (first send -> decided, incl. Retry-After waits)', stats.holdDecision.summary().p99, 'ms'));
   figures.push(figure('booking decision p99 (first send -> decided, incl. Retry-After waits)', stats.bookDecision.summary().p99, 'ms'));
   sellOutFigures(figures, stats, seconds, ev.seats.length);
+  lapseFigures(figures, stats, seconds, ev.seats.length);
   // Commit times are only known for in-process nodes; with --url there is nothing to measure from.
   if (delivery.count) {
     figures.push(figure(`broadcast delivery p50 (commit -> ${opts.watchers} ${opts.watcherRole} watchers)`, delivery.summary().p50, 'ms', bare?.latency.p50));
