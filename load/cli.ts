@@ -20,7 +20,8 @@ options (defaults depend on the scenario; see load/README.md):
   --rate R               seat changes per second (fan-out), sign-ins per second (login-storm)
   --join-window-ms MS    join-storm spread
   --pool N               DB_POOL_MAX per node
-  --client-procs N       child processes for watchers and join-storm clients (default: one per 4,000 sockets)
+  --client-procs N       child processes for watchers and join-storm clients (default: one per 4,000 sockets),
+                         and for flash-sale's bare ack-echo clients (default: one thread, as the buyers)
   --baseline true|false  --memory true|false  --memory-connections N
   --watcher-role box_office|anonymous
   --dialect mysql|sqlite --mysql-url URL  --redis-url URL

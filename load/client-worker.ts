@@ -2,7 +2,7 @@
  * The simulated clients run here, in a worker thread or a child process (load/workers.ts), so their
  * socket.io-client work (parsing every broadcast, seat maps) does not share an event loop with the server nodes
  * under test; a child process also has its own descriptor table, so 10,000+ sockets fit over a few of them.
- * Jobs: 'buyers', 'watchers', 'join'. Protocol with the generator: client -> {type:'connected'},
+ * Jobs: 'buyers', 'watchers', 'join', 'queue', 'echo'. Protocol with the generator: client -> {type:'connected'},
  * {type:'progress'}, {type:'done'}; generator -> {type:'start'}, {type:'finish', commitTimes}; a child process
  * first gets {type:'job', job} (a thread has it as workerData).
  */
@@ -15,6 +15,7 @@ import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, watch
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
 import { runQueueClients, type QueueJob } from './queue-client';
+import { runEchoClients, type EchoJob } from './echo-client';
 
 export type ClientJob =
   | {
@@ -35,7 +36,8 @@ export type ClientJob =
     }
   | { kind: 'watchers'; urls: string[]; eventId: number; tokens: (string | null)[]; connectConcurrency: number; waitFor: 'snapshot' | 'connect'; format?: Format }
   | { kind: 'join'; url: string; eventId: number; tokens: (string | null)[]; windowMs: number; timeoutMs: number; format?: Format; layoutUrl?: string }
-  | QueueJob;
+  | QueueJob
+  | EchoJob;
 
 /** Seat-state form the clients ask for: compact (fetches the layout's seat order first) or JSON (the default here). */
 export type Format = 'json' | 'compact';
@@ -224,8 +226,17 @@ async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void>
 }
 
 function runJob(job: ClientJob): void {
+  const next = (type: string) => nextMessage(type);
   const run =
-    job.kind === 'buyers' ? runBuyers(job) : job.kind === 'watchers' ? runWatchers(job) : job.kind === 'queue' ? runQueueClients(job, post, (type) => nextMessage(type)) : runJoin(job);
+    job.kind === 'buyers'
+      ? runBuyers(job)
+      : job.kind === 'watchers'
+        ? runWatchers(job)
+        : job.kind === 'queue'
+          ? runQueueClients(job, post, next)
+          : job.kind === 'echo'
+            ? runEchoClients(job, post, next)
+            : runJoin(job);
   run.catch((err) => {
     post({ type: 'error', message: (err as Error).stack ?? String(err) });
   });

@@ -1,5 +1,7 @@
 /** Sale scenarios: a flash sale (many buyers, one event) and a hot seat (everyone wants the same seats), and the soak. */
+import { bareAckBaseline, type AckEchoResult } from './ack-echo';
 import { bareBroadcastBaseline } from './baselines';
+import { COMMAND_KINDS } from './buyer-stats';
 import type { BuyerPlan } from './buyer';
 import { lapseFigures } from './lapse';
 import { figure } from './report';
@@ -34,8 +36,30 @@ export async function flashSale(ctx: Ctx): Promise<void> {
     bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, Math.min(200, stats.holds / seconds)), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency, clientProcs: opts.clientProcs });
     details.bareBroadcast = bare;
   }
-  casFigures(figures, '', stats, seconds, queries, cas, { holdAckP99Ms: 300 });
+  let bareAck: AckEchoResult | undefined;
+  if (opts.baseline) {
+    // The broadcast load the buyers had: batches one buyer received per second of the buying phase (each got
+    // every batch of the event), of the run's mean size.
+    const connected = Math.max(1, users.length - stats.connectFailures);
+    bareAck = await bareAckBaseline({
+      clients: opts.buyers,
+      batchesPerS: stats.changeBatches / connected / seconds,
+      seatsPerBatch: stats.changeBatches ? stats.changedSeats / stats.changeBatches : 1,
+      seats: opts.seats,
+      seatsPerHold: opts.seatsPerHold,
+      durationMs: Math.min(10, opts.duration) * 1000,
+      connectConcurrency: opts.connectConcurrency,
+      format: opts.format,
+      clientProcs: opts.clientProcs,
+      holdTtlS: opts.holdTtl,
+    });
+    details.bareAck = bareAck;
+  }
+  // Hold ack baseline: the bare ack-echo (what the machine gives this many closed-loop clients); target unchanged.
+  casFigures(figures, '', stats, seconds, queries, cas, { holdAckP99Ms: 300, ackBaseline: bareAck?.latency });
   refusalFigures(figures, '', stats);
+  const answered = COMMAND_KINDS.reduce((n, k) => n + stats.commands[k].sent - stats.commands[k].timeouts, 0);
+  figures.push(figure('command acks/s (every kind, BUSY included)', answered / seconds, '1/s', bareAck?.acksPerS));
   figures.push(figure('bookings/s', stats.bookings / seconds, '1/s'));
   figures.push(figure('booking ack p50', stats.bookAck.summary().p50, 'ms'));
   figures.push(figure('booking ack p99', stats.bookAck.summary().p99, 'ms', undefined, { value: ['<=', 500] }));
