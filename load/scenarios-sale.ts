@@ -36,14 +36,14 @@ export async function flashSale(ctx: Ctx): Promise<void> {
     bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, Math.min(200, stats.holds / seconds)), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency, clientProcs: opts.clientProcs });
     details.bareBroadcast = bare;
   }
+  // The broadcast load the buyers had: batches one buyer received per second of the buying phase (each gets
+  // every batch of the event), of the run's mean size.
+  const batchesPerBuyerS = stats.changeBatches / Math.max(1, users.length - stats.connectFailures) / seconds;
   let bareAck: AckEchoResult | undefined;
   if (opts.baseline) {
-    // The broadcast load the buyers had: batches one buyer received per second of the buying phase (each got
-    // every batch of the event), of the run's mean size.
-    const connected = Math.max(1, users.length - stats.connectFailures);
     bareAck = await bareAckBaseline({
       clients: opts.buyers,
-      batchesPerS: stats.changeBatches / connected / seconds,
+      batchesPerS: batchesPerBuyerS,
       seatsPerBatch: stats.changeBatches ? stats.changedSeats / stats.changeBatches : 1,
       seats: opts.seats,
       seatsPerHold: opts.seatsPerHold,
@@ -60,6 +60,8 @@ export async function flashSale(ctx: Ctx): Promise<void> {
   refusalFigures(figures, '', stats);
   const answered = COMMAND_KINDS.reduce((n, k) => n + stats.commands[k].sent - stats.commands[k].timeouts, 0);
   figures.push(figure('command acks/s (every kind, BUSY included)', answered / seconds, '1/s', bareAck?.acksPerS));
+  // The broadcast load the bare ack-echo reproduced, beside what its clients received: shows in the table whether it kept up.
+  figures.push(figure('seats:changed batches received per buyer per second', batchesPerBuyerS, '1/s', bareAck?.batchesPerClientPerS));
   figures.push(figure('bookings/s', stats.bookings / seconds, '1/s'));
   figures.push(figure('booking ack p50', stats.bookAck.summary().p50, 'ms'));
   figures.push(figure('booking ack p99', stats.bookAck.summary().p99, 'ms', undefined, { value: ['<=', 500] }));
