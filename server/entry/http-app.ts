@@ -16,6 +16,7 @@ import { registerEventLifecycleRoutes } from '../events/lifecycle-routes';
 import { registerEventsRoutes } from '../events/routes';
 import { mountHealth, type ReadinessProbe } from '../health/routes';
 import { mountClientDemo } from '../http/client-demo';
+import { corsFor } from '../http/cors';
 import { errorHandler, notFoundHandler } from '../http/error-handler';
 import { ApiRouter } from '../http/route';
 import type { Metrics } from '../metrics/metrics';
@@ -81,6 +82,9 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   if (deps.metrics) app.use(deps.metrics.httpMiddleware());
+  // Before every route, so preflights (OPTIONS) are answered here and never reach auth, limits or shedding.
+  const cors = corsFor(deps.config.corsOrigins);
+  if (cors) app.use(cors);
   app.use((_req, res, next) => {
     // Draining: finish this request, then close its connection so the client's next one goes elsewhere.
     if (deps.isShuttingDown?.()) res.set('connection', 'close');

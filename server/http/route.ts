@@ -99,7 +99,11 @@ export class ApiRouter {
         clientIp: req.ip ?? 'unknown',
         res,
       });
-      if (reply.headers) res.set(reply.headers);
+      // Vary is added to, never replaced: CORS has already put Origin in it, and a cache must key on both.
+      for (const [name, value] of Object.entries(reply.headers ?? {})) {
+        if (name.toLowerCase() === 'vary') res.vary(value);
+        else res.set(name, value);
+      }
       res.status(reply.status ?? 200);
       if (reply.text) {
         res.type(reply.text.contentType).send(reply.text.content);
