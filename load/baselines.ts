@@ -10,50 +10,83 @@ export interface BroadcastResult {
   watchers: number;
   /** Client processes the watchers were spread over. */
   processes: number;
+  /** Broadcasts made, and the seat changes they carried (`seatsPerBatch` each). */
+  emits: number;
   changes: number;
   delivered: number;
   latency: LatencySummary;
 }
 
+/** What a bare broadcast baseline is asked to do: the Evently run's emit rate and batch size, to the same watchers. */
+export interface BareBroadcastOptions {
+  watchers: number;
+  /** Broadcasts per second. */
+  ratePerS: number;
+  /** Seats per broadcast (default 1). */
+  seatsPerBatch?: number;
+  durationMs: number;
+  connectConcurrency: number;
+  clientProcs?: number;
+}
+
 /**
  * A bare Socket.IO server (no auth, no database) broadcasting `io.to(room).emit` to `watchers` clients (in as
  * many client processes as the Evently watchers: `clientProcs`, default one per 4,000 sockets) at `ratePerS`,
- * payloads shaped like a one-seat `seats:changed` batch. Latency runs from the emit call to each client's receipt.
+ * payloads shaped like a `seats:changed` batch of `seatsPerBatch` seats. Latency runs from the emit call to each client's receipt.
  */
-export async function bareBroadcastBaseline(o: { watchers: number; ratePerS: number; durationMs: number; connectConcurrency: number; clientProcs?: number }): Promise<BroadcastResult> {
+export async function bareBroadcastBaseline(o: BareBroadcastOptions): Promise<BroadcastResult> {
   const http = createServer();
   const io = new Server(http, { transports: ['websocket'], serveClient: false });
   io.of('/events/1').on('connection', (s) => void s.join('event'));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const port = (http.address() as AddressInfo).port;
-  const sent = new Map<string, number>();
   const job = { kind: 'watchers' as const, urls: [`http://127.0.0.1:${port}`], eventId: 1, tokens: Array.from({ length: o.watchers }, () => null), connectConcurrency: o.connectConcurrency, waitFor: 'connect' as const };
   const group = new ClientGroup(splitJob(job, clientProcessCount(o.watchers, o.clientProcs)));
   try {
     await group.all('connected');
     await sleep(500);
-    const nsp = io.of('/events/1');
-    let seq = 0;
-    const interval = 1000 / o.ratePerS;
-    const end = now() + o.durationMs;
-    while (now() < end) {
-      const tick = now();
-      seq++;
-      const seat = { id: (seq % 1000) + 1, status: 'held', version: seq + 1, expiresAt: new Date().toISOString() };
-      sent.set(`${seat.id}:${seat.version}`, wallNow());
-      nsp.to('event').emit('seats:changed', { eventId: 1, cursor: seq, seats: [seat] });
-      await sleep(Math.max(0, interval - (now() - tick)));
-    }
+    const sent = await emitAtRate((batch) => io.of('/events/1').to('event').emit('seats:changed', batch), o.ratePerS, o.durationMs, o.seatsPerBatch);
     await sleep(1500);
     group.send({ type: 'finish', commitTimes: [...sent] });
     const latency = new Latency();
     for (const done of await group.all<{ delivery: string }>('done')) latency.merge(done.delivery);
-    return { watchers: o.watchers, changes: seq, delivered: latency.count, latency: latency.summary(), processes: group.members.length };
+    return { watchers: o.watchers, emits: Math.ceil(sent.size / (o.seatsPerBatch ?? 1)), changes: sent.size, delivered: latency.count, latency: latency.summary(), processes: group.members.length };
   } finally {
     await group.stop();
     io.close();
     await new Promise<void>((r) => http.close(() => r()));
   }
+}
+
+/** A batch shaped like Evently's `seats:changed`. */
+export interface BareBatch {
+  eventId: number;
+  cursor: number;
+  seats: { id: number; status: string; version: number; expiresAt: string }[];
+}
+
+/**
+ * Calls `emit` with one batch of `seatsPerBatch` seats every 1/`ratePerS` s for `durationMs` (fewer when an emit
+ * takes longer than the interval) and returns each seat change's key (`seat:version`) with the wall-clock instant
+ * of its emit, which the watchers measure delivery from.
+ */
+export async function emitAtRate(emit: (batch: BareBatch) => void, ratePerS: number, durationMs: number, seatsPerBatch = 1): Promise<Map<string, number>> {
+  const sent = new Map<string, number>();
+  let seq = 0;
+  let version = 1;
+  const interval = 1000 / ratePerS;
+  const end = now() + durationMs;
+  while (now() < end) {
+    const tick = now();
+    seq++;
+    const at = wallNow();
+    const expiresAt = new Date().toISOString();
+    const seats = Array.from({ length: seatsPerBatch }, (_, i) => ({ id: ((seq * seatsPerBatch + i) % 1000) + 1, status: 'held', version: ++version, expiresAt }));
+    for (const seat of seats) sent.set(`${seat.id}:${seat.version}`, at);
+    emit({ eventId: 1, cursor: seq, seats });
+    await sleep(Math.max(0, interval - (now() - tick)));
+  }
+  return sent;
 }
 
 /** A server in a child process whose memory can be sampled on its own (clients stay in this process). */

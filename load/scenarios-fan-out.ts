@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { bytes, encodeSnapshot } from '../server/realtime/compact';
 import type { Ack, CompactSeatsSnapshot, HoldView } from '../server/contracts';
-import { bareBroadcastBaseline, idleMemoryPerConnection, startMemoryProbe, type IdleMemoryResult } from './baselines';
+import { bareBroadcastBaseline, idleMemoryPerConnection, startMemoryProbe, type BroadcastResult, type IdleMemoryResult } from './baselines';
+import { bareClusterBroadcastBaseline } from './bare-cluster';
 import { connect, firstSnapshot, send } from './clients';
 import { ClientGroup, clientProcessCount, splitJob } from './workers';
 import { figure } from './report';
@@ -49,19 +50,38 @@ export async function fanOut(ctx: Ctx): Promise<void> {
   const delivery = await watchers.finish();
   const d = delivery.summary();
   details.run = { changes, seconds: round(seconds), watchers: opts.watchers, deliveries: d.count, expectedDeliveries: changes * opts.watchers, delivery: d, holdAck: holdAck.summary() };
-  let bare: Awaited<ReturnType<typeof bareBroadcastBaseline>> | undefined;
+  let bare: BroadcastResult | undefined;
+  let bareOneProcess: BroadcastResult | undefined;
   if (opts.baseline) {
-    bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: changes / seconds, durationMs: Math.min(opts.duration, 15) * 1000, connectConcurrency: opts.connectConcurrency, clientProcs: opts.clientProcs });
-    details.bareBroadcast = bare;
+    // The bare server makes as many broadcasts per second as reached each Evently watcher, each with as many
+    // seats (Evently merges the seats committed within BROADCAST_BATCH_MS into one batch): the same writes.
+    const batchesPerWatcher = ((details.watcherBatchesPerProcess as number[] | undefined) ?? []).reduce((a, b) => a + b, 0) / Math.max(1, opts.watchers);
+    const emitsPerS = batchesPerWatcher > 0 ? batchesPerWatcher / seconds : changes / seconds;
+    const seatsPerBatch = batchesPerWatcher > 0 ? Math.max(1, Math.round(changes / batchesPerWatcher)) : 1;
+    details.eventlyBroadcasts = { perS: round(emitsPerS), seatsPerBatch };
+    const o = { watchers: opts.watchers, ratePerS: emitsPerS, seatsPerBatch, durationMs: Math.min(opts.duration, 15) * 1000, connectConcurrency: opts.connectConcurrency, clientProcs: opts.clientProcs };
+    bareOneProcess = await bareBroadcastBaseline(o);
+    details.bareBroadcast = bareOneProcess;
+    // Nodes in processes of their own over one Redis: the bare baseline takes the same shape (bare-cluster.ts).
+    if (opts.nodes > 1 && opts.nodeProcs && !opts.redisCluster) {
+      bare = await bareClusterBroadcastBaseline({ ...o, nodes: opts.nodes, redisUrl: opts.redisUrl });
+      details.bareClusterBroadcast = bare;
+    } else bare = bareOneProcess;
   }
   figures.push(figure('watchers', opts.watchers, 'sockets'));
   figures.push(figure('client processes (watchers)', Number(details.watcherProcesses ?? 0), 'processes', bare?.processes));
   figures.push(figure('seat changes/s', changes / seconds, '1/s', bare ? bare.changes / Math.min(opts.duration, 15) : undefined));
+  const bc = details.eventlyBroadcasts as { perS: number; seatsPerBatch: number } | undefined;
+  if (bc) figures.push(figure(`broadcasts/s (${bc.seatsPerBatch} seats each in the bare run)`, bc.perS, '1/s', bare ? bare.emits / Math.min(opts.duration, 15) : undefined));
   figures.push(figure('deliveries (received / expected)', d.count / Math.max(1, changes * opts.watchers), 'ratio', bare ? bare.delivered / Math.max(1, bare.changes * bare.watchers) : undefined));
   if (d.count) {
     figures.push(figure('delivery p50 (commit -> watcher)', d.p50, 'ms', bare?.latency.p50));
     figures.push(figure('delivery p99 (commit -> watcher)', d.p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
     figures.push(figure('delivery max', d.max, 'ms', bare?.latency.max));
+    if (bare !== bareOneProcess && bareOneProcess) {
+      figures.push(figure('bare in one process: broadcasts/s', bareOneProcess.emits / Math.min(opts.duration, 15), '1/s'));
+      figures.push(figure('delivery p99 vs bare in one process', d.p99, 'ms', bareOneProcess.latency.p99));
+    }
   }
 }
 
