@@ -6,7 +6,7 @@ import { SeatMap } from '../packages/client/src';
 import { retryDelayMs, retryLaterCode } from './retry';
 import { Latency, now, sleep, wallNow } from './stats';
 import { BuyerStats, sleepUnless, type CommandKind, type Outcome } from './buyer-stats';
-import { connect, firstSnapshot, onChanges, pickRandom, send, SeatChooser, type ClientSocket } from './clients';
+import { connect, firstSnapshot, FreeSeats, onChanges, pickRandom, send, SeatChooser, type ClientSocket } from './clients';
 
 export interface BuyerPlan {
   seatsPerHold: number;
@@ -25,6 +25,8 @@ export interface BuyerPlan {
 /** One simulated buyer: a socket with its own SeatMap, choosing, holding, booking or releasing. */
 export class Buyer {
   readonly map = new SeatMap();
+  /** The seats `map` shows available, kept with it: choosing must not scan the venue on every try. */
+  private readonly free = new FreeSeats();
   socket!: ClientSocket;
   private readonly avoid = new Set<number>();
   private readonly awaitingExpiry = new Map<number, { version: number; expiresAt: number }>();
@@ -47,7 +49,7 @@ export class Buyer {
     onChanges(this.socket, this.order, (b) => {
       const at = wallNow();
       this.stats.changeBatch(b.seats.length);
-      this.map.applyChanges(b);
+      this.free.update(this.map.applyChanges(b));
       if (this.awaitingExpiry.size) {
         for (const s of b.seats) {
           const w = this.awaitingExpiry.get(s.id);
@@ -61,6 +63,7 @@ export class Buyer {
     });
     try {
       this.map.applySnapshot(await firstSnapshot(this.socket, undefined, this.order));
+      this.free.reset(this.map);
     } catch (err) {
       this.stats.connectFailures++;
       this.done = true;
@@ -110,7 +113,7 @@ export class Buyer {
     // First send of the current try, for the decision latency across Retry-After waits.
     let tryStart: number | undefined;
     while (!stop() && !this.done && attempts < p.maxAttempts) {
-      const seatIds = p.blind ? pickRandom(this.chooser.seats.map((s) => s.id), p.seatsPerHold) : this.chooser.choose(this.map, p.seatsPerHold, this.avoid);
+      const seatIds = p.blind ? pickRandom(this.chooser.seats.map((s) => s.id), p.seatsPerHold) : this.chooser.choose(this.free, p.seatsPerHold, this.avoid);
       if (seatIds.length === 0) {
         // Nothing looks free right now: held seats may come back (released or lapsed). Wait for changes.
         await sleep(100);

@@ -1,5 +1,5 @@
 import { io as ioc, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, EventLayout, HandshakeAuth, SeatsChanged, SeatsSnapshot, ServerToClientEvents } from '../packages/client/src';
+import type { ClientToServerEvents, CompactSeatsChanged, EventLayout, HandshakeAuth, SeatsChanged, SeatsSnapshot, SeatState, ServerToClientEvents } from '../packages/client/src';
 import { decodeChanges, decodeSnapshot, layoutOrder, type LayoutOrder } from '../packages/client/src';
 import { eventNamespace } from '../packages/client/src';
 import { SeatMap } from '../packages/client/src';
@@ -60,10 +60,32 @@ export function firstSnapshot(socket: ClientSocket, timeoutMs = 120_000, order?:
   });
 }
 
+/**
+ * Compact batches decoded in this process, by event, cursor and size. Every simulated client of a process gets
+ * the same broadcast batch; a browser decodes it once on its own machine, so decoding it once per client here
+ * would make the generator pay 2,000 browsers' decoding on one thread (34% of the buyers' thread in a profiled
+ * flash sale) and delay every ack it measures. Each client still applies the decoded batch to its own map. A
+ * batch's cursor is the newest change id it carries, and no two batches carry the same change, so the key is unique.
+ */
+const decodedBatches = new Map<string, SeatsChanged>();
+const DECODED_KEPT = 256;
+
+function decodeShared(b: CompactSeatsChanged, order: LayoutOrder): SeatsChanged {
+  const key = `${b.eventId}:${b.cursor}:${b.count}:${b.layoutVersion}`;
+  let out = decodedBatches.get(key);
+  if (!out) {
+    out = decodeChanges(b, order);
+    decodedBatches.set(key, out);
+    // Maps iterate in insertion order: drop the oldest.
+    if (decodedBatches.size > DECODED_KEPT) decodedBatches.delete(decodedBatches.keys().next().value!);
+  }
+  return out;
+}
+
 /** Calls `fn` with every change batch, either form (compact ones decoded against `order`). */
 export function onChanges(socket: ClientSocket, order: LayoutOrder | undefined, fn: (b: SeatsChanged) => void): void {
   socket.on('seats:changed', fn);
-  if (order) socket.on('seats:changed:compact', (b) => fn(decodeChanges(b, order)));
+  if (order) socket.on('seats:changed:compact', (b) => fn(decodeShared(b, order)));
 }
 
 export async function send<E extends keyof ClientToServerEvents>(
@@ -95,27 +117,46 @@ export class SeatChooser {
   }
 
   /**
-   * `count` seats that `map` shows available (and not in `avoid`), or fewer if that is all there is.
-   * random: uniform; hotspot: 80% of buyers aim at the front-centre block while it has seats; best: the best
-   * ranked available seats, with a little jitter among the top candidates so not everybody picks the very same.
+   * `count` seats of `free` (the seats the client's map shows available) not in `avoid`, or fewer if that is all
+   * there is. random: uniform; hotspot: 80% of buyers aim at the front-centre block while it has seats; best: the
+   * best ranked available seats, with a little jitter among the top candidates so not everybody picks the very same.
+   * `free` is kept by the caller as changes arrive (FreeSeats), so a choice costs what is free, not the venue:
+   * 2,000 buyers scanning a 1,000-seat map on every try saturated the generator's client thread.
    */
-  choose(map: SeatMap, count: number, avoid: Set<number>): number[] {
-    const free = (id: number) => map.seats.get(id)?.status === 'available' && !avoid.has(id);
+  choose(free: ReadonlySet<number>, count: number, avoid: ReadonlySet<number>): number[] {
+    const ok = (id: number) => free.has(id) && !avoid.has(id);
     if (this.strategy === 'best') {
       const candidates: number[] = [];
       for (const s of this.ranked) {
-        if (free(s.id)) candidates.push(s.id);
+        if (ok(s.id)) candidates.push(s.id);
         if (candidates.length >= count * 4) break;
       }
       return pickRandom(candidates, count);
     }
-    let pool = this.seats.map((s) => s.id);
     if (this.strategy === 'hotspot' && Math.random() < 0.8) {
-      const hot = [...this.hot].filter(free);
+      const hot = [...this.hot].filter(ok);
       if (hot.length) return pickRandom(hot, count);
     }
-    pool = pool.filter(free);
+    const pool: number[] = [];
+    for (const id of free) if (!avoid.has(id)) pool.push(id);
     return pickRandom(pool, count);
+  }
+}
+
+/** The ids a SeatMap shows available, kept up to date from what each snapshot or batch changed. */
+export class FreeSeats extends Set<number> {
+  /** Rebuilds from the whole map (after a snapshot). */
+  reset(map: SeatMap): void {
+    this.clear();
+    for (const s of map.seats.values()) if (s.status === 'available') this.add(s.id);
+  }
+
+  /** Applies the seats a change batch actually changed (SeatMap.applyChanges' result). */
+  update(changed: readonly SeatState[]): void {
+    for (const s of changed) {
+      if (s.status === 'available') this.add(s.id);
+      else this.delete(s.id);
+    }
   }
 }
 

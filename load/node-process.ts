@@ -23,13 +23,13 @@ export interface MetricValues {
 
 /** What the scenarios read from a node, whether it runs in this process or in a child. */
 export interface ObservedNode {
-  metrics: { seatBatchSize: { get(): Promise<MetricValues> }; seatBatchDuration: { get(): Promise<MetricValues> } };
+  metrics: { seatBatchSize: { get(): Promise<MetricValues> }; seatBatchDuration: { get(): Promise<MetricValues> }; commandLatency: { get(): Promise<MetricValues> } };
 }
 
 type FromChild =
   | { type: 'ready'; url: string }
   | { type: 'commits'; commits: [string, number][]; queries: number }
-  | { type: 'metrics'; id: number; batchSize: MetricValues; batchDuration: MetricValues }
+  | { type: 'metrics'; id: number; batchSize: MetricValues; batchDuration: MetricValues; commandLatency: MetricValues }
   | { type: 'synced'; id: number }
   | { type: 'failed'; message: string };
 
@@ -81,6 +81,7 @@ export class NodeProcess implements ObservedNode {
   readonly metrics = {
     seatBatchSize: { get: async (): Promise<MetricValues> => ((await this.ask({ type: 'metrics' })) as Extract<FromChild, { type: 'metrics' }>).batchSize },
     seatBatchDuration: { get: async (): Promise<MetricValues> => ((await this.ask({ type: 'metrics' })) as Extract<FromChild, { type: 'metrics' }>).batchDuration },
+    commandLatency: { get: async (): Promise<MetricValues> => ((await this.ask({ type: 'metrics' })) as Extract<FromChild, { type: 'metrics' }>).commandLatency },
   };
 
   private ask(message: { type: 'sync' | 'metrics' }): Promise<FromChild> {
@@ -130,7 +131,7 @@ async function runChild(): Promise<void> {
         flush();
         send({ type: 'synced', id: m.id });
       } else if (m.type === 'metrics') {
-        send({ type: 'metrics', id: m.id, batchSize: await node.metrics.seatBatchSize.get(), batchDuration: await node.metrics.seatBatchDuration.get() } as FromChild);
+        send({ type: 'metrics', id: m.id, batchSize: await node.metrics.seatBatchSize.get(), batchDuration: await node.metrics.seatBatchDuration.get(), commandLatency: await node.metrics.commandLatency.get() } as FromChild);
       } else if (m.type === 'stop') {
         clearInterval(timer);
         await node.close().catch(() => undefined);
