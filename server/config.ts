@@ -19,6 +19,8 @@ const envSchema = z
       .default('sqlite:./data/evently.sqlite'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DB_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(500),
+    HOLD_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(5000),
+    HOLD_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(1000),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),
     // Seed nodes of a Redis Cluster (any few masters or replicas; the client discovers the rest).
     REDIS_CLUSTER_NODES: z
@@ -66,6 +68,10 @@ export interface Config {
   dbPoolMax: number;
   /** Requests waiting for a pool connection beyond which new commands are answered BUSY (0: never). */
   dbQueueMax: number;
+  /** New holds waiting for one event's next seat batch on a node beyond which more are refused BUSY (0: never). */
+  holdQueueMax: number;
+  /** A new hold whose expected wait for its seat batch is longer than this (ms) is refused BUSY (0: never). */
+  holdQueueWaitMs: number;
   redisUrl?: string;
   /**
    * Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES). With them the nodes use ioredis Cluster clients and
@@ -175,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { client: 'mysql2', url: e.DATABASE_URL },
     dbPoolMax: e.DB_POOL_MAX,
     dbQueueMax: e.DB_QUEUE_MAX,
+    holdQueueMax: e.HOLD_QUEUE_MAX,
+    holdQueueWaitMs: e.HOLD_QUEUE_WAIT_MS,
     redisUrl: e.REDIS_URL,
     redisClusterNodes,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

@@ -27,7 +27,7 @@ export const finishesWork = (method: string, path: string): boolean => FINISHING
  * `maxQueued` requests already wait for a connection on this node, new commands are answered BUSY at once, so
  * the ones admitted stay fast and the rest know to retry. `maxQueued = 0` turns it off. Work that finishes
  * what a buyer already holds (FINISHING_COMMANDS) is never shed; new holds are also shed by the inventory's
- * group commit when too many wait for one event's next batch (the same limit).
+ * group commit when they would wait too long for one event's next batch (HOLD_QUEUE_WAIT_MS, HOLD_QUEUE_MAX).
  */
 export class Backpressure {
   constructor(

@@ -95,8 +95,9 @@ export function createServices(core: CoreDeps): Services {
   // Freed seats go to the waitlist first; the waitlist is built after the bookings service it books through.
   let waitlist: WaitlistService | undefined;
   const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
-  // New holds queued per event beyond DB_QUEUE_MAX are shed (BUSY), as requests waiting for a connection are.
-  const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit: { maxQueuedHolds: config.dbQueueMax }, ipHoldCap: config.holdCapPerIp, onIpCap });
+  // New holds are shed (BUSY) when their expected wait for the event's next batch is too long (or too many wait).
+  const groupCommit = { maxQueuedHolds: config.holdQueueMax, maxQueueWaitMs: config.holdQueueWaitMs };
+  const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit, ipHoldCap: config.holdCapPerIp, onIpCap });
   const seats = new SeatsService({ db, clock, inventory, holdGate: queue });
   const onBooked = (eventId: number, userId: number) => queue.finished(eventId, userId, 'booked').catch((err) => logger.warn({ err, eventId }, "waiting room: could not pass a booked buyer's slot on"));
   const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory, onBooked });

@@ -24,9 +24,21 @@ export interface GroupCommitOptions {
   maxCommands: number;
   /** Most seats one transaction may move (bounds statement size: every seat is a few bindings). */
   maxSeats: number;
-  /** New holds waiting per event beyond which more are refused (load shedding); 0 = never. */
+  /** New holds waiting per event beyond which more are refused, whatever the batches' speed (a backstop); 0 = never. */
   maxQueuedHolds: number;
+  /**
+   * A new hold is refused when its expected wait (the batches ahead of it times the recent batch time) is longer
+   * than this, in ms; 0 = never. A refused buyer comes back after Retry-After (1 s), so queueing is the better
+   * answer whenever the batches would decide the hold sooner: a fixed count sheds a burst that fast batches
+   * would clear in a fraction of a second, and admits one that slow batches would not.
+   */
+  maxQueueWaitMs: number;
+  /** Milliseconds, for timing batches (default performance.now); tests move it by hand. */
+  now?: () => number;
 }
+
+/** Weight of the newest batch in the batch-time average: a few batches are enough to follow a change of pace. */
+const BATCH_TIME_WEIGHT = 0.2;
 
 /**
  * Group commit per event. While a batch of one event is in flight on this node, newcomers for that event
@@ -37,12 +49,17 @@ export interface GroupCommitOptions {
 export class GroupCommit<R> {
   private readonly lanes = new Map<number, Lane<R>>();
   private seq = 0;
+  /** Moving average of one batch's time on this node (all events), ms; unknown until a batch has run. */
+  private batchMs: number | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly opts: GroupCommitOptions,
     /** Runs one batch (one transaction) and settles every command in it. Must not throw. */
     private readonly runBatch: (eventId: number, batch: Pending<R>[]) => Promise<void>,
-  ) {}
+  ) {
+    this.now = opts.now ?? (() => performance.now());
+  }
 
   /** Queues a command for its event's next batch. Returns false when new holds are being shed. */
   submit(eventId: number, cmd: SeatCommand): Promise<R> | null {
@@ -51,12 +68,26 @@ export class GroupCommit<R> {
       lane = { first: [], holds: [], running: false };
       this.lanes.set(eventId, lane);
     }
-    if (!isPriority(cmd) && this.opts.maxQueuedHolds > 0 && lane.holds.length >= this.opts.maxQueuedHolds) return null;
+    if (!isPriority(cmd) && this.shedding(lane)) return null;
     const seats = cmd.kind === 'hold' ? cmd.seatIds.length : 1;
     const seq = this.seq++;
     const promise = new Promise<R>((resolve, reject) => (isPriority(cmd) ? lane.first : lane.holds).push({ cmd, seq, seats, resolve, reject }));
     if (!lane.running) void this.drain(eventId, lane);
     return promise;
+  }
+
+  /** Whether a new hold for this lane is refused now: the backstop count, or a wait longer than allowed. */
+  private shedding(lane: Lane<R>): boolean {
+    if (this.opts.maxQueuedHolds > 0 && lane.holds.length >= this.opts.maxQueuedHolds) return true;
+    if (this.opts.maxQueueWaitMs <= 0 || this.batchMs === undefined) return false;
+    // The batch in flight, every full batch queued ahead (finishing work first), then the hold's own batch.
+    const ahead = (lane.running ? 1 : 0) + Math.floor((lane.first.length + lane.holds.length) / this.opts.maxCommands) + 1;
+    return ahead * this.batchMs > this.opts.maxQueueWaitMs;
+  }
+
+  /** The recent batch time this node sheds by (ms), if a batch has run: metrics and tests. */
+  recentBatchMs(): number | undefined {
+    return this.batchMs;
   }
 
   /** Commands queued (not yet in a batch) for an event: metrics and tests. */
@@ -78,7 +109,10 @@ export class GroupCommit<R> {
         // synchronous driver (better-sqlite3) a batch never yields to I/O, so without this every batch would hold
         // exactly the one command that started it; with MySQL the batch's own round trips already do this.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        const started = this.now();
         await this.runBatch(eventId, this.take(lane));
+        const ms = this.now() - started;
+        this.batchMs = this.batchMs === undefined ? ms : this.batchMs + BATCH_TIME_WEIGHT * (ms - this.batchMs);
       }
     } finally {
       lane.running = false;

@@ -31,7 +31,7 @@ export interface InventoryDeps {
   onIpCap?: (eventId: number, clientIp: string) => void;
 }
 
-const DEFAULTS: GroupCommitOptions = { maxCommands: 200, maxSeats: 1000, maxQueuedHolds: 5000 };
+const DEFAULTS: GroupCommitOptions = { maxCommands: 200, maxSeats: 1000, maxQueuedHolds: 5000, maxQueueWaitMs: 1000 };
 /** Hold tokens whose event this node knows (a token's event never changes), so routing a command costs no read. */
 const TOKEN_CACHE = 50_000;
 

@@ -3,7 +3,7 @@ import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } 
 import { http } from '../helpers/http';
 import { send, watch, type Watcher } from '../helpers/sockets';
 
-/** Load shedding: with the pool's queue full, new writes are answered BUSY at once and change nothing. */
+/** Load shedding: with the pool's queue (or an event's queue of new holds) full, new writes are answered BUSY at once and change nothing. */
 describeEach(mysqlDialects(), 'backpressure on %s', (dialect) => {
   let env: TestEnv;
   let ev: SeededEvent;
@@ -13,7 +13,7 @@ describeEach(mysqlDialects(), 'backpressure on %s', (dialect) => {
     // No background pollers (hold sweeper, waitlist and waiting-room tickers): with one connection and a queue of
     // two, a poll that happens to wait for the connection next to a request would make that request BUSY, and
     // which requests are BUSY is what these tests count.
-    env = await startTestEnv({ dialect, poolMax: 1, sweeper: false, env: { DB_QUEUE_MAX: '2' } });
+    env = await startTestEnv({ dialect, poolMax: 1, sweeper: false, env: { DB_QUEUE_MAX: '2', HOLD_QUEUE_MAX: '2' } });
     ev = await seedEvent(env, { rows: 2, seatsPerRow: 40, maxSeatsPerUser: 1, maxSeatsPerOrder: 1 });
   });
   afterAll(async () => {

@@ -1,0 +1,96 @@
+import type { SeatCommand } from '../../server/inventory/commands';
+import { GroupCommit, type Pending } from '../../server/inventory/group-commit';
+import type { AuthUser } from '../../server/shared/auth-user';
+
+/**
+ * Load shedding of new holds by expected wait (inventory/group-commit.ts): a hold is refused BUSY only when the
+ * batches ahead of it, at the node's recent batch time, would take longer than maxQueueWaitMs; finishing work is
+ * never refused. Batches are released by hand and time is a counter the test moves: no sleeps.
+ */
+const actor = { id: 1, role: 'user' } as AuthUser;
+const hold = (seat: number): SeatCommand => ({ kind: 'hold', actor, seatIds: [seat] });
+const book = (): SeatCommand => ({ kind: 'book', actor, holdToken: 't', idempotencyKey: 'k' });
+
+function harness(opts: { maxCommands: number; maxQueueWaitMs: number; maxQueuedHolds?: number }) {
+  let t = 0;
+  const batches: { size: number; finish(ms: number): void }[] = [];
+  const gc = new GroupCommit<string>({ maxCommands: opts.maxCommands, maxSeats: 1000, maxQueuedHolds: opts.maxQueuedHolds ?? 0, maxQueueWaitMs: opts.maxQueueWaitMs, now: () => t }, (_eventId, batch: Pending<string>[]) =>
+    new Promise<void>((resolve) => {
+      batches.push({
+        size: batch.length,
+        finish: (ms) => {
+          t += ms;
+          for (const p of batch) p.resolve('ok');
+          resolve();
+        },
+      });
+    }),
+  );
+  /** Resolves once the lane has cut its next batch (the drain yields one turn first). */
+  const nextBatch = async (n: number) => {
+    while (batches.length < n) await new Promise((r) => setImmediate(r));
+    return batches[n - 1]!;
+  };
+  return { gc, nextBatch };
+}
+
+describe('group commit: shedding new holds by expected wait', () => {
+  it('When no batch has run yet, then a burst is queued whole (only the count backstop applies)', async () => {
+    const { gc, nextBatch } = harness({ maxCommands: 2, maxQueueWaitMs: 100 });
+    const accepted = Array.from({ length: 20 }, (_, i) => gc.submit(1, hold(i)));
+    expect(accepted.every((p) => p !== null)).toBe(true);
+    for (let n = 1; n <= 10; n++) (await nextBatch(n)).finish(10);
+    await Promise.all(accepted);
+    expect(gc.recentBatchMs()).toBeCloseTo(10);
+  });
+
+  it('When batches are slow, then a hold that would wait longer than allowed is refused, and finishing work never is', async () => {
+    const { gc, nextBatch } = harness({ maxCommands: 2, maxQueueWaitMs: 100 });
+    const first = gc.submit(1, hold(0))!;
+    (await nextBatch(1)).finish(60); // the node now expects 60 ms per batch
+    await first;
+    // Lane idle: its own batch only, 60 ms <= 100 ms.
+    const a = gc.submit(1, hold(1));
+    expect(a).not.toBeNull();
+    const inFlight = await nextBatch(2);
+    // One batch in flight + its own: 120 ms > 100 ms: refused while the first is running.
+    expect(gc.submit(1, hold(2))).toBeNull();
+    // A booking (finishing work) is queued whatever the wait.
+    const b = gc.submit(1, book());
+    expect(b).not.toBeNull();
+    inFlight.finish(60);
+    await a;
+    (await nextBatch(3)).finish(60);
+    await b;
+    // Idle again: accepted.
+    expect(gc.submit(1, hold(3))).not.toBeNull();
+    (await nextBatch(4)).finish(60);
+  });
+
+  it('When batches are fast, then a queue of many holds is still admitted', async () => {
+    const { gc, nextBatch } = harness({ maxCommands: 100, maxQueueWaitMs: 1000 });
+    const first = gc.submit(1, hold(0))!;
+    (await nextBatch(1)).finish(50);
+    await first;
+    // 50 ms per batch of 100: 1,000 queued holds are 11 batches = 550 ms ahead of the last: all admitted.
+    const burst = Array.from({ length: 1000 }, (_, i) => gc.submit(1, hold(i + 1)));
+    expect(burst.filter((p) => p === null)).toHaveLength(0);
+    // The next thousand would wait > 1 s: refused.
+    const more = Array.from({ length: 1000 }, (_, i) => gc.submit(1, hold(i + 2000)));
+    expect(more.filter((p) => p === null).length).toBeGreaterThan(0);
+    for (let n = 2; ; n++) {
+      (await nextBatch(n)).finish(50);
+      if (gc.queued(1) === 0) break;
+    }
+    await Promise.all([...burst, ...more].filter((p) => p !== null));
+  });
+
+  it('When the count backstop is reached, then holds are refused even with fast batches', async () => {
+    const { gc, nextBatch } = harness({ maxCommands: 2, maxQueueWaitMs: 0, maxQueuedHolds: 3 });
+    const accepted = Array.from({ length: 4 }, (_, i) => gc.submit(1, hold(i)));
+    // The first is taken into a batch after one turn; until then four wait: the fourth is over the cap.
+    expect(accepted.map((p) => p !== null)).toEqual([true, true, true, false]);
+    (await nextBatch(1)).finish(1);
+    (await nextBatch(2)).finish(1);
+  });
+});
