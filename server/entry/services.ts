@@ -23,6 +23,7 @@ import { VenueCatalogue } from '../venues/catalogue';
 import { PublishedLayouts } from '../venues/published-layouts';
 import { VenuesService } from '../venues/service';
 import { WaitlistService } from '../waitlist/service';
+import { closeEntriesOfEvent } from '../waitlist/entries';
 import { WebhookService } from '../webhooks/service';
 import type { Cluster, Redis } from 'ioredis';
 import { MemoryQueueStore } from '../queue/memory-store';
@@ -105,7 +106,7 @@ export function createServices(core: CoreDeps): Services {
   const best = new BestAvailableService({ db, clock, notifier, retry, ipHoldCap: config.holdCapPerIp, holdGate: queue });
   const venueCatalogue = new VenueCatalogue({ db, clock, venues, retry });
   const eventLifecycle = new EventLifecycle({ db, clock, notifier, events, retry });
-  const eventCancellation = new EventCancellation({ db, clock, notifier, lifecycle: eventLifecycle, retry, holdExtras: ga });
+  const eventCancellation = new EventCancellation({ db, clock, notifier, lifecycle: eventLifecycle, retry, holdExtras: ga, closeWaitlist: closeEntriesOfEvent });
   const boxOffice = new BoxOfficeService({ db, clock, notifier, bookings, retry, onSeatsFreed });
   const staffView = new StaffView({ db });
   const changeLog = new ChangeLog({ db });

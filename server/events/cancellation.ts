@@ -17,6 +17,8 @@ export interface EventCancellationDeps {
   retry?: RetryOptions;
   /** Non-seat parts of holds and bookings (general-admission tickets), given back when an event is cancelled. */
   holdExtras?: CancellableExtras;
+  /** Ends the event's waiting and offered waitlist entries in the caller's transaction (waitlist/entries.ts). */
+  closeWaitlist?: (trx: Trx, eventId: number) => Promise<number>;
 }
 
 /** The part of the general-admission hooks that event cancellation needs (structural, so no import cycle). */
@@ -53,12 +55,12 @@ export class EventCancellation {
         .update({ status: 'cancelled', version: trx.raw('version + 1'), updated_at: now });
       if (changed !== 1) throw new PreconditionFailedError('The event changed since you read it');
       await appendOutbox(trx, [{ type: 'event.status_changed', data: { eventId, from: ev.status, to: 'cancelled', ...(reason ? { reason } : {}) } }], now);
-      return cancelContents(trx, eventId, actor.id, now, this.deps.holdExtras);
+      return cancelContents(trx, eventId, actor.id, now, this.deps);
     });
     this.deps.notifier.eventStatus?.({ eventId, status: 'cancelled', ...(reason ? { reason } : {}) });
     let total = this.announce(eventId, first);
     for (let pass = 0; pass < 3; pass++) {
-      const more = await this.tx((trx) => cancelContents(trx, eventId, actor.id, this.deps.clock.now(), this.deps.holdExtras));
+      const more = await this.tx((trx) => cancelContents(trx, eventId, actor.id, this.deps.clock.now(), this.deps));
       const n = this.announce(eventId, more);
       total = { bookings: total.bookings + n.bookings, holds: total.holds + n.holds };
       if (n.bookings + n.holds === 0) break;
@@ -84,9 +86,20 @@ interface Cleanup {
   extrasChanged: boolean;
 }
 
-/** Cancels every confirmed booking and releases every active hold of an event, inside the caller's transaction. */
-async function cancelContents(trx: Trx, eventId: number, actorId: number, now: number, extras?: CancellableExtras): Promise<Cleanup> {
+/**
+ * Cancels every confirmed booking, releases every active hold (waitlist offers included) and ends every waiting or
+ * offered waitlist entry of an event, inside the caller's transaction.
+ */
+async function cancelContents(
+  trx: Trx,
+  eventId: number,
+  actorId: number,
+  now: number,
+  { holdExtras: extras, closeWaitlist }: Pick<EventCancellationDeps, 'holdExtras' | 'closeWaitlist'>,
+): Promise<Cleanup> {
   const out: Cleanup = { seats: [], cursor: 0, bookings: [], holds: [], extrasChanged: false };
+  // Joins racing the status flip are ended by the follow-up passes, as bookings and holds are.
+  await closeWaitlist?.(trx, eventId);
   const bookings = (await trx('bookings').where({ event_id: eventId, status: 'confirmed' }).orderBy('id').select('id', 'event_id', 'user_id', 'reference')) as {
     id: number;
     event_id: number;

@@ -87,3 +87,15 @@ export function offerEvent(type: 'waitlist.offer_accepted' | 'waitlist.offer_dec
 export function settledStatus(holdStatus: string): WaitlistStatus {
   return holdStatus === 'booked' ? 'accepted' : holdStatus === 'released' ? 'declined' : 'lapsed';
 }
+
+/**
+ * Ends every waiting or offered entry of an event (it was cancelled), inside the caller's transaction: they become
+ * `cancelled`, so nobody stays "waiting" for an event that will never sell again and no ticker settles an offer
+ * later. The offers' holds are released by the caller with the event's other holds. Returns how many entries ended.
+ */
+export async function closeEntriesOfEvent(trx: Knex.Transaction, eventId: number): Promise<number> {
+  return trx('waitlist_entries')
+    .where({ event_id: eventId })
+    .whereIn('status', ACTIVE)
+    .update({ status: 'cancelled', version: trx.raw('version + 1') });
+}

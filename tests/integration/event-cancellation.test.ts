@@ -83,6 +83,35 @@ describeEach(testDialects(), 'event cancellation on %s', (dialect) => {
     expect((await http(url, 'POST', `/api/admin/events/${ev.eventId}/seats/unblock`, { token: clerk.token, body: { seatIds: [s3] } })).status).toBe(409);
   });
 
+  it('closes the waitlist: waiting and offered entries end cancelled, the offer released, no new offer or join', async () => {
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 2, holdTtlSeconds: 300 });
+    const [carol] = await createUsers(env, 1, 'user');
+    // Sold out to Alice; Bob waits for one seat, then Carol for two.
+    const booking = (await book(alice, (await holdAs(alice, ev, ev.seatIds)).body.holdToken, 'event-cancel-waitlist')).body;
+    const join = (who: Account, partySize = 1) => http(url, 'POST', `/api/events/${ev.eventId}/waitlist`, { token: who.token, body: { partySize } });
+    const me = (who: Account) => http(url, 'GET', `/api/events/${ev.eventId}/waitlist/me`, { token: who.token });
+    expect((await join(bob)).status).toBe(201);
+    expect((await join(carol!, 2)).status).toBe(201);
+    // Alice cancels: Bob, first in line, is offered one seat (a hold in his name); one seat is too few for Carol.
+    expect((await http(url, 'DELETE', `/api/bookings/${booking.id}`, { token: alice.token })).status).toBe(200);
+    await until(async () => (await me(bob)).body.status === 'offered', 5000, "Bob's offer");
+    const offerHold = (await me(bob)).body.offer.holdToken as string;
+    expect((await me(carol!)).body.status).toBe('waiting');
+
+    const version = (await env.db('events').where({ id: ev.eventId }).first()).version;
+    const res = await http(url, 'POST', `/api/admin/events/${ev.eventId}/cancel`, { token: admin.token, body: {}, headers: { 'If-Match': `"${version}"` } });
+    expect(res.status).toBe(200);
+
+    const entries = await env.db('waitlist_entries').where({ event_id: ev.eventId }).orderBy('id').select('status', 'offer_hold_id');
+    expect(entries.map((e) => e.status)).toEqual(['cancelled', 'cancelled']);
+    expect((await me(bob)).body).toMatchObject({ status: 'cancelled' });
+    expect((await me(bob)).body.offer).toBeNull();
+    expect((await me(carol!)).body).toMatchObject({ status: 'cancelled' });
+    expect((await env.db('holds').where({ token: offerHold }).first()).status).toBe('released');
+    expect((await seatRows(env, ev.eventId)).map((r) => r.status)).toEqual(['available', 'available']);
+    const late = await join(alice);
+    expect(late.status).toBe(409);
+  });
 });
 
 describeEach(mysqlDialects(), 'event cancellation racing bookings on %s', (dialect) => {
