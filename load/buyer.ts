@@ -115,7 +115,9 @@ export class Buyer {
     while (!stop() && !this.done && attempts < p.maxAttempts) {
       const seatIds = p.blind ? pickRandom(this.chooser.seats.map((s) => s.id), p.seatsPerHold) : this.chooser.choose(this.free, p.seatsPerHold, this.avoid);
       if (seatIds.length === 0) {
-        // Nothing looks free right now: held seats may come back (released or lapsed). Wait for changes.
+        // Nothing looks free right now: held seats may come back (released or lapsed). Wait for changes. A try
+        // refused BUSY ends here undecided: its decision time must not grow with the wait for seats to return.
+        tryStart = undefined;
         await sleep(100);
         continue;
       }
