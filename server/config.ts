@@ -57,6 +57,7 @@ const envSchema = z
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
     WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(25),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(500).max(30000).default(10000),
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: boolish.default(false),
   })
   .passthrough();
 
@@ -106,7 +107,8 @@ export interface Config {
   };
   shutdownDrainMs: number;
   /** The webhook dispatcher: on/off, how often it polls, how many rows per round, one POST's timeout. */
-  webhooks: { dispatcher: boolean; pollIntervalMs: number; batchSize: number; timeoutMs: number };
+  /** allowPrivateTargets: endpoints on loopback, private and reserved addresses may be registered and reached. */
+  webhooks: { dispatcher: boolean; pollIntervalMs: number; batchSize: number; timeoutMs: number; allowPrivateTargets: boolean };
 }
 
 /** One Redis Cluster seed node. */
@@ -203,6 +205,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       register: { points: e.RATE_LIMIT_REGISTER_PER_IP, durationSeconds: e.RATE_LIMIT_REGISTER_WINDOW_SECONDS },
     },
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
-    webhooks: { dispatcher: e.WEBHOOKS_DISPATCHER, pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS, batchSize: e.WEBHOOK_BATCH_SIZE, timeoutMs: e.WEBHOOK_TIMEOUT_MS },
+    webhooks: { dispatcher: e.WEBHOOKS_DISPATCHER, pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS, batchSize: e.WEBHOOK_BATCH_SIZE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS },
   };
 }

@@ -172,7 +172,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   // Safety net for seats freed without a waitlist trigger; each offer is a compare-and-set, so every node may run it.
   if (opts.sweeper !== false) services.waitlist.startTicker(Math.max(config.sweepIntervalMs, 1000));
   const webhooks = config.webhooks.dispatcher
-    ? new WebhookDispatcher({ db, clock, logger, retry, batchSize: config.webhooks.batchSize, timeoutMs: config.webhooks.timeoutMs, onOutcome: metrics.onWebhookOutcome, onError: metrics.onWebhookError })
+    ? new WebhookDispatcher({ db, clock, logger, retry, batchSize: config.webhooks.batchSize, timeoutMs: config.webhooks.timeoutMs, allowPrivateTargets: config.webhooks.allowPrivateTargets, onOutcome: metrics.onWebhookOutcome, onError: metrics.onWebhookError })
     : undefined;
   webhooks?.start(config.webhooks.pollIntervalMs);
 

@@ -111,6 +111,6 @@ export function createServices(core: CoreDeps): Services {
   const staffView = new StaffView({ db });
   const changeLog = new ChangeLog({ db });
   const reports = new ReportsService({ db, clock });
-  const webhooks = new WebhookService({ db, clock, retry });
+  const webhooks = new WebhookService({ db, clock, retry, allowPrivateTargets: config.webhooks.allowPrivateTargets });
   return { tokens, access, accounts, venues, layouts, events, inventory, seats, bookings, waitlist, best, ga, venueCatalogue, eventLifecycle, eventCancellation, boxOffice, staffView, changeLog, reports, webhooks, queue };
 }

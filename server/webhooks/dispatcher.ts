@@ -17,6 +17,8 @@ export interface DispatcherOptions {
   batchSize: number;
   /** Hard timeout of one POST. */
   timeoutMs: number;
+  /** Deliver to private and reserved addresses too (WEBHOOK_ALLOW_PRIVATE_TARGETS); off: refused at connect. */
+  allowPrivateTargets?: boolean;
   /** How long a claim protects a delivery; longer than the timeout, so a live node always records first. */
   leaseMs?: number;
   /** Each attempt's outcome (metrics). */
@@ -112,7 +114,7 @@ export class WebhookDispatcher {
       'evently-timestamp': String(timestamp),
       'evently-signature': signPayload(d.secret, timestamp, body),
     };
-    const result: SendResult = await postWebhook(d.url, body, headers, timeoutMs);
+    const result: SendResult = await postWebhook(d.url, body, headers, timeoutMs, { allowPrivateTargets: this.opts.allowPrivateTargets });
     const now = clock.now();
     let outcome: AttemptOutcome;
     if (result.ok) outcome = { kind: 'delivered', status: result.status! };

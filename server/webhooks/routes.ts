@@ -42,7 +42,7 @@ export function registerWebhookRoutes(api: ApiRouter, webhooks: WebhookService):
       body: createEndpointBody,
       responses: {
         201: { description: 'Registered, with its secret', schema: createdEndpointView },
-        422: { description: 'WEBHOOK_LIMIT_REACHED' },
+        422: { description: 'WEBHOOK_LIMIT_REACHED, WEBHOOK_URL_PRIVATE (a private or reserved address, unless WEBHOOK_ALLOW_PRIVATE_TARGETS)' },
       },
     },
     async ({ body }) => ({ status: 201, body: await webhooks.create(body) }),
@@ -70,7 +70,7 @@ export function registerWebhookRoutes(api: ApiRouter, webhooks: WebhookService):
       access: ADMIN,
       params: endpointParams,
       body: updateEndpointBody,
-      responses: { 200: { description: 'Changed', schema: endpointView }, ...notFound },
+      responses: { 200: { description: 'Changed', schema: endpointView }, 422: { description: 'WEBHOOK_URL_PRIVATE' }, ...notFound },
     },
     async ({ params, body }) => ({ body: await webhooks.update(params.id, body) }),
   );

@@ -1,3 +1,6 @@
+import { Agent, fetch, type Response } from 'undici';
+import { privateLiteralHost, publicOnlyLookup } from './target-guard';
+
 /** What one POST to a receiver came to. */
 export interface SendResult {
   ok: boolean;
@@ -11,14 +14,33 @@ export interface SendResult {
 const ERROR_BODY_BYTES = 200;
 
 /**
- * POSTs one webhook with Node's fetch: a hard timeout (AbortSignal.timeout), no redirects followed (a 3xx is a
- * failure: the endpoint URL is what the admin registered, nothing else), and at most 200 bytes of the answer
- * read, for the log, so a receiver cannot make us buffer a large or endless body. Never throws.
+ * Connections for webhooks: every connection resolves its host through publicOnlyLookup, so private and reserved
+ * addresses are refused at connect time (undici: the engine of Node's own fetch, whose Agent takes the lookup).
  */
-export async function postWebhook(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<SendResult> {
+const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup } });
+/** WEBHOOK_ALLOW_PRIVATE_TARGETS: receivers on the internal network are allowed (on-premises, tests). */
+const anyTarget = new Agent();
+
+/**
+ * POSTs one webhook: a hard timeout (AbortSignal.timeout), no redirects followed (a 3xx is a failure: the
+ * endpoint URL is what the admin registered, nothing else), at most 200 bytes of the answer read, for the log,
+ * so a receiver cannot make us buffer a large or endless body, and no private or reserved destination unless
+ * `allowPrivateTargets`. Never throws.
+ */
+export async function postWebhook(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  opts: { allowPrivateTargets?: boolean } = {},
+): Promise<SendResult> {
+  // An address literal never goes through the lookup: check it here.
+  const literal = opts.allowPrivateTargets ? undefined : privateLiteralHost(url);
+  if (literal) return { ok: false, status: null, error: `EPRIVATETARGET: ${literal} is a private or reserved address` };
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const dispatcher = opts.allowPrivateTargets ? anyTarget : publicOnly;
+    res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), dispatcher });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const why = e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);

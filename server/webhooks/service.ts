@@ -1,4 +1,5 @@
 import type { Db } from '../db/knex';
+import { privateLiteralHost } from './target-guard';
 import { withTransaction, type RetryOptions } from '../db/transaction';
 import type { Clock } from '../shared/clock';
 import { ConflictError, NotFoundError, UnprocessableError } from '../shared/errors';
@@ -12,6 +13,8 @@ export interface WebhookServiceDeps {
   db: Db;
   clock: Clock;
   retry?: RetryOptions;
+  /** WEBHOOK_ALLOW_PRIVATE_TARGETS: endpoints on loopback, private and reserved addresses may be registered. */
+  allowPrivateTargets?: boolean;
 }
 
 interface EndpointRow {
@@ -57,12 +60,22 @@ export class WebhookService {
     return { items: rows.map(toView) };
   }
 
+  /** A URL naming a private or reserved address (or localhost) is refused up front, unless allowed. */
+  private assertTargetAllowed(url: string): void {
+    if (this.deps.allowPrivateTargets) return;
+    const host = privateLiteralHost(url);
+    if (host) {
+      throw new UnprocessableError('WEBHOOK_URL_PRIVATE', `${host} is a private or reserved address; set WEBHOOK_ALLOW_PRIVATE_TARGETS=true to send webhooks inside your network`, { host });
+    }
+  }
+
   async get(id: number): Promise<EndpointView> {
     return toView(await this.row(id));
   }
 
   /** Registers an endpoint (at most MAX_ENDPOINTS); the answer carries its secret, this once. */
   async create(body: CreateEndpointBody): Promise<EndpointView & { secret: string }> {
+    this.assertTargetAllowed(body.url);
     const secret = body.secret ?? newWebhookSecret();
     const id = await withTransaction(
       this.deps.db,
@@ -92,6 +105,7 @@ export class WebhookService {
    * and deliveries already pending wait until it is enabled again.
    */
   async update(id: number, body: UpdateEndpointBody): Promise<EndpointView> {
+    if (body.url !== undefined) this.assertTargetAllowed(body.url);
     await this.row(id);
     const patch: Record<string, unknown> = { updated_at: this.deps.clock.now(), version: this.deps.db.raw('version + 1') };
     if (body.url !== undefined) patch.url = body.url;

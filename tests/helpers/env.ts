@@ -76,6 +76,8 @@ export async function startTestEnv(opts: TestEnvOptions): Promise<TestEnv> {
     HOLD_CAP_PER_IP: '0',
     // The webhook tests drive dispatchers of their own with the clock; elsewhere no node polls the outbox.
     WEBHOOKS_DISPATCHER: 'false',
+    // Test receivers listen on 127.0.0.1; webhook-targets.test.ts turns this off to test the refusal.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     ...(opts.redisClusterNodes ? { REDIS_CLUSTER_NODES: opts.redisClusterNodes, REDIS_KEY_PREFIX: `evently-test-${randomBytes(4).toString('hex')}` } : {}),
     ...(opts.redis ? { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `evently-test-${randomBytes(4).toString('hex')}` } : {}),
     ...opts.env,

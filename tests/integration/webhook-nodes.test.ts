@@ -48,7 +48,7 @@ describeEach(mysqlDialects(), 'webhooks across nodes on %s', (dialect) => {
   function node(batchSize: number): WebhookDispatcher {
     const db = createDb({ database: env.config.database, dbPoolMax: 2 });
     extraDbs.push(db);
-    return new WebhookDispatcher({ db, clock: env.clock, batchSize, timeoutMs: 5000 });
+    return new WebhookDispatcher({ db, clock: env.clock, batchSize, timeoutMs: 5000, allowPrivateTargets: true });
   }
 
   it('When a node is killed in the middle of a POST, then another node delivers the event after the lease lapses', async () => {
@@ -57,7 +57,7 @@ describeEach(mysqlDialects(), 'webhooks across nodes on %s', (dialect) => {
     // The real server as a process, dispatching every 50 ms; a 20 s POST timeout gives it a 50 s lease.
     const database = env.config.database;
     if (database.client !== 'mysql2') throw new Error('this suite runs on MariaDB');
-    child = await spawnNode({ DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, WEBHOOK_POLL_INTERVAL_MS: '50', WEBHOOK_TIMEOUT_MS: '20000' });
+    child = await spawnNode({ DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, WEBHOOK_POLL_INTERVAL_MS: '50', WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' });
     const [buyer] = await createUsers(env, 1);
     const { eventId, seatIds } = await seedEvent(env, { rows: 1, seatsPerRow: 2 });
     const hold = await http(child.url, 'POST', `/api/events/${eventId}/holds`, { token: buyer!.token, body: { seatIds } });
