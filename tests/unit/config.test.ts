@@ -32,9 +32,16 @@ describe('configuration', () => {
   });
 
   it('When the webhook variables are set, then the dispatcher is configured from them (on by default)', () => {
-    expect(loadConfig({}).webhooks).toEqual({ dispatcher: true, pollIntervalMs: 1000, batchSize: 25, timeoutMs: 10000 });
-    const c = loadConfig({ WEBHOOKS_DISPATCHER: 'false', WEBHOOK_POLL_INTERVAL_MS: '250', WEBHOOK_BATCH_SIZE: '100', WEBHOOK_TIMEOUT_MS: '5000' });
-    expect(c.webhooks).toEqual({ dispatcher: false, pollIntervalMs: 250, batchSize: 100, timeoutMs: 5000 });
+    expect(loadConfig({}).webhooks).toEqual({ dispatcher: true, pollIntervalMs: 1000, batchSize: 25, timeoutMs: 10000, allowPrivateTargets: false });
+    const c = loadConfig({ WEBHOOKS_DISPATCHER: 'false', WEBHOOK_POLL_INTERVAL_MS: '250', WEBHOOK_BATCH_SIZE: '100', WEBHOOK_TIMEOUT_MS: '5000', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' });
+    expect(c.webhooks).toEqual({ dispatcher: false, pollIntervalMs: 250, batchSize: 100, timeoutMs: 5000, allowPrivateTargets: true });
+  });
+
+  it('When the hold queue variables are set, then new holds are shed by them (1 s expected wait, 5000 queued by default)', () => {
+    expect(loadConfig({})).toMatchObject({ holdQueueWaitMs: 1000, holdQueueMax: 5000, dbQueueMax: 500 });
+    expect(loadConfig({ HOLD_QUEUE_WAIT_MS: '0', HOLD_QUEUE_MAX: '200' })).toMatchObject({ holdQueueWaitMs: 0, holdQueueMax: 200 });
+    expect(() => loadConfig({ HOLD_QUEUE_WAIT_MS: '-1' })).toThrow(/HOLD_QUEUE_WAIT_MS/);
+    expect(() => loadConfig({ HOLD_QUEUE_MAX: 'many' })).toThrow(/HOLD_QUEUE_MAX/);
   });
 
   it.each([
