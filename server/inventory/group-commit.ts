@@ -80,6 +80,9 @@ export class GroupCommit<R> {
   private shedding(lane: Lane<R>): boolean {
     if (this.opts.maxQueuedHolds > 0 && lane.holds.length >= this.opts.maxQueuedHolds) return true;
     if (this.opts.maxQueueWaitMs <= 0 || this.batchMs === undefined) return false;
+    // An idle lane starts this hold's batch at once: refusing it shortens no queue, and since only a batch updates
+    // the estimate, an estimate left high by a slow spell would otherwise refuse every new hold from then on.
+    if (!lane.running && lane.first.length + lane.holds.length === 0) return false;
     // The batch in flight, every full batch queued ahead (finishing work first), then the hold's own batch.
     const ahead = (lane.running ? 1 : 0) + Math.floor((lane.first.length + lane.holds.length) / this.opts.maxCommands) + 1;
     return ahead * this.batchMs > this.opts.maxQueueWaitMs;

@@ -85,6 +85,34 @@ describe('group commit: shedding new holds by expected wait', () => {
     await Promise.all([...burst, ...more].filter((p) => p !== null));
   });
 
+  it('When one slow batch left the estimate above the limit, then an idle lane still admits a hold, and the estimate recovers', async () => {
+    const { gc, nextBatch } = harness({ maxCommands: 2, maxQueueWaitMs: 100 });
+    const slow = gc.submit(1, hold(0))!;
+    (await nextBatch(1)).finish(5000); // a slow spell: the estimate is now 5 s per batch
+    await slow;
+    // Idle: admitted (it starts a batch at once), although 5 s > 100 ms.
+    const a = gc.submit(1, hold(1));
+    expect(a).not.toBeNull();
+    const running = await nextBatch(2);
+    expect(gc.submit(1, hold(2))).toBeNull(); // behind a batch estimated at seconds: refused
+    running.finish(10);
+    await a;
+    // A few fast batches bring the estimate back under the limit: queueing behind one is allowed again.
+    let n = 3;
+    for (; gc.recentBatchMs()! * 2 > 100; n++) {
+      const p = gc.submit(1, hold(n))!;
+      (await nextBatch(n)).finish(10);
+      await p;
+    }
+    const first = gc.submit(1, hold(100));
+    const second = gc.submit(1, hold(101)); // one batch ahead of it at ~10-50 ms: within 100 ms
+    expect(first).not.toBeNull();
+    expect(second).not.toBeNull();
+    (await nextBatch(n)).finish(10);
+    if (gc.queued(1) > 0) (await nextBatch(n + 1)).finish(10);
+    await Promise.all([first, second]);
+  });
+
   it('When the count backstop is reached, then holds are refused even with fast batches', async () => {
     const { gc, nextBatch } = harness({ maxCommands: 2, maxQueueWaitMs: 0, maxQueuedHolds: 3 });
     const accepted = Array.from({ length: 4 }, (_, i) => gc.submit(1, hold(i)));
