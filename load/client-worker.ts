@@ -189,7 +189,8 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
     }
     for (const t of times) delivery.recordMs(t - c);
   }
-  post({ type: 'done', delivery: delivery.encode(), batches, unmatched, failures });
+  // The seat versions that reached this process at all: a version merged away in a batch reached nobody.
+  post({ type: 'done', delivery: delivery.encode(), batches, unmatched, failures, versions: [...receipts.keys()].filter((k) => commits.has(k)) });
 }
 
 async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void> {

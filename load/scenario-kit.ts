@@ -54,6 +54,8 @@ export async function startWatchers(ctx: Ctx, eventId: number, tokens: (string |
       try {
         const parts = await group.all<WatchersDone>('done');
         ctx.details.watcherBatchesPerProcess = parts.map((p) => p.batches);
+        // Seat versions broadcast at all (received by some watcher): the base for "every watcher got every batch".
+        ctx.details.broadcastVersions = new Set(parts.flatMap((p) => p.versions ?? [])).size;
         return mergeDelivery(parts);
       } finally {
         await group.stop();
@@ -68,6 +70,8 @@ export interface WatchersDone {
   batches: number;
   unmatched: number;
   failures: number;
+  /** Seat versions (`seat:version`) this process received; absent from older workers. */
+  versions?: string[];
 }
 
 /** One histogram of every process's deliveries. */
