@@ -24,6 +24,20 @@ export interface Candidate {
   free: boolean;
 }
 
+/** A laid-out seat row as the database gives it (seat-store's LaidOutSeat, structurally): what a Candidate needs. */
+export interface LaidOutSeatLike {
+  seat_id: number;
+  section_id: number;
+  sort_order: number;
+  row_label: string;
+  number: number;
+}
+
+/** The selector's view of a laid-out seat; `free` is the caller's rule (available now, or lapsed too). */
+export function candidateOf(s: LaidOutSeatLike, free: boolean): Candidate {
+  return { seatId: s.seat_id, sectionId: s.section_id, sectionOrder: s.sort_order, row: s.row_label, number: s.number, free };
+}
+
 export interface PickOptions {
   quantity: number;
   allowSplit?: boolean;

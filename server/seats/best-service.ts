@@ -6,7 +6,7 @@ import type { Notifier } from '../realtime/notifier';
 import type { HoldView } from '../contracts';
 import type { Clock } from '../shared/clock';
 import { ConflictError } from '../shared/errors';
-import { pickBest, type Candidate } from './best-available';
+import { candidateOf, pickBest } from './best-available';
 import { admitHold, assertOnSale, heldSeatsFromIp, heldSeatsOf, loadEventRules, newHoldRow } from '../inventory/hold-rules';
 import { holdSeats, openHold } from '../inventory/operations';
 import type { BestInput } from '../contracts/seats';
@@ -59,14 +59,7 @@ export class BestAvailableService {
         });
         const scope = await this.readScope(trx, eventId, input);
         const byId = new Map(scope.map((s) => [s.seat_id, s]));
-        const candidates: Candidate[] = scope.map((s) => ({
-          seatId: s.seat_id,
-          sectionId: s.section_id,
-          sectionOrder: s.sort_order,
-          row: s.row_label,
-          number: s.number,
-          free: isSeatFree(s, now),
-        }));
+        const candidates = scope.map((s) => candidateOf(s, isSeatFree(s, now)));
         const hold = newHoldRow(event, actor.id, now, { clientIp: ctx.clientIp });
         let holdId: number | undefined;
         for (let attempt = 0; attempt < TRIES_PER_TRANSACTION; attempt++) {

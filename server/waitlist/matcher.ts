@@ -5,7 +5,7 @@ import { newHoldRow } from '../inventory/hold-rules';
 import { holdSeats, openHold } from '../inventory/operations';
 import { readLaidOutSeats, type TransitionResult } from '../inventory/seat-store';
 import type { Notifier } from '../realtime/notifier';
-import { pickBest, type Candidate } from '../seats/best-available';
+import { candidateOf, pickBest } from '../seats/best-available';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { appendOutbox } from '../shared/outbox';
@@ -124,14 +124,8 @@ export class WaitlistMatcher {
     for (const entry of entries) {
       const scope = seats.filter((s) => (!entry.section || s.section_name === entry.section) && (!entry.category || s.category === entry.category));
       if (scope.length < entry.party_size) continue;
-      const candidates: Candidate[] = scope.map((s) => ({
-        seatId: s.seat_id,
-        sectionId: s.section_id,
-        sectionOrder: s.sort_order,
-        row: s.row_label,
-        number: s.number,
-        free: true,
-      }));
+      // Every seat in scope was read as available.
+      const candidates = scope.map((s) => candidateOf(s, true));
       const [pick] = pickBest(candidates, { quantity: entry.party_size, allowSplit: !entry.together });
       if (!pick) continue;
       const chosen = new Set(pick.seatIds);
