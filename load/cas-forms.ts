@@ -2,7 +2,7 @@
  * The seat compare-and-set of a group-committed batch, in its two SQL forms, timed interleaved on one MariaDB
  * connection: `npx tsx load/cas-forms.ts [seats=272] [rounds=30]` (LOAD_MYSQL_URL, default
  * mysql://root@127.0.0.1:3306). Each round reads `seats` random seats of a 1,000-seat event and moves them to
- * held with each form in turn (`casSeatsCase`, the CASE-per-column UPDATE SQLite keeps, and `casSeatsJoined`,
+ * held with each form in turn (`casSeats('case')`, the CASE-per-column UPDATE SQLite keeps, and `casSeats('joined')`,
  * the UPDATE joined to a derived table that MySQL uses), each in a transaction that is rolled back, so both
  * forms see the same table. Prints the median and p90 per form. 272 seats is the size of the largest batches
  * in a flash sale (136 two-seat holds).
@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { createDb, migrateLatest } from '../server/db/knex';
-import { casSeatsCase, casSeatsJoined, type SeatWrite } from '../server/inventory/batch-store';
+import { casSeats, type SeatWrite } from '../server/inventory/seat-cas';
 
 const url = (process.env.LOAD_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
 const seats = Number(process.argv[2] ?? 272);
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     await db.raw('SET FOREIGN_KEY_CHECKS = 0');
     const eventId = 1;
     await db('event_seats').insert(Array.from({ length: 1000 }, (_, i) => ({ event_id: eventId, seat_id: i + 1, status: 'available', version: 1, price_cents: 1000 })));
-    const forms = { case: casSeatsCase, joined: casSeatsJoined };
+    const forms = { case: casSeats.bind(null, 'case'), joined: casSeats.bind(null, 'joined') };
     const times: Record<string, number[]> = { case: [], joined: [] };
     for (let r = 0; r < rounds; r++) {
       for (const [form, cas] of Object.entries(forms)) {

@@ -115,16 +115,28 @@ export function ipHoldLimit(cap: number, held: number): UnprocessableError {
  * many keys a batch asks about.
  */
 export async function heldSeatsBy<K extends number | string>(trx: Knex, eventId: number, now: number, by: 'user_id' | 'client_ip', keys: K[]): Promise<Map<K, number>> {
-  const counts = (await trx('event_seats as es')
+  return heldCounts(keys, (await heldSeatsQuery(trx, eventId, now, by, keys)) as HeldCountRow<K>[]);
+}
+
+/** One row of `heldSeatsQuery`: a key and its seats held. */
+export type HeldCountRow<K> = { k: K; n: number | string };
+
+/** The grouped read behind `heldSeatsBy`, for a caller that sends it in a round of its own (`heldCounts` reads its rows). */
+export function heldSeatsQuery(trx: Knex, eventId: number, now: number, by: 'user_id' | 'client_ip', keys: (number | string)[]): Knex.QueryBuilder {
+  return trx('event_seats as es')
     .join('holds as h', 'h.id', 'es.hold_id')
     .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.status': 'active' })
     .andWhere('es.hold_expires_at', '>', now)
     .whereIn(`h.${by}`, keys)
     .groupBy(`h.${by}`)
     .select(`h.${by} as k`)
-    .count({ n: '*' })) as { k: K; n: number | string }[];
+    .count({ n: '*' });
+}
+
+/** Seats held per key from the rows of `heldSeatsQuery`; a key with no row holds 0. */
+export function heldCounts<K extends number | string>(keys: K[], rows: HeldCountRow<K>[]): Map<K, number> {
   const held = new Map<K, number>(keys.map((k) => [k, 0]));
-  for (const c of counts) held.set(c.k, Number(c.n));
+  for (const c of rows) held.set(c.k, Number(c.n));
   return held;
 }
 

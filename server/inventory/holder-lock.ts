@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { isMysql } from '../db/knex';
 import type { Trx } from '../db/transaction';
 
@@ -14,13 +15,26 @@ import type { Trx } from '../db/transaction';
  * it or finds it (a plain `INSERT IGNORE` would take a shared lock on a duplicate, and two transactions
  * upgrading shared locks deadlock). Buyers are locked in id order so two batches with overlapping buyers queue
  * instead of deadlocking. SQLite has one writer at a time, which already serialises everything.
+ *
+ * Rows are only made for an event that exists (the insert selects from `events`), so requests for made-up event
+ * ids, which the batch answers EVENT_NOT_FOUND, leave nothing behind. Under READ COMMITTED that read of `events`
+ * is a plain consistent read and locks nothing.
  */
 export async function lockHolders(trx: Trx, eventId: number, userIds: Iterable<number>): Promise<void> {
-  if (!isMysql(trx)) return;
+  const q = holderLockQuery(trx, eventId, userIds);
+  if (q) await q;
+}
+
+/** The statement `lockHolders` runs, for a caller that sends it in a round of its own (undefined: nothing to lock). */
+export function holderLockQuery(trx: Trx, eventId: number, userIds: Iterable<number>): Knex.Raw | undefined {
+  if (!isMysql(trx)) return undefined;
   const ids = [...new Set(userIds)].sort((a, b) => a - b);
-  if (!ids.length) return;
-  await trx.raw(
-    `INSERT INTO event_holders (event_id, user_id) VALUES ${ids.map(() => '(?, ?)').join(', ')} ON DUPLICATE KEY UPDATE user_id = user_id`,
-    ids.flatMap((id) => [eventId, id]),
+  if (!ids.length) return undefined;
+  return trx.raw(
+    `INSERT INTO event_holders (event_id, user_id)
+     SELECT e.id, u.id FROM events e JOIN (${ids.map((_, i) => (i === 0 ? 'SELECT ? AS id' : 'SELECT ?')).join(' UNION ALL ')}) u WHERE e.id = ?
+     ORDER BY u.id
+     ON DUPLICATE KEY UPDATE user_id = event_holders.user_id`,
+    [...ids, eventId],
   );
 }

@@ -28,19 +28,24 @@ export interface DomainEventData {
 export type DomainEvent = { [T in DomainEventType]: { type: T; data: DomainEventData[T] } }[DomainEventType];
 
 /** Rows per INSERT statement (bounds the statement's bindings on a large batch). */
-const CHUNK = 200;
+export const OUTBOX_CHUNK = 200;
 
-/**
- * Appends events to the outbox inside the caller's transaction `trx`, one multi-row INSERT per 200 events.
- * `now` is the change's time (the injected clock), so an event's `createdAt` matches the change it reports.
- */
-export async function appendOutbox(trx: Knex.Transaction, events: DomainEvent[], now: number): Promise<void> {
-  const rows = events.map((e) => ({
+/** The `outbox` rows of `events`, as of `now` (for a caller that sends the inserts itself, such as a batch's write round). */
+export function outboxRows(events: DomainEvent[], now: number): Record<string, unknown>[] {
+  return events.map((e) => ({
     uid: randomUUID(),
     type: e.type,
     event_id: e.data.eventId,
     data: JSON.stringify(e.data),
     created_at: now,
   }));
-  for (let i = 0; i < rows.length; i += CHUNK) await trx('outbox').insert(rows.slice(i, i + CHUNK));
+}
+
+/**
+ * Appends events to the outbox inside the caller's transaction `trx`, one multi-row INSERT per 200 events.
+ * `now` is the change's time (the injected clock), so an event's `createdAt` matches the change it reports.
+ */
+export async function appendOutbox(trx: Knex.Transaction, events: DomainEvent[], now: number): Promise<void> {
+  const rows = outboxRows(events, now);
+  for (let i = 0; i < rows.length; i += OUTBOX_CHUNK) await trx('outbox').insert(rows.slice(i, i + OUTBOX_CHUNK));
 }

@@ -108,6 +108,8 @@ describeEach(testDialects(), 'group commit on %s', (dialect) => {
     ]);
     expect(res.map((r) => (r.status === 'rejected' ? (r.reason as AppError).code : 'ok'))).toEqual(['EVENT_NOT_FOUND', 'EVENT_NOT_FOUND']);
     expect(await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' })).toHaveLength(0);
+    // Not even the buyers' holder rows (locked before the event is known to be missing): a probe of made-up event ids leaves nothing.
+    expect(await env.db('event_holders').where({ event_id: 987_654 })).toHaveLength(0);
   });
 });
 

@@ -1,0 +1,140 @@
+import { createDb, type Db } from '../../server/db/knex';
+import type { Trx } from '../../server/db/transaction';
+import { StatementRound } from '../../server/db/statement-round';
+import { mysqlDialects, describeEach, testDialects } from '../helpers/dialects';
+import { createMysqlDatabase } from '../helpers/mysql';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A batch's reads and writes go out in rounds (server/db/statement-round.ts). What a round must guarantee: results by
+ * statement (rows read, rows changed, the ids of inserted rows, each statement seeing the ones before it), and on
+ * MariaDB that no statement runs after one that failed, above all after a deadlock, which ends the transaction: a
+ * write run after that would commit on its own.
+ */
+async function openDb(dialect: 'mysql' | 'sqlite'): Promise<{ db: Db; drop: () => Promise<void> }> {
+  if (dialect === 'mysql') {
+    const created = await createMysqlDatabase();
+    return { db: createDb({ database: { client: 'mysql2', url: created.url }, dbPoolMax: 4 }), drop: created.drop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'evently-round-'));
+  return {
+    db: createDb({ database: { client: 'better-sqlite3', filename: join(dir, 't.sqlite') }, dbPoolMax: 1 } as Parameters<typeof createDb>[0]),
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+describeEach(testDialects(), 'StatementRound on %s', (dialect) => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, drop } = await openDb(dialect));
+    await db.schema.createTable('t', (t) => {
+      t.increments('id');
+      t.string('name').notNullable().unique();
+      t.integer('v').notNullable();
+    });
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await drop();
+  });
+
+  it('answers each statement with its rows, rows changed or inserted ids, each seeing the statements before it', async () => {
+    await db('t').insert({ name: 'seed-a', v: 0 });
+    const results = await db.transaction(async (trx) => {
+      const round = new StatementRound();
+      const a = round.insert('t', [
+        { name: 'r1', v: 1 },
+        { name: 'r2', v: 1 },
+        { name: 'r3', v: 1 },
+      ]);
+      const b = round.write(trx('t').where('v', 1).update({ v: 2 }));
+      const c = round.write(trx('t').where('name', 'nobody').update({ v: 9 }));
+      const d = round.read<{ name: string; v: number }>(trx('t').where('v', 2).orderBy('name').select('name', 'v'));
+      const e = round.read<{ name: string }>(trx('t').where('name', 'nobody').select('name'));
+      await round.run(trx);
+      return { a: round.get(a), b: round.get(b), c: round.get(c), d: round.get(d), e: round.get(e) };
+    });
+    const ids = (await db('t').whereIn('name', ['r1', 'r2', 'r3']).orderBy('id').select('id')).map((r) => r.id);
+    expect(results.a).toMatchObject({ changed: 3, firstId: ids[0], lastId: ids[2] });
+    expect(ids[2] - ids[0]).toBe(2);
+    expect(results.b.changed).toBe(3);
+    expect(results.c.changed).toBe(0);
+    expect(results.d).toEqual([
+      { name: 'r1', v: 2 },
+      { name: 'r2', v: 2 },
+      { name: 'r3', v: 2 },
+    ]);
+    expect(results.e).toEqual([]);
+  });
+
+  it('answers a round of one statement like a round of several', async () => {
+    const round = new StatementRound();
+    const only = round.read<{ n: number }>(db('t').where('name', 'seed-a').select('v as n'));
+    await round.run(db as unknown as Trx);
+    expect(round.get(only)).toEqual([{ n: 0 }]);
+  });
+
+  it('runs no statement after one that failed', async () => {
+    await db('t').insert({ name: 'taken', v: 0 });
+    const round = new StatementRound();
+    round.insert('t', [{ name: 'before', v: 0 }]);
+    round.insert('t', [{ name: 'taken', v: 0 }]); // duplicate key
+    round.insert('t', [{ name: 'after', v: 0 }]);
+    // Outside a transaction each statement commits alone: what ran is exactly what stayed.
+    // (The message, not toThrow: better-sqlite3's errors are not \`instanceof Error\` in every Jest realm.)
+    const failed = await round.run(db as unknown as Trx).then(() => undefined, (err: { message?: string }) => err);
+    expect(String(failed?.message)).toMatch(/duplicate|unique/i);
+    expect((await db('t').whereIn('name', ['before', 'after']).pluck('name')).sort()).toEqual(['before']);
+  });
+});
+
+describeEach(mysqlDialects(), 'StatementRound after a deadlock on %s', () => {
+  let db: Db;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, drop } = await openDb('mysql'));
+    await db.schema.createTable('t', (t) => {
+      t.integer('id').primary();
+      t.integer('v').notNullable();
+    });
+    await db.schema.createTable('marks', (t) => {
+      t.string('by').primary();
+    });
+    await db('t').insert([
+      { id: 1, v: 0 },
+      { id: 2, v: 0 },
+    ]);
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await drop();
+  });
+
+  it('never runs the deadlock victim’s later writes: they would commit outside its transaction', async () => {
+    let ready = 0;
+    let go!: () => void;
+    const bothLocked = new Promise<void>((r) => (go = r));
+    const side = (by: string, first: number, second: number) =>
+      db
+        .transaction(async (trx) => {
+          await trx('t').where({ id: first }).update({ v: trx.raw('v + 1') });
+          if (++ready === 2) go();
+          await bothLocked;
+          const round = new StatementRound();
+          round.write(trx('t').where({ id: second }).update({ v: trx.raw('v + 1') }));
+          round.insert('marks', [{ by }]);
+          await round.run(trx);
+        })
+        .then(
+          () => 'committed',
+          (err: { errno?: number }) => (err.errno === 1213 ? 'deadlock' : Promise.reject(err)),
+        );
+    const [a, b] = await Promise.all([side('a', 1, 2), side('b', 2, 1)]);
+    expect([a, b].sort()).toEqual(['committed', 'deadlock']);
+    // Only the winner's mark: the victim's insert, queued behind the statement that deadlocked, never ran.
+    expect(await db('marks').pluck('by')).toEqual([a === 'committed' ? 'a' : 'b']);
+  });
+});
