@@ -190,7 +190,8 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
    * SHUTDOWN_DRAIN_MS so the balancer notices; (2) stop listening, let in-flight HTTP requests and their
    * transactions finish; (3) stop the sweeper, flush pending broadcasts, tell every socket to reconnect
    * (`server:reconnect`; clients catch up from their cursor on another node); (4) wait for in-flight socket
-   * commands to leave the database, close the sockets; (5) close Redis and the database pool.
+   * commands to leave the database, close the sockets; (5) send the last broadcasts (staff reads included) and
+   * stop broadcasting, then close Redis and the database pool.
    */
   const shutdown = async (): Promise<void> => {
     shuttingDown = true;
@@ -211,6 +212,9 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     // Requests that finished during the drain may have queued waitlist passes; let them commit first.
     await services.waitlist.idle();
     await waitForIdlePool(db, 5_000);
+    // Changes committed until now still reach the other nodes' sockets; after this nothing emits, so no
+    // broadcast (a PUBLISH nobody awaits) can be issued on the Redis connections closed next.
+    await broadcaster.close();
     await accessChannel?.close();
     await redis?.close();
     await staffDb?.destroy();

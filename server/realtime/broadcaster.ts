@@ -44,6 +44,10 @@ export class Broadcaster implements Notifier {
   /** True when other nodes share the namespaces (Redis adapter): their staff sockets cannot be seen here. */
   private clustered = false;
   private readonly staffQueues = new Map<number, StaffQueue>();
+  /** Staff reads and compact encodings whose emit has not happened yet (see close()). */
+  private readonly sending = new Set<Promise<unknown>>();
+  /** Set by close(): from then on nothing is emitted, so nothing publishes on a closed Redis connection. */
+  private closed = false;
 
   constructor(
     private readonly batchMs: number,
@@ -57,7 +61,7 @@ export class Broadcaster implements Notifier {
   }
 
   seatsChanged(eventId: number, seats: SeatState[], cursor: number): void {
-    if (!this.namespaceOf || seats.length === 0) return;
+    if (!this.namespaceOf || this.closed || seats.length === 0) return;
     let p = this.pending.get(eventId);
     if (!p) {
       p = { seats: new Map(), cursor: 0, timer: setTimeout(() => this.flush(eventId), this.batchMs) };
@@ -68,15 +72,15 @@ export class Broadcaster implements Notifier {
   }
 
   holdExpired(userId: number, notice: HoldExpiredNotice): void {
-    this.namespaceOf?.(notice.eventId).to(userRoom(userId)).emit('hold:expired', notice);
+    this.live(notice.eventId)?.to(userRoom(userId)).emit('hold:expired', notice);
   }
 
   eventStatus(notice: EventStatusNotice): void {
-    this.namespaceOf?.(notice.eventId).to(WATCHERS_ROOM).emit('event:status', notice);
+    this.live(notice.eventId)?.to(WATCHERS_ROOM).emit('event:status', notice);
   }
 
   bookingCancelled(userId: number, notice: BookingCancelledNotice): void {
-    this.namespaceOf?.(notice.eventId).to(userRoom(userId)).emit('booking:cancelled', notice);
+    this.live(notice.eventId)?.to(userRoom(userId)).emit('booking:cancelled', notice);
   }
 
   /**
@@ -105,11 +109,23 @@ export class Broadcaster implements Notifier {
   }
 
   waitlistOffer(userId: number, offer: WaitlistOffer): void {
-    this.namespaceOf?.(offer.eventId).to(userRoom(userId)).emit('waitlist:offer', offer);
+    this.live(offer.eventId)?.to(userRoom(userId)).emit('waitlist:offer', offer);
   }
 
   gaChanged(batch: GaChanged): void {
-    if (batch.areas.length) this.namespaceOf?.(batch.eventId).to(WATCHERS_ROOM).emit('ga:changed', batch);
+    if (batch.areas.length) this.live(batch.eventId)?.to(WATCHERS_ROOM).emit('ga:changed', batch);
+  }
+
+  /** The event's namespace, or undefined once closed (or before attach): nobody to tell. */
+  private live(eventId: number): EventNamespace | undefined {
+    return this.closed ? undefined : this.namespaceOf?.(eventId);
+  }
+
+  /** Keeps `work` in `sending` until it settles, so close() can wait for it (its failures are its own to log). */
+  private track(work: Promise<unknown>): void {
+    const done = () => void this.sending.delete(work);
+    this.sending.add(work);
+    work.then(done, done);
   }
 
   private flush(eventId: number): void {
@@ -149,12 +165,14 @@ export class Broadcaster implements Notifier {
 
   /** Encodes the batch once and sends it to every compact socket (of every node, through the adapter). */
   private sendCompact(nsp: EventNamespace, batch: SeatsChanged, layoutOf: LayoutOf): void {
-    layoutOf(batch.eventId)
-      .then(({ order }) => nsp.to(COMPACT_ROOM).emit('seats:changed:compact', encodeChanges(batch, order)))
-      .catch((err: unknown) => {
-        // At most once, like every batch: compact clients resync from their cursor on reconnect.
-        this.logger.error({ err, eventId: batch.eventId }, 'compact broadcast failed');
-      });
+    this.track(
+      layoutOf(batch.eventId)
+        .then(({ order }) => nsp.to(COMPACT_ROOM).emit('seats:changed:compact', encodeChanges(batch, order)))
+        .catch((err: unknown) => {
+          // At most once, like every batch: compact clients resync from their cursor on reconnect.
+          this.logger.error({ err, eventId: batch.eventId }, 'compact broadcast failed');
+        }),
+    );
   }
 
   private queueStaff(eventId: number, nsp: EventNamespace, seats: SeatState[], cursor: number): void {
@@ -180,26 +198,42 @@ export class Broadcaster implements Notifier {
     const batch = { eventId, cursor: q.cursor, seats: [...q.seats.values()] };
     q.seats = new Map();
     q.running = true;
-    view(eventId, batch.seats)
-      .catch((err: unknown) => {
-        this.logger.error({ err, eventId }, 'staff view failed; sending the plain batch');
-        return batch.seats;
-      })
-      .then((seats) => {
-        try {
-          q.nsp.to(STAFF_ROOM).emit('seats:changed', { ...batch, seats });
-        } catch (err) {
-          this.logger.error({ err, eventId }, 'staff broadcast failed');
-        }
-      })
-      .finally(() => {
-        q.running = false;
-        this.runStaff(eventId, q);
-      });
+    // Tracked until the emit and the next read's start (runStaff in finally tracks that one before this settles).
+    this.track(
+      view(eventId, batch.seats)
+        .catch((err: unknown) => {
+          this.logger.error({ err, eventId }, 'staff view failed; sending the plain batch');
+          return batch.seats;
+        })
+        .then((seats) => {
+          try {
+            q.nsp.to(STAFF_ROOM).emit('seats:changed', { ...batch, seats });
+          } catch (err) {
+            this.logger.error({ err, eventId }, 'staff broadcast failed');
+          }
+        })
+        .finally(() => {
+          q.running = false;
+          this.runStaff(eventId, q);
+        }),
+    );
   }
 
   /** Sends everything still batched (shutdown). */
   flushAll(): void {
     for (const eventId of [...this.pending.keys()]) this.flush(eventId);
+  }
+
+  /**
+   * Last step before the node closes its Redis connections: sends everything still batched, waits for the staff
+   * reads and compact encodings already started to emit, and from then on drops every notice (clients resync
+   * from their cursor on another node). Why: with the Redis adapter every emit is a PUBLISH the adapter does not
+   * wait for, so an emit after `disconnect()` (a staff read finishing late) rejects with "Connection is closed."
+   * and nobody handles it: an unhandled rejection.
+   */
+  async close(): Promise<void> {
+    this.flushAll();
+    this.closed = true;
+    while (this.sending.size > 0) await Promise.allSettled([...this.sending]);
   }
 }

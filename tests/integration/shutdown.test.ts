@@ -90,3 +90,58 @@ describeEach(mysqlDialects(), 'graceful shutdown on SIGTERM (%s)', (dialect) => 
     expect(child.output()).not.toMatch(/shutdown failed|took too long/);
   });
 });
+
+/**
+ * Closing a node on Redis (in process) while a broadcast is still on its way. With the Redis adapter an emit is a
+ * PUBLISH that the adapter does not await: issued after the node disconnected Redis, ioredis rejects it with
+ * "Connection is closed." and nobody handles the rejection, which failed a whole test file ("Test suite failed to
+ * run"). The staff batch is such an emit: a database read (who holds each seat), then the emit.
+ */
+describeEach(mysqlDialects(), 'closing a node on Redis with a staff batch in flight (%s)', (dialect) => {
+  test('the batch is published before Redis is closed, and no PUBLISH is refused', async () => {
+    const env = await startTestEnv({ dialect, redis: true });
+    const node = env.nodes[0]!;
+    const redis = node.redis!;
+    // The holder read finishes once the node moves on to closing Redis (a read that outlasts the drain), or
+    // 300 ms into the shutdown when the node waits for it.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const closeRedis = redis.close.bind(redis);
+    redis.close = () => {
+      release();
+      return closeRedis();
+    };
+    let reads = 0;
+    const staffView = node.services.staffView;
+    const withHolders = staffView.withHolders.bind(staffView);
+    staffView.withHolders = async (...args: Parameters<typeof withHolders>) => {
+      reads++;
+      const seats = await withHolders(...args);
+      await released;
+      return seats;
+    };
+    // Every PUBLISH of the node and how it ended (handling it here also keeps a refusal from going unhandled).
+    const pub = redis.redis;
+    const publish = pub.publish.bind(pub) as (channel: string, message: string | Buffer) => Promise<number>;
+    const outcomes: Promise<string>[] = [];
+    (pub as unknown as { publish: typeof publish }).publish = (channel, message) => {
+      const p = publish(channel, message);
+      outcomes.push(p.then(() => `${channel.includes('#staff#') ? 'staff' : 'other'}: ok`, (err: Error) => `${channel}: ${err.message}`));
+      return p;
+    };
+
+    const [user] = await createUsers(env, 1);
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
+    const hold = await http(node.url, 'POST', `/api/events/${ev.eventId}/holds`, { token: user!.token, body: { seatIds: [ev.seatIds[0]] } });
+    expect(hold.status).toBe(201);
+    await until(() => reads > 0, 5000, 'the staff read started');
+    const stopped = env.stop();
+    setTimeout(release, 300).unref();
+    await stopped;
+    await until(() => pub.status === 'end', 5000, 'redis closed');
+
+    const results = await Promise.all(outcomes);
+    expect(results.filter((r) => !r.endsWith(': ok'))).toEqual([]);
+    expect(results).toContain('staff: ok');
+  });
+});

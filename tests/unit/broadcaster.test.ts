@@ -131,6 +131,34 @@ describe('Broadcaster staff view', () => {
       ['staff', 2],
     ]);
   });
+
+  it('close() (shutdown, before Redis closes) sends what is batched, waits for the staff reads in flight and their merged follow-up, then emits nothing more', async () => {
+    const { nsp, sent } = fakeNamespace(['s1']);
+    const b = new Broadcaster(1000, logger);
+    b.attach(() => nsp);
+    const calls: { seats: SeatState[]; release: () => void }[] = [];
+    b.setStaffView((_e, seats) => new Promise((resolve) => calls.push({ seats, release: () => resolve(seats) })), { clustered: false });
+    b.seatsChanged(7, [held(1, 2)], 10);
+    b.flushAll();
+    // Batched, not flushed yet: close() sends it, and its staff half waits for the read in flight.
+    b.seatsChanged(7, [held(2, 2)], 11);
+    let closed = false;
+    const closing = b.close().then(() => (closed = true));
+    await flushed();
+    expect(sent.map((s) => s.target)).toEqual(['except-staff', 'except-staff']);
+    calls[0]!.release();
+    await flushed();
+    expect(closed).toBe(false);
+    calls[1]!.release();
+    await closing;
+    expect(sent.filter((s) => s.target === 'staff').map((s) => s.payload.cursor)).toEqual([10, 11]);
+    // After close nothing reaches the namespace: with the Redis adapter it would publish on a closed connection.
+    b.seatsChanged(7, [held(3, 2)], 12);
+    b.flushAll();
+    b.holdExpired(1, { eventId: 7 } as Parameters<Broadcaster['holdExpired']>[1]);
+    await flushed();
+    expect(sent).toHaveLength(4);
+  });
 });
 
 describe('Broadcaster compact form', () => {
