@@ -89,10 +89,28 @@ export async function hotSeat(ctx: Ctx): Promise<void> {
     const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, { strategy: 'random', durationMs: opts.duration * 1000, lingerMs: 0, label: `[${c}] ` });
     ctx.acked.push(...stats.acked);
     const { raw: cas, viaKnex } = await casBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
-    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex });
+    // The socket bound: the same contenders in closed loops against a bare Socket.IO server that only acks (under
+    // the broadcasts they received here). Every attempt is one command or two (a won hold is released), so the
+    // bare acks/s is the most commands these clients could have had answered on this machine, whatever the store.
+    const bareAck = opts.baseline
+      ? await bareAckBaseline({
+          clients: c,
+          batchesPerS: stats.changeBatches / Math.max(1, users.length - stats.connectFailures) / seconds,
+          seatsPerBatch: stats.changeBatches ? stats.changedSeats / stats.changeBatches : 1,
+          seats: opts.seats,
+          seatsPerHold: opts.seatsPerHold,
+          durationMs: Math.min(10, opts.duration) * 1000,
+          connectConcurrency: opts.connectConcurrency,
+          format: opts.format,
+          holdTtlS: opts.holdTtl,
+        })
+      : undefined;
+    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex, bareAck });
     // Issue 17: group commit should beat one transaction per attempt on MariaDB at 256 contenders (>= 1.0x);
     // everywhere else (8 contenders, SQLite) >= 0.5x.
     casFigures(figures, `[${c}] `, stats, seconds, queries, cas, { attemptsRatio: c >= 256 && cluster.databaseUrl.startsWith('mysql') ? 1 : 0.5 });
+    const answered = COMMAND_KINDS.reduce((n, k) => n + stats.commands[k].sent - stats.commands[k].timeouts, 0);
+    figures.push(figure(`[${c}] command acks/s (hold and release; baseline: bare Socket.IO ack-echo)`, answered / seconds, '1/s', bareAck?.acksPerS));
     refusalFigures(figures, `[${c}] `, stats);
     rates.push({ c, attempts: stats.holdAttempts / seconds, cas: cas?.attemptsPerS });
     await sleep(500);
