@@ -1,5 +1,6 @@
 /**
- * Where a V8 CPU profile's time went: `npx tsx load/experiments/cpuprofile-top.ts FILE.cpuprofile [top=25]`.
+ * Where a V8 CPU profile's time went: `npx tsx load/experiments/cpuprofile-top.ts FILE.cpuprofile [top=25] [fromS toS]`
+ * (the window: seconds from the profile's start; default the whole profile). `--buckets` prints busy per 2 s first.
  * Prints the busy share, self time by function (name, file:line) and by package (node_modules/<pkg>, server/<dir>,
  * node internals), as shares of the profile's wall time. For `node --cpu-prof` runs and LOAD_NODE_CPU_PROF.
  */
@@ -17,13 +18,27 @@ interface Profile {
   endTime: number;
 }
 
-const [file, topArg] = process.argv.slice(2);
+const args = process.argv.slice(2).filter((a) => a !== '--buckets');
+const [file, topArg, fromArg, toArg] = args;
 if (!file) throw new Error('usage: cpuprofile-top.ts FILE.cpuprofile [top]');
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
-p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
-const wall = p.endTime - p.startTime;
+const from = fromArg === undefined ? 0 : Number(fromArg) * 1e6;
+const to = toArg === undefined ? Infinity : Number(toArg) * 1e6;
+const idleIds = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+const buckets: [number, number][] = [];
+let t = 0;
+p.samples.forEach((id, i) => {
+  const d = p.timeDeltas[i] ?? 0;
+  t += d;
+  const b = (buckets[Math.floor(t / 2e6)] ??= [0, 0]);
+  b[1] += d;
+  if (!idleIds.has(id)) b[0] += d;
+  if (t >= from && t < to) self.set(id, (self.get(id) ?? 0) + d);
+});
+if (process.argv.includes('--buckets')) console.log(buckets.map((b, i) => `${i * 2}s:${Math.round((100 * b[0]) / Math.max(1, b[1]))}%`).join(' '));
+const wall = Math.min(to, p.endTime - p.startTime) - from;
 const fn = new Map<string, number>();
 const pkg = new Map<string, number>();
 let idle = 0;
