@@ -1,7 +1,7 @@
 /** Sale scenarios: a flash sale (many buyers, one event) and a hot seat (everyone wants the same seats), and the soak. */
 import { bareAckBaseline, type AckEchoResult } from './ack-echo';
 import { bareBroadcastBaseline } from './baselines';
-import { COMMAND_KINDS } from './buyer-stats';
+import { COMMAND_KINDS, type BuyerStats } from './buyer-stats';
 import type { BuyerPlan } from './buyer';
 import { lapseFigures } from './lapse';
 import { figure } from './report';
@@ -36,25 +36,9 @@ export async function flashSale(ctx: Ctx): Promise<void> {
     bare = await bareBroadcastBaseline({ watchers: opts.watchers, ratePerS: Math.max(1, Math.min(200, stats.holds / seconds)), durationMs: Math.min(5, opts.duration) * 1000, connectConcurrency: opts.connectConcurrency, clientProcs: opts.clientProcs });
     details.bareBroadcast = bare;
   }
-  // The broadcast load the buyers had: batches one buyer received per second of the buying phase (each gets
-  // every batch of the event), of the run's mean size.
-  const batchesPerBuyerS = stats.changeBatches / Math.max(1, users.length - stats.connectFailures) / seconds;
-  let bareAck: AckEchoResult | undefined;
-  if (opts.baseline) {
-    bareAck = await bareAckBaseline({
-      clients: opts.buyers,
-      batchesPerS: batchesPerBuyerS,
-      seatsPerBatch: stats.changeBatches ? stats.changedSeats / stats.changeBatches : 1,
-      seats: opts.seats,
-      seatsPerHold: opts.seatsPerHold,
-      durationMs: Math.min(10, opts.duration) * 1000,
-      connectConcurrency: opts.connectConcurrency,
-      format: opts.format,
-      clientProcs: opts.clientProcs,
-      holdTtlS: opts.holdTtl,
-    });
-    details.bareAck = bareAck;
-  }
+  const batchesPerBuyerS = batchesPerClientS(stats, users.length, seconds);
+  const bareAck = opts.baseline ? await ackEchoLike(ctx, stats, opts.buyers, batchesPerBuyerS, opts.clientProcs) : undefined;
+  if (bareAck) details.bareAck = bareAck;
   // Hold ack baseline: the bare ack-echo (what the machine gives this many closed-loop clients); target unchanged.
   casFigures(figures, '', stats, seconds, queries, cas, { holdAckP99Ms: 300, ackBaseline: bareAck?.latency });
   refusalFigures(figures, '', stats);
@@ -77,6 +61,34 @@ export async function flashSale(ctx: Ctx): Promise<void> {
   if (stats.expiryDelivery.count) figures.push(figure('expired hold -> broadcast p99', stats.expiryDelivery.summary().p99, 'ms', undefined, { value: ['<=', 1000] }));
 }
 
+/**
+ * The broadcast load the clients had: batches one client received per second of the run (each gets every batch
+ * of the event). Clients that never connected received none and are not counted.
+ */
+function batchesPerClientS(stats: BuyerStats, clients: number, seconds: number): number {
+  return stats.changeBatches / Math.max(1, clients - stats.connectFailures) / seconds;
+}
+
+/**
+ * The bare Socket.IO ack-echo (load/ack-echo.ts) under the run's conditions: as many closed-loop clients, the
+ * broadcasts they received (batches per client per second, of the run's mean size), the same venue and hold size.
+ */
+function ackEchoLike(ctx: Ctx, stats: BuyerStats, clients: number, batchesPerS: number, clientProcs?: number): Promise<AckEchoResult> {
+  const { opts } = ctx;
+  return bareAckBaseline({
+    clients,
+    batchesPerS,
+    seatsPerBatch: stats.changeBatches ? stats.changedSeats / stats.changeBatches : 1,
+    seats: opts.seats,
+    seatsPerHold: opts.seatsPerHold,
+    durationMs: Math.min(10, opts.duration) * 1000,
+    connectConcurrency: opts.connectConcurrency,
+    format: opts.format,
+    clientProcs,
+    holdTtlS: opts.holdTtl,
+  });
+}
+
 export async function hotSeat(ctx: Ctx): Promise<void> {
   const { opts, cluster, figures, details } = ctx;
   const phases: Record<string, unknown>[] = [];
@@ -92,19 +104,7 @@ export async function hotSeat(ctx: Ctx): Promise<void> {
     // The socket bound: the same contenders in closed loops against a bare Socket.IO server that only acks (under
     // the broadcasts they received here). Every attempt is one command or two (a won hold is released), so the
     // bare acks/s is the most commands these clients could have had answered on this machine, whatever the store.
-    const bareAck = opts.baseline
-      ? await bareAckBaseline({
-          clients: c,
-          batchesPerS: stats.changeBatches / Math.max(1, users.length - stats.connectFailures) / seconds,
-          seatsPerBatch: stats.changeBatches ? stats.changedSeats / stats.changeBatches : 1,
-          seats: opts.seats,
-          seatsPerHold: opts.seatsPerHold,
-          durationMs: Math.min(10, opts.duration) * 1000,
-          connectConcurrency: opts.connectConcurrency,
-          format: opts.format,
-          holdTtlS: opts.holdTtl,
-        })
-      : undefined;
+    const bareAck = opts.baseline ? await ackEchoLike(ctx, stats, c, batchesPerClientS(stats, users.length, seconds)) : undefined;
     phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex, bareAck });
     // Issue 17: group commit should beat one transaction per attempt on MariaDB at 256 contenders (>= 1.0x);
     // everywhere else (8 contenders, SQLite) >= 0.5x.
