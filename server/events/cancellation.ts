@@ -18,7 +18,7 @@ export interface EventCancellationDeps {
   /** Non-seat parts of holds and bookings (general-admission tickets), given back when an event is cancelled. */
   holdExtras?: CancellableExtras;
   /** Ends the event's waiting and offered waitlist entries in the caller's transaction (waitlist/entries.ts). */
-  closeWaitlist?: (trx: Trx, eventId: number) => Promise<number>;
+  closeWaitlist?: (trx: Trx, eventId: number, now: number) => Promise<number>;
 }
 
 /** The part of the general-admission hooks that event cancellation needs (structural, so no import cycle). */
@@ -99,7 +99,7 @@ async function cancelContents(
 ): Promise<Cleanup> {
   const out: Cleanup = { seats: [], cursor: 0, bookings: [], holds: [], extrasChanged: false };
   // Joins racing the status flip are ended by the follow-up passes, as bookings and holds are.
-  await closeWaitlist?.(trx, eventId);
+  await closeWaitlist?.(trx, eventId, now);
   const bookings = (await trx('bookings').where({ event_id: eventId, status: 'confirmed' }).orderBy('id').select('id', 'event_id', 'user_id', 'reference')) as {
     id: number;
     event_id: number;

@@ -20,7 +20,8 @@ export interface DomainEventData {
   'waitlist.offer_made': { entryId: number; eventId: number; userId: number; holdId: number; partySize: number; seatIds: number[]; expiresAt: string };
   'waitlist.offer_accepted': { entryId: number; eventId: number; userId: number; holdId: number | null };
   'waitlist.offer_declined': { entryId: number; eventId: number; userId: number; holdId: number | null };
-  'waitlist.offer_lapsed': { entryId: number; eventId: number; userId: number; holdId: number | null };
+  /** `reason` is set when the offer ended with its event (`event_cancelled`), not by running out. */
+  'waitlist.offer_lapsed': { entryId: number; eventId: number; userId: number; holdId: number | null; reason?: 'event_cancelled' };
   'event.status_changed': { eventId: number; from: string; to: string; reason?: string };
 }
 

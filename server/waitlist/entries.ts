@@ -5,7 +5,8 @@ import type { AuthUser } from '../shared/auth-user';
 import { isStaff } from '../shared/auth-user';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
-import type { DomainEvent } from '../shared/outbox';
+import { appendOutbox, type DomainEvent } from '../shared/outbox';
+import { isMysql } from '../db/knex';
 
 /** A waitlist_entries row: what both the user-facing service and the matcher read. */
 export interface EntryRow {
@@ -91,11 +92,23 @@ export function settledStatus(holdStatus: string): WaitlistStatus {
 /**
  * Ends every waiting or offered entry of an event (it was cancelled), inside the caller's transaction: they become
  * `cancelled`, so nobody stays "waiting" for an event that will never sell again and no ticker settles an offer
- * later. The offers' holds are released by the caller with the event's other holds. Returns how many entries ended.
+ * later. The offers' holds are released by the caller with the event's other holds. An open offer ends here, not
+ * by the ticker, so its `waitlist.offer_lapsed` webhook event (reason `event_cancelled`) is written here too, in
+ * the same transaction: a receiver that tracks offers learns that this one ended. Returns how many entries ended.
  */
-export async function closeEntriesOfEvent(trx: Knex.Transaction, eventId: number): Promise<number> {
-  return trx('waitlist_entries')
+export async function closeEntriesOfEvent(trx: Knex.Transaction, eventId: number, now: number): Promise<number> {
+  // Locked on MySQL: the ticker settling one of these offers meanwhile would report it too.
+  const read = trx('waitlist_entries').where({ event_id: eventId, status: 'offered' }).orderBy('id');
+  if (isMysql(trx)) read.forUpdate();
+  const offered = (await read.select('id', 'event_id', 'user_id', 'offer_hold_id')) as Pick<EntryRow, 'id' | 'event_id' | 'user_id' | 'offer_hold_id'>[];
+  const ended = await trx('waitlist_entries')
     .where({ event_id: eventId })
     .whereIn('status', ACTIVE)
     .update({ status: 'cancelled', version: trx.raw('version + 1') });
+  const lapsed: DomainEvent[] = offered.map((e) => ({
+    type: 'waitlist.offer_lapsed',
+    data: { entryId: e.id, eventId: e.event_id, userId: e.user_id, holdId: e.offer_hold_id, reason: 'event_cancelled' },
+  }));
+  if (lapsed.length) await appendOutbox(trx, lapsed, now);
+  return ended;
 }

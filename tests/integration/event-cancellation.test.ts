@@ -109,6 +109,15 @@ describeEach(testDialects(), 'event cancellation on %s', (dialect) => {
     expect((await me(carol!)).body).toMatchObject({ status: 'cancelled' });
     expect((await env.db('holds').where({ token: offerHold }).first()).status).toBe('released');
     expect((await seatRows(env, ev.eventId)).map((r) => r.status)).toEqual(['available', 'available']);
+    // Webhook receivers that track offers hear that Bob's ended, with the reason; Carol had no offer to end.
+    const offerEnds = (await env.db('outbox').where({ event_id: ev.eventId }).whereIn('type', ['waitlist.offer_made', 'waitlist.offer_accepted', 'waitlist.offer_declined', 'waitlist.offer_lapsed']).orderBy('id').select('type', 'data')).map((r) => ({
+      type: r.type,
+      data: JSON.parse(r.data),
+    }));
+    const bobEntry = await env.db('waitlist_entries').where({ event_id: ev.eventId, user_id: bob.id }).first('id', 'offer_hold_id');
+    expect(offerEnds.filter((e) => e.type !== 'waitlist.offer_made')).toEqual([
+      { type: 'waitlist.offer_lapsed', data: { entryId: bobEntry.id, eventId: ev.eventId, userId: bob.id, holdId: bobEntry.offer_hold_id, reason: 'event_cancelled' } },
+    ]);
     const late = await join(alice);
     expect(late.status).toBe(409);
   });
