@@ -41,9 +41,9 @@ export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>, logger?
         database: url.pathname.replace(/^\//, ''),
         charset: 'utf8mb4',
         flags: ['-FOUND_ROWS'],
-        // A batch sends its writes as one multi-statement query (server/db/write-round.ts): one round trip, and
-        // the server stops at the first statement that fails. Safe here because no SQL text is built from input:
-        // every value is a binding, which mysql2 escapes (the comment in write-round.ts says why that matters).
+        // A group-committed batch sends its reads and writes in rounds, each one multi-statement query
+        // (server/db/statement-round.ts): one round trip, and the server stops at the first statement that fails.
+        // Safe here because no SQL text is built from input: every value is a binding, which mysql2 escapes.
         multipleStatements: true,
         supportBigNumbers: true,
         bigNumberStrings: false,

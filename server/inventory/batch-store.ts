@@ -155,7 +155,7 @@ function seatsQuery(trx: Trx, eventId: number, ids: number[], lock: boolean): Kn
 }
 
 /**
- * Writes a decided batch in two write rounds (one round trip each on MySQL, see WriteRound):
+ * Writes a decided batch in two write rounds (one round trip each on MySQL, see StatementRound):
  *
  * 1. the multi-row inserts of new holds and bookings, whose ids the rest refers to;
  * 2. ONE compare-and-set UPDATE for every seat the batch moved (each guarded by the version it was read at; the
