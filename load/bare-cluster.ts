@@ -14,7 +14,8 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { emitAtRate, type BareBroadcastOptions, type BroadcastResult } from './baselines';
-import { Latency, sleep } from './stats';
+import { sleep } from './stats';
+import { mergeDelivery, mergeDeliveryByNode, type WatchersDone } from './watcher-results';
 import { ClientGroup, clientProcessCount, splitJob } from './workers';
 
 type FromBareNode = { type: 'ready'; url: string } | { type: 'sent'; sent: [string, number][] } | { type: 'failed'; message: string };
@@ -28,8 +29,10 @@ class BareNodeProcess {
   private onSent: ((sent: [string, number][]) => void) | undefined;
 
   constructor(redisUrl: string, keyPrefix: string) {
+    // LOAD_NODE_CPU_PROF profiles these processes too, beside the Evently nodes they are the baseline for.
+    const profileDir = process.env.LOAD_NODE_CPU_PROF;
     this.child = fork(join(__dirname, 'bare-cluster.ts'), ['--load-bare-node'], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, LOAD_BARE_REDIS_URL: redisUrl, LOAD_BARE_KEY_PREFIX: keyPrefix },
@@ -55,9 +58,13 @@ class BareNodeProcess {
     });
   }
 
+  /** Lets the child exit on its own (so a CPU profile is written), and kills it if it has not within 5 s. */
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.child.connected) this.child.disconnect();
+    const killer = setTimeout(() => this.child.kill(), 5000);
     await this.exited;
+    clearTimeout(killer);
   }
 }
 
@@ -75,9 +82,10 @@ export async function bareClusterBroadcastBaseline(o: BareBroadcastOptions & { n
     const sent = await nodes[0]!.emit(o.ratePerS, o.durationMs, o.seatsPerBatch);
     await sleep(1500);
     group.send({ type: 'finish', commitTimes: sent });
-    const latency = new Latency();
-    for (const done of await group.all<{ delivery: string }>('done')) latency.merge(done.delivery);
-    return { watchers: o.watchers, emits: Math.ceil(sent.length / (o.seatsPerBatch ?? 1)), changes: sent.length, delivered: latency.count, latency: latency.summary(), processes: group.members.length };
+    const parts = await group.all<WatchersDone>('done');
+    const latency = mergeDelivery(parts);
+    const byNode = mergeDeliveryByNode(parts).map((h) => h.summary());
+    return { watchers: o.watchers, emits: Math.ceil(sent.length / (o.seatsPerBatch ?? 1)), changes: sent.length, delivered: latency.count, latency: latency.summary(), byNode, processes: group.members.length };
   } finally {
     await group?.stop();
     await Promise.all(nodes.map((n) => n.stop()));

@@ -15,6 +15,8 @@ export interface BroadcastResult {
   changes: number;
   delivered: number;
   latency: LatencySummary;
+  /** `latency` by the node the watchers were connected to (node 0 emits); absent for one bare server. */
+  byNode?: LatencySummary[];
 }
 
 /** What a bare broadcast baseline is asked to do: the Evently run's emit rate and batch size, to the same watchers. */

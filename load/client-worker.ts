@@ -139,11 +139,14 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
 }
 
 async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promise<void> {
-  // Receipt times per seat state; matched with commit (or emit) times the main thread sends at the end.
-  const receipts = new Map<string, number[]>();
+  // Receipt times per seat state, per node the watcher is connected to (the node that commits delivers to its own
+  // sockets, the others hear of it over the adapter); matched with commit (or emit) times the main thread sends
+  // at the end.
+  const receiptsByNode = job.urls.map(() => new Map<string, number[]>());
   let batches = 0;
-  const onBatch = (b: SeatsChanged, at: number) => {
+  const onBatchOf = (node: number) => (b: SeatsChanged, at: number) => {
     batches++;
+    const receipts = receiptsByNode[node]!;
     for (const s of b.seats) {
       const k = `${s.id}:${s.version}`;
       const list = receipts.get(k);
@@ -155,7 +158,9 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
   let failures = 0;
   const order = await orderFor(job.format, job.urls[0]!, job.eventId);
   await pool(job.tokens, job.connectConcurrency, async (t, i) => {
-    const url = job.urls[i % job.urls.length]!;
+    const node = i % job.urls.length;
+    const url = job.urls[node]!;
+    const onBatch = onBatchOf(node);
     if (job.waitFor === 'snapshot') {
       const w = watcher(url, job.eventId, t ?? undefined, onBatch, order);
       sockets.push(w.socket);
@@ -179,18 +184,26 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
   clearInterval(progress);
   for (const s of sockets) s.close();
   const delivery = new Latency();
+  const byNode = job.urls.map(() => new Latency());
   const commits = new Map(commitTimes);
+  const versions = new Set<string>();
   let unmatched = 0;
-  for (const [k, times] of receipts) {
-    const c = commits.get(k);
-    if (c === undefined) {
-      unmatched += times.length;
-      continue;
+  receiptsByNode.forEach((receipts, node) => {
+    for (const [k, times] of receipts) {
+      const c = commits.get(k);
+      if (c === undefined) {
+        unmatched += times.length;
+        continue;
+      }
+      versions.add(k);
+      for (const t of times) {
+        delivery.recordMs(t - c);
+        byNode[node]!.recordMs(t - c);
+      }
     }
-    for (const t of times) delivery.recordMs(t - c);
-  }
+  });
   // The seat versions that reached this process at all: a version merged away in a batch reached nobody.
-  post({ type: 'done', delivery: delivery.encode(), batches, unmatched, failures, versions: [...receipts.keys()].filter((k) => commits.has(k)) });
+  post({ type: 'done', delivery: delivery.encode(), deliveryByNode: byNode.map((h) => h.encode()), batches, unmatched, failures, versions: [...versions] });
 }
 
 async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void> {

@@ -13,6 +13,7 @@ import type { Options } from './options';
 import { figure, type Figure } from './report';
 import { Latency, Progress, round, sleep, type LatencySummary } from './stats';
 import type { ObservedNode } from './node-process';
+import { mergeDelivery, mergeDeliveryByNode, type WatchersDone } from './watcher-results';
 
 /** rows x seatsPerRow == seats, rows of at most 50 (or 200 for big venues). */
 export function layout(seats: number): { rows: number; seatsPerRow: number } {
@@ -56,29 +57,13 @@ export async function startWatchers(ctx: Ctx, eventId: number, tokens: (string |
         ctx.details.watcherBatchesPerProcess = parts.map((p) => p.batches);
         // Seat versions broadcast at all (received by some watcher): the base for "every watcher got every batch".
         ctx.details.broadcastVersions = new Set(parts.flatMap((p) => p.versions ?? [])).size;
+        ctx.details.deliveryByNode = mergeDeliveryByNode(parts).map((h) => h.summary());
         return mergeDelivery(parts);
       } finally {
         await group.stop();
       }
     },
   };
-}
-
-/** What a watchers job reports when it finishes (client-worker.ts). */
-export interface WatchersDone {
-  delivery: string;
-  batches: number;
-  unmatched: number;
-  failures: number;
-  /** Seat versions (`seat:version`) this process received; absent from older workers. */
-  versions?: string[];
-}
-
-/** One histogram of every process's deliveries. */
-export function mergeDelivery(parts: WatchersDone[]): Latency {
-  const h = new Latency();
-  for (const p of parts) h.merge(p.delivery);
-  return h;
 }
 
 interface BuyersRun {

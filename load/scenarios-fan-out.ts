@@ -9,7 +9,7 @@ import { bareClusterBroadcastBaseline } from './bare-cluster';
 import { connect, firstSnapshot, send } from './clients';
 import { ClientGroup, clientProcessCount, splitJob } from './workers';
 import { figure } from './report';
-import { Latency, now, Progress, round, sleep } from './stats';
+import { Latency, now, Progress, round, sleep, type LatencySummary } from './stats';
 import { layout, startWatchers, type Ctx } from './scenario-kit';
 
 export async function fanOut(ctx: Ctx): Promise<void> {
@@ -82,6 +82,15 @@ export async function fanOut(ctx: Ctx): Promise<void> {
     figures.push(figure('delivery p50 (commit -> watcher)', d.p50, 'ms', bare?.latency.p50));
     figures.push(figure('delivery p99 (commit -> watcher)', d.p99, 'ms', bare?.latency.p99, { ratio: ['<=', 1.5] }));
     figures.push(figure('delivery max', d.max, 'ms', bare?.latency.max));
+    // Split by the node a watcher is connected to: node 0 commits every change (and serves the driver), the
+    // others hear of it over the adapter. The bare cluster's node 0 emits likewise.
+    const byNode = (details.deliveryByNode as LatencySummary[] | undefined) ?? [];
+    if (byNode.length > 1) {
+      byNode.forEach((n, i) => {
+        figures.push(figure(`delivery p50 / p99, watchers on node ${i}: p50`, n.p50, 'ms', bare?.byNode?.[i]?.p50));
+        figures.push(figure(`delivery p50 / p99, watchers on node ${i}: p99`, n.p99, 'ms', bare?.byNode?.[i]?.p99));
+      });
+    }
     if (bare !== bareOneProcess && bareOneProcess) {
       figures.push(figure('bare in one process: broadcasts/s', bareOneProcess.emits / Math.min(opts.duration, 15), '1/s'));
       figures.push(figure('delivery p99 vs bare in one process', d.p99, 'ms', bareOneProcess.latency.p99));
