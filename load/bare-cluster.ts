@@ -14,6 +14,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { emitAtRate, type BareBroadcastOptions, type BroadcastResult } from './baselines';
+import { childExecArgv, stopChild } from './child';
 import { sleep } from './stats';
 import { mergeDelivery, mergeDeliveryByNode, type WatchersDone } from './watcher-results';
 import { ClientGroup, clientProcessCount, splitJob } from './workers';
@@ -29,10 +30,9 @@ class BareNodeProcess {
   private onSent: ((sent: [string, number][]) => void) | undefined;
 
   constructor(redisUrl: string, keyPrefix: string) {
-    // LOAD_NODE_CPU_PROF profiles these processes too, beside the Evently nodes they are the baseline for.
-    const profileDir = process.env.LOAD_NODE_CPU_PROF;
     this.child = fork(join(__dirname, 'bare-cluster.ts'), ['--load-bare-node'], {
-      execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+      // LOAD_NODE_CPU_PROF profiles these processes too, beside the Evently nodes they are the baseline for.
+      execArgv: childExecArgv('LOAD_NODE_CPU_PROF'),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, LOAD_BARE_REDIS_URL: redisUrl, LOAD_BARE_KEY_PREFIX: keyPrefix },
@@ -58,13 +58,8 @@ class BareNodeProcess {
     });
   }
 
-  /** Lets the child exit on its own (so a CPU profile is written), and kills it if it has not within 5 s. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    if (this.child.connected) this.child.disconnect();
-    const killer = setTimeout(() => this.child.kill(), 5000);
-    await this.exited;
-    clearTimeout(killer);
+  stop(): Promise<void> {
+    return stopChild(this.child, this.exited);
   }
 }
 

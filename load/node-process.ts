@@ -14,6 +14,7 @@ import pino from 'pino';
 import { loadConfig } from '../server/config';
 import { startNode } from '../server/entry/node';
 import type { SeatState } from '../server/contracts';
+import { childExecArgv, stopChild } from './child';
 import { wallNow } from './stats';
 
 /** prom-client's `get()` answer, as far as the scenarios read it. */
@@ -46,9 +47,8 @@ export class NodeProcess implements ObservedNode {
 
   /** `env` is the node's configuration as environment variables; `onCommits` receives its commit instants. */
   constructor(env: Record<string, string>, index: number, private readonly onCommits: (commits: [string, number][]) => void) {
-    const profileDir = process.env.LOAD_NODE_CPU_PROF;
     this.child = fork(join(__dirname, 'node-process.ts'), ['--load-node-process'], {
-      execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+      execArgv: childExecArgv('LOAD_NODE_CPU_PROF'),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, LOAD_NODE_ENV: JSON.stringify(env), LOAD_NODE_INDEX: String(index) },
@@ -95,11 +95,9 @@ export class NodeProcess implements ObservedNode {
     });
   }
 
-  async stop(): Promise<void> {
-    if (this.child.connected) this.child.send({ type: 'stop' });
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(killer);
+  /** Asks the node to shut down gracefully (its own close()); SIGKILL after 15 s. */
+  stop(): Promise<void> {
+    return stopChild(this.child, this.exited, { ask: () => this.child.send({ type: 'stop' }), killAfterMs: 15_000, signal: 'SIGKILL' });
   }
 }
 

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { childExecArgv, stopChild } from './child';
 import type { ClientJob } from './client-worker';
 
 /** The latest progress message of a client thread or process. */
@@ -90,10 +91,8 @@ export class ClientProcess extends ClientRunner {
 
   constructor(job: ClientJob) {
     super();
-    // LOAD_CLIENT_CPU_PROF=DIR profiles the client processes (written when they exit, see stop()).
-    const profileDir = process.env.LOAD_CLIENT_CPU_PROF;
     this.child = fork(join(__dirname, 'client-worker.ts'), ['--load-client-process'], {
-      execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+      execArgv: childExecArgv('LOAD_CLIENT_CPU_PROF'),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -108,13 +107,8 @@ export class ClientProcess extends ClientRunner {
     if (this.child.connected) this.child.send(message as never);
   }
 
-  /** Lets the child exit on its own when the IPC channel closes (so a CPU profile is written); kills it after 5 s. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    if (this.child.connected) this.child.disconnect();
-    const killer = setTimeout(() => this.child.kill(), 5000);
-    await this.exited;
-    clearTimeout(killer);
+  stop(): Promise<void> {
+    return stopChild(this.child, this.exited);
   }
 }
 
