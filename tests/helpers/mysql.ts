@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
+import { createDb, type Db } from '../../server/db/knex';
 
 /** Server the tests use; override with TEST_MYSQL_URL (root access to create databases). */
 export const TEST_MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
@@ -28,6 +29,30 @@ export async function createMysqlDatabase(): Promise<{ url: string; name: string
       const c = await mysql.createConnection({ uri: TEST_MYSQL_URL });
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await c.end();
+    },
+  };
+}
+
+/**
+ * A database of its own holding the table two deadlock tests lock in opposite orders: `t (id, v)` with rows 1 and
+ * 2, v = 0. `close()` ends the pool and drops the database.
+ */
+export async function createDeadlockTable(): Promise<{ db: Db; close(): Promise<void> }> {
+  const created = await createMysqlDatabase();
+  const db = createDb({ database: { client: 'mysql2', url: created.url }, dbPoolMax: 4 });
+  await db.schema.createTable('t', (t) => {
+    t.integer('id').primary();
+    t.integer('v').notNullable();
+  });
+  await db('t').insert([
+    { id: 1, v: 0 },
+    { id: 2, v: 0 },
+  ]);
+  return {
+    db,
+    close: async () => {
+      await db.destroy();
+      await created.drop();
     },
   };
 }

@@ -2,7 +2,7 @@ import { createDb, type Db } from '../../server/db/knex';
 import type { Trx } from '../../server/db/transaction';
 import { StatementRound } from '../../server/db/statement-round';
 import { mysqlDialects, describeEach, testDialects } from '../helpers/dialects';
-import { createMysqlDatabase } from '../helpers/mysql';
+import { createDeadlockTable, createMysqlDatabase } from '../helpers/mysql';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,25 +93,14 @@ describeEach(testDialects(), 'StatementRound on %s', (dialect) => {
 
 describeEach(mysqlDialects(), 'StatementRound after a deadlock on %s', () => {
   let db: Db;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ db, drop } = await openDb('mysql'));
-    await db.schema.createTable('t', (t) => {
-      t.integer('id').primary();
-      t.integer('v').notNullable();
-    });
+    ({ db, close } = await createDeadlockTable());
     await db.schema.createTable('marks', (t) => {
       t.string('by').primary();
     });
-    await db('t').insert([
-      { id: 1, v: 0 },
-      { id: 2, v: 0 },
-    ]);
   });
-  afterAll(async () => {
-    await db.destroy();
-    await drop();
-  });
+  afterAll(() => close());
 
   it('never runs the deadlock victim’s later writes: they would commit outside its transaction', async () => {
     let ready = 0;

@@ -1,29 +1,16 @@
-import { createDb, type Db } from '../../server/db/knex';
+import type { Db } from '../../server/db/knex';
 import { withTransaction } from '../../server/db/transaction';
 import { mysqlDialects, describeEach } from '../helpers/dialects';
-import { createMysqlDatabase } from '../helpers/mysql';
+import { createDeadlockTable } from '../helpers/mysql';
 
 /** Invariant 3: a real MariaDB deadlock (1213) rolls back one transaction, which is retried whole. */
 describeEach(mysqlDialects(), 'withTransaction on %s', () => {
   let db: Db;
-  let drop: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    const created = await createMysqlDatabase();
-    drop = created.drop;
-    db = createDb({ database: { client: 'mysql2', url: created.url }, dbPoolMax: 4 });
-    await db.schema.createTable('t', (t) => {
-      t.integer('id').primary();
-      t.integer('v').notNullable();
-    });
-    await db('t').insert([
-      { id: 1, v: 0 },
-      { id: 2, v: 0 },
-    ]);
+    ({ db, close } = await createDeadlockTable());
   });
-  afterAll(async () => {
-    await db.destroy();
-    await drop();
-  });
+  afterAll(() => close());
 
   it('retries the whole transaction after a deadlock and both commit exactly once', async () => {
     let attempts = 0;
