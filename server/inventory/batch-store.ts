@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { isStaff } from '../shared/auth-user';
 import { isDuplicateKey, RetryableConflict, type Trx } from '../db/transaction';
-import { OUTBOX_CHUNK, outboxRows } from '../shared/outbox';
+import { outboxChunks } from '../shared/outbox';
 import { StatementRound, type Ref, type WriteResult } from '../db/statement-round';
 import type { HoldExtras } from './hold-extras';
 import type { BookingRow, SeatCommand } from './commands';
@@ -233,8 +233,7 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
     );
   }
   // Bookings confirmed and holds expired, for webhooks: in this same transaction, so none is lost or invented.
-  const events = outboxRows(planEvents(eventId, plan, real), now);
-  for (let i = 0; i < events.length; i += OUTBOX_CHUNK) writes.insert('outbox', events.slice(i, i + OUTBOX_CHUNK));
+  for (const rows of outboxChunks(planEvents(eventId, plan, real), now)) writes.insert('outbox', rows);
 
   try {
     await writes.run(trx);

@@ -29,17 +29,23 @@ export interface DomainEventData {
 export type DomainEvent = { [T in DomainEventType]: { type: T; data: DomainEventData[T] } }[DomainEventType];
 
 /** Rows per INSERT statement (bounds the statement's bindings on a large batch). */
-export const OUTBOX_CHUNK = 200;
+const CHUNK = 200;
 
-/** The `outbox` rows of `events`, as of `now` (for a caller that sends the inserts itself, such as a batch's write round). */
-export function outboxRows(events: DomainEvent[], now: number): Record<string, unknown>[] {
-  return events.map((e) => ({
+/**
+ * The `outbox` rows of `events` as of `now`, in chunks of at most 200: one multi-row INSERT each. For a caller
+ * that sends the inserts itself (a batch's write round); appendOutbox runs them.
+ */
+export function outboxChunks(events: DomainEvent[], now: number): Record<string, unknown>[][] {
+  const rows = events.map((e) => ({
     uid: randomUUID(),
     type: e.type,
     event_id: e.data.eventId,
     data: JSON.stringify(e.data),
     created_at: now,
   }));
+  const chunks: Record<string, unknown>[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) chunks.push(rows.slice(i, i + CHUNK));
+  return chunks;
 }
 
 /**
@@ -47,6 +53,5 @@ export function outboxRows(events: DomainEvent[], now: number): Record<string, u
  * `now` is the change's time (the injected clock), so an event's `createdAt` matches the change it reports.
  */
 export async function appendOutbox(trx: Knex.Transaction, events: DomainEvent[], now: number): Promise<void> {
-  const rows = outboxRows(events, now);
-  for (let i = 0; i < rows.length; i += OUTBOX_CHUNK) await trx('outbox').insert(rows.slice(i, i + OUTBOX_CHUNK));
+  for (const rows of outboxChunks(events, now)) await trx('outbox').insert(rows);
 }

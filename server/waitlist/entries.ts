@@ -80,8 +80,14 @@ export async function entryView(db: Knex, clock: Clock, row: EntryRow): Promise<
 }
 
 /** The outbox event of an offer that ended (webhooks). */
-export function offerEvent(type: 'waitlist.offer_accepted' | 'waitlist.offer_declined' | 'waitlist.offer_lapsed', e: Pick<EntryRow, 'id' | 'event_id' | 'user_id' | 'offer_hold_id'>): DomainEvent {
-  return { type, data: { entryId: e.id, eventId: e.event_id, userId: e.user_id, holdId: e.offer_hold_id } };
+export function offerEvent(
+  type: 'waitlist.offer_accepted' | 'waitlist.offer_declined' | 'waitlist.offer_lapsed',
+  e: Pick<EntryRow, 'id' | 'event_id' | 'user_id' | 'offer_hold_id'>,
+  reason?: 'event_cancelled',
+): DomainEvent {
+  const data = { entryId: e.id, eventId: e.event_id, userId: e.user_id, holdId: e.offer_hold_id };
+  // Only a lapse has a reason: an offer that ended with its event, not by running out.
+  return type === 'waitlist.offer_lapsed' && reason ? { type, data: { ...data, reason } } : { type, data };
 }
 
 /** What an offer's entry becomes once its hold ended: booked → accepted, released → declined, else lapsed. */
@@ -105,10 +111,6 @@ export async function closeEntriesOfEvent(trx: Knex.Transaction, eventId: number
     .where({ event_id: eventId })
     .whereIn('status', ACTIVE)
     .update({ status: 'cancelled', version: trx.raw('version + 1') });
-  const lapsed: DomainEvent[] = offered.map((e) => ({
-    type: 'waitlist.offer_lapsed',
-    data: { entryId: e.id, eventId: e.event_id, userId: e.user_id, holdId: e.offer_hold_id, reason: 'event_cancelled' },
-  }));
-  if (lapsed.length) await appendOutbox(trx, lapsed, now);
+  if (offered.length) await appendOutbox(trx, offered.map((e) => offerEvent('waitlist.offer_lapsed', e, 'event_cancelled')), now);
   return ended;
 }
