@@ -26,6 +26,8 @@ export interface SaleMarks {
   sold95At?: number;
   /** The booking ack that took them to 100%. */
   soldOutAt?: number;
+  /** The buying phase ended: sold out, or the run's deadline. */
+  endedAt?: number;
 }
 
 /**

@@ -129,7 +129,8 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
   stats.countingBatches = true;
   await Promise.all(buyers.map((b) => b.run(stop)));
   stats.countingBatches = false;
-  const seconds = (now() - t0) / 1000;
+  stats.marks.endedAt = now();
+  const seconds = (stats.marks.endedAt - t0) / 1000;
   post({ type: 'ran', seconds });
   const lingerUntil = now() + job.lingerMs;
   while (buyers.some((b) => b.pendingExpiries() > 0) && now() < lingerUntil) await sleep(100);

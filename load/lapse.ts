@@ -40,6 +40,8 @@ export function soldOrLapsingReached(log: SaleLog, need: number): number | undef
  * Figures (flash sale): the share of seats sold or held to lapse 10 s after the first hold (and how many were
  * held to lapse then), and first hold -> that sum reaching 95% of the seats. No target of their own: they are
  * to be read beside "time to 95% sold" and its ≤ 10 s. When the run ended first, the run's length stands in, noted.
+ * A run that did not sell out also gets the same two counts at its deadline, to read beside "seats sold at the
+ * deadline" and its target of every seat.
  */
 export function lapseFigures(f: Figure[], stats: BuyerStats, seconds: number, totalSeats: number): void {
   const first = stats.marks.firstHoldAt;
@@ -53,4 +55,11 @@ export function lapseFigures(f: Figure[], stats: BuyerStats, seconds: number, to
   const reached = soldOrLapsingReached(stats.sale, Math.ceil(totalSeats * 0.95));
   if (reached !== undefined) f.push(figure(name, (reached - first) / 1000, 's'));
   else f.push(figure(name, seconds, 's', undefined, undefined, "not reached: value is the run's length"));
+  // Not sold out by the deadline: how many of the unsold seats sat in holds left to lapse whose TTL ends after it.
+  // Those are out of every server's reach in this run, so sold + these = all seats is the bound of "all sold".
+  const ended = stats.marks.endedAt;
+  if (ended === undefined || stats.seatsBooked >= totalSeats) return;
+  const atEnd = soldOrLapsingAt(stats.sale, ended);
+  f.push(figure('seats held to lapse at the deadline (their TTL ends after it: out of reach)', atEnd.lapsing, 'seats'));
+  f.push(figure('seats sold or held to lapse at the deadline', atEnd.sold + atEnd.lapsing, 'seats'));
 }

@@ -54,6 +54,40 @@ describe('load generator: seats sold or held to lapse', () => {
     expect(byName('time to 95% sold or held to lapse')?.note).toBeUndefined();
   });
 
+  it('When the run ends unsold, then the seats in lapsing holds whose TTL ends after the deadline are counted at it', () => {
+    // 100 seats: 45 two-seat bookings, one lapsing hold that expired before the deadline (its seats were resold),
+    // and two still lapsing at the deadline (60 s): 90 sold + 4 out of reach; 6 seats nobody got to.
+    const stats = new BuyerStats();
+    stats.totalSeats = 100;
+    stats.marks.firstHoldAt = 0;
+    stats.letLapse(2, 1000, 31_000);
+    stats.letLapse(2, 35_000, 65_000);
+    stats.letLapse(2, 40_000, 70_000);
+    for (let i = 0; i < 45; i++) stats.booked(2, 1000 + i * 1000);
+    stats.marks.endedAt = 60_000;
+    const back = deserializeStats(JSON.parse(JSON.stringify(serializeStats(stats))));
+    const f: Figure[] = [];
+
+    lapseFigures(f, back, 60, 100);
+
+    expect(f.find((x) => x.name.startsWith('seats held to lapse at the deadline'))?.value).toBe(4);
+    expect(f.find((x) => x.name === 'seats sold or held to lapse at the deadline')?.value).toBe(94);
+  });
+
+  it('When the run sold out, then there is no deadline figure', () => {
+    const stats = new BuyerStats();
+    stats.totalSeats = 4;
+    stats.marks.firstHoldAt = 0;
+    stats.booked(2, 500);
+    stats.booked(2, 600);
+    stats.marks.endedAt = 600;
+    const f: Figure[] = [];
+
+    lapseFigures(f, stats, 1, 4);
+
+    expect(f.some((x) => x.name.includes('at the deadline'))).toBe(false);
+  });
+
   it('When the run never reaches 95%, then the run length stands in, noted', () => {
     const stats = new BuyerStats();
     stats.totalSeats = 100;
