@@ -1,11 +1,9 @@
-import { createDb, type Db } from '../../server/db/knex';
+import type { Db } from '../../server/db/knex';
 import type { Trx } from '../../server/db/transaction';
 import { StatementRound } from '../../server/db/statement-round';
 import { mysqlDialects, describeEach, testDialects } from '../helpers/dialects';
-import { createDeadlockTable, createMysqlDatabase } from '../helpers/mysql';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createDeadlockTable } from '../helpers/mysql';
+import { openScratchDb } from '../helpers/scratch-db';
 
 /**
  * A batch's reads and writes go out in rounds (server/db/statement-round.ts). What a round must guarantee: results by
@@ -13,23 +11,11 @@ import { join } from 'node:path';
  * MariaDB that no statement runs after one that failed, above all after a deadlock, which ends the transaction: a
  * write run after that would commit on its own.
  */
-async function openDb(dialect: 'mysql' | 'sqlite'): Promise<{ db: Db; drop: () => Promise<void> }> {
-  if (dialect === 'mysql') {
-    const created = await createMysqlDatabase();
-    return { db: createDb({ database: { client: 'mysql2', url: created.url }, dbPoolMax: 4 }), drop: created.drop };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'evently-round-'));
-  return {
-    db: createDb({ database: { client: 'better-sqlite3', filename: join(dir, 't.sqlite') }, dbPoolMax: 1 } as Parameters<typeof createDb>[0]),
-    drop: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
 describeEach(testDialects(), 'StatementRound on %s', (dialect) => {
   let db: Db;
   let drop: () => Promise<void>;
   beforeAll(async () => {
-    ({ db, drop } = await openDb(dialect));
+    ({ db, drop } = await openScratchDb(dialect, 'evently-round-'));
     await db.schema.createTable('t', (t) => {
       t.increments('id');
       t.string('name').notNullable().unique();
