@@ -1,4 +1,5 @@
 import type { Db } from '../db/knex';
+import { batchedRead } from '../db/batched-read';
 import type { Clock } from '../shared/clock';
 import { AccessRevokedError } from '../shared/errors';
 import type { AuthUser, Role } from '../shared/auth-user';
@@ -48,6 +49,8 @@ const MAX_CACHED = 50_000;
 
 type Entry = { state: UserAccessState | null; at: number };
 
+type UserRow = { role: Role; email: string; name: string; active: boolean | number; token_version: number };
+
 /**
  * Checks tokens against the user's current state: the row must exist, be active, and have the token version the
  * token was signed at; the role, email and name come from the row, not the token, so a demotion applies to tokens
@@ -59,8 +62,14 @@ export class UserAccess {
   /** One read per user at a time; an invalidation detaches it so its stale answer is not cached. */
   private readonly loads = new Map<number, Promise<UserAccessState | null>>();
   private readonly listeners: ((userId: number) => void)[] = [];
+  /** Users' rows, read together with the other users asked for in the same turn (a join storm's handshakes). */
+  private readonly readRow: (userId: number) => Promise<UserRow | undefined>;
 
   constructor(private readonly deps: UserAccessDeps) {
+    this.readRow = batchedRead(async (ids) => {
+      const rows = (await deps.db('users').whereIn('id', ids).select('id', 'role', 'email', 'name', 'active', 'token_version')) as (UserRow & { id: number })[];
+      return new Map(rows.map((r) => [Number(r.id), r]));
+    });
     deps.bus.subscribe((userId) => {
       this.invalidate(userId);
       for (const l of this.listeners) l(userId);
@@ -120,9 +129,7 @@ export class UserAccess {
   }
 
   private async read(userId: number): Promise<UserAccessState | null> {
-    const row = (await this.deps.db('users').where({ id: userId }).first('role', 'email', 'name', 'active', 'token_version')) as
-      | { role: Role; email: string; name: string; active: boolean | number; token_version: number }
-      | undefined;
+    const row = await this.readRow(userId);
     if (!row) return null;
     return { role: row.role, email: row.email, name: row.name, active: Boolean(row.active), tokenVersion: Number(row.token_version) };
   }

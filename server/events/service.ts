@@ -1,6 +1,7 @@
 import { stockEventSeats } from '../inventory/operations';
 import type { Db } from '../db/knex';
 import { withTransaction } from '../db/transaction';
+import { batchedRead } from '../db/batched-read';
 import type { Clock } from '../shared/clock';
 import { NotFoundError, UnprocessableError } from '../shared/errors';
 import type { Page } from '../shared/validation';
@@ -30,7 +31,15 @@ const iso = (ms: number | null): string | null => (ms === null || ms === undefin
 
 /** Events: listing and reading for everyone, creation for admins (and the seed). */
 export class EventsService {
-  constructor(private readonly deps: EventsDeps) {}
+  /** Events' statuses, read together with the other events asked for in the same turn (a join storm's handshakes). */
+  private readonly readStatus: (eventId: number) => Promise<string | undefined>;
+
+  constructor(private readonly deps: EventsDeps) {
+    this.readStatus = batchedRead(async (ids) => {
+      const rows = (await deps.db('events').whereIn('id', ids).select('id', 'status')) as { id: number; status: string }[];
+      return new Map(rows.map((r) => [Number(r.id), r.status]));
+    });
+  }
 
   /** Buyers see every event but drafts; staff see drafts too. */
   async list(query: ListEventsQuery, opts: { includeDrafts: boolean }): Promise<Page<EventView>> {
@@ -72,8 +81,10 @@ export class EventsService {
 
   /** True if the event exists and is not a draft (used by the socket handshake). */
   async isWatchable(eventId: number): Promise<boolean> {
-    const row = await this.deps.db('events').where({ id: eventId }).first('status');
-    return !!row && row.status !== 'draft';
+    // A made-up id (a namespace of 400 digits) never reaches the batch: one bad key must not fail its neighbours.
+    if (!Number.isSafeInteger(eventId) || eventId <= 0) return false;
+    const status = await this.readStatus(eventId);
+    return status !== undefined && status !== 'draft';
   }
 
   /**

@@ -41,6 +41,22 @@ describeEach(testDialects(), 'seats live on %s', (dialect) => {
       expect(err2.data).toMatchObject({ code: 'INVALID_TOKEN' });
     });
 
+    it('When many join at once, then a made-up event among them is refused and the others get their snapshots', async () => {
+      // The handshake's user and event reads are batched per turn (server/db/batched-read.ts): one query for all
+      // these joins, so one bad key in it must not fail its neighbours. 9999999999 is past MySQL's INT too.
+      const others = await createUsers(env, 3);
+      const joining = others.map((u) => watch(url, ev.eventId, { token: u.token }));
+      watchers.push(...joining);
+      const madeUp = connect(url, 9_999_999_999, { token: alice.token });
+
+      const refused = await connectError(madeUp);
+      madeUp.close();
+      await Promise.all(joining.map((w) => w.ready));
+
+      expect(refused.data).toMatchObject({ code: 'EVENT_NOT_FOUND' });
+      for (const w of joining) expect(w.map.seats.size).toBe(ev.seatIds.length);
+    });
+
     it('refuses a draft event to watchers', async () => {
       const draft = await seedEvent(env, { rows: 1, seatsPerRow: 2, status: 'draft' });
       const s = connect(url, draft.eventId);
