@@ -81,7 +81,8 @@ export class EventsService {
 
   /** True if the event exists and is not a draft (used by the socket handshake). */
   async isWatchable(eventId: number): Promise<boolean> {
-    // A made-up id (a namespace of 400 digits) never reaches the batch: one bad key must not fail its neighbours.
+    // An id no event can have (a caller that did not bound it) never reaches the batch: one bad key must not fail
+    // the other handshakes batched with it.
     if (!Number.isSafeInteger(eventId) || eventId <= 0) return false;
     const status = await this.readStatus(eventId);
     return status !== undefined && status !== 'draft';
