@@ -23,7 +23,7 @@ export function registerBookingsRoutes(api: ApiRouter, bookings: BookingsService
         200: { description: 'A repeat of an earlier request: the same booking (Idempotent-Replayed: true)', schema: bookingView },
         403: { description: "FORBIDDEN: the hold is someone else's" },
         404: { description: 'HOLD_NOT_FOUND' },
-        409: { description: 'HOLD_EXPIRED, HOLD_ALREADY_BOOKED, HOLD_EMPTY, EVENT_NOT_ON_SALE' },
+        409: { description: 'HOLD_EXPIRED, HOLD_RELEASED, HOLD_ALREADY_BOOKED, HOLD_EMPTY, EVENT_NOT_ON_SALE' },
         422: { description: 'IDEMPOTENCY_KEY_REUSED' },
       },
     },
@@ -69,7 +69,12 @@ export function registerBookingsRoutes(api: ApiRouter, bookings: BookingsService
       tag: 'bookings',
       access: 'user',
       params: bookingParams,
-      responses: { 200: { description: 'Cancelled', schema: bookingView }, 403: { description: 'Event already started' }, 409: { description: 'BOOKING_ALREADY_CANCELLED' } },
+      responses: {
+        200: { description: 'Cancelled', schema: bookingView },
+        403: { description: 'Event already started' },
+        404: { description: "BOOKING_NOT_FOUND (also: the booking is someone else's)" },
+        409: { description: 'BOOKING_ALREADY_CANCELLED' },
+      },
     },
     async ({ params, user }) => ({ body: await bookings.cancel(user, params.id) }),
   );

@@ -47,7 +47,12 @@ export function registerBoxOfficeRoutes(api: ApiRouter, s: BoxOfficeRouteService
       access: STAFF,
       params: eventParams,
       body: boxOfficeHoldBody,
-      responses: { 201: { description: 'Held', schema: holdView }, 409: { description: 'SEAT_UNAVAILABLE, EVENT_NOT_ON_SALE' } },
+      responses: {
+        201: { description: 'Held', schema: holdView },
+        404: { description: 'EVENT_NOT_FOUND, SEAT_NOT_FOUND (details.seatIds)' },
+        409: { description: 'SEAT_UNAVAILABLE, EVENT_NOT_ON_SALE' },
+        422: { description: 'TOO_MANY_SEATS' },
+      },
     },
     async ({ params, body, user }) => ({ status: 201, body: await s.seats.hold(user, params.id, { seatIds: body.seatIds, customer: body.customer }) }),
   );
@@ -65,7 +70,7 @@ export function registerBoxOfficeRoutes(api: ApiRouter, s: BoxOfficeRouteService
         201: { description: 'Booked', schema: bookingView },
         200: { description: 'A repeat: the same booking (Idempotent-Replayed: true)', schema: bookingView },
         404: { description: 'HOLD_NOT_FOUND' },
-        409: { description: 'HOLD_EXPIRED, HOLD_EMPTY, EVENT_NOT_ON_SALE' },
+        409: { description: 'HOLD_EXPIRED, HOLD_RELEASED, HOLD_ALREADY_BOOKED, HOLD_EMPTY, EVENT_NOT_ON_SALE' },
         422: { description: 'IDEMPOTENCY_KEY_REUSED' },
       },
     },
@@ -86,7 +91,7 @@ export function registerBoxOfficeRoutes(api: ApiRouter, s: BoxOfficeRouteService
       access: STAFF,
       params: tokenParams,
       body: forceReleaseBody,
-      responses: { 200: { description: 'Released seat ids and what is left of the hold', schema: releaseView }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, SEAT_NOT_IN_HOLD' } },
+      responses: { 200: { description: 'Released seat ids and what is left of the hold', schema: releaseView }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, HOLD_RELEASED, HOLD_ALREADY_BOOKED, SEAT_NOT_IN_HOLD' } },
     },
     async ({ params, body, user }) => ({ body: await s.seats.release(user, params.token, body?.seatIds) }),
   );
@@ -141,7 +146,11 @@ export function registerBoxOfficeRoutes(api: ApiRouter, s: BoxOfficeRouteService
       access: STAFF,
       params: bookingParams,
       body: reseatBody,
-      responses: { 200: { description: 'The booking on its new seats', schema: bookingView }, 409: { description: 'SEAT_UNAVAILABLE, BOOKING_ALREADY_CANCELLED' } },
+      responses: {
+        200: { description: 'The booking on its new seats', schema: bookingView },
+        404: { description: 'BOOKING_NOT_FOUND, SEAT_NOT_FOUND (details.seatIds)' },
+        409: { description: 'SEAT_UNAVAILABLE, BOOKING_ALREADY_CANCELLED, EVENT_CANCELLED' },
+      },
     },
     async ({ params, body, user }) => ({ body: await s.boxOffice.reseat(user, params.id, body.seatIds) }),
   );

@@ -68,6 +68,7 @@ export function registerEventLifecycleRoutes(api: ApiRouter, s: { events: Events
       headers: ifMatch,
       responses: {
         200: { description: 'Updated', schema: eventView },
+        404: { description: 'EVENT_NOT_FOUND' },
         409: { description: 'INVALID_STATUS_TRANSITION, EVENT_CANCELLED' },
         412: { description: 'PRECONDITION_FAILED (stale If-Match)' },
         422: { description: 'UNKNOWN_CATEGORY, INVALID_TIMES' },
@@ -92,8 +93,10 @@ export function registerEventLifecycleRoutes(api: ApiRouter, s: { events: Events
       headers: ifMatch,
       responses: {
         200: { description: 'Cancelled', schema: cancelledEventView },
+        404: { description: 'EVENT_NOT_FOUND' },
         409: { description: 'EVENT_ALREADY_CANCELLED' },
         412: { description: 'PRECONDITION_FAILED' },
+        428: { description: 'PRECONDITION_REQUIRED' },
       },
     },
     async ({ params, body, header, user }) => {

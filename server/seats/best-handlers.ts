@@ -18,8 +18,9 @@ export function registerBestRoutes(api: ApiRouter, best: BestAvailableService): 
       responses: {
         201: { description: 'Held', schema: holdView },
         403: { description: 'NOT_ADMITTED: the event sells through a waiting room and you are not admitted (details.queue)' },
+        404: { description: 'EVENT_NOT_FOUND' },
         409: { description: 'NO_SEATS_AVAILABLE, EVENT_NOT_ON_SALE' },
-        422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED, UNKNOWN_SECTION, UNKNOWN_CATEGORY' },
+        422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED, IP_HOLD_LIMIT_REACHED (HOLD_CAP_PER_IP), UNKNOWN_SECTION, UNKNOWN_CATEGORY' },
       },
     },
     async ({ params, body, user, clientIp }) => ({ status: 201, body: await best.holdBest(user, params.id, body, { clientIp }) }),

@@ -32,9 +32,10 @@ export function registerSeatsRoutes(api: ApiRouter, seats: SeatsService): void {
       body: holdBody,
       responses: {
         201: { description: 'Held', schema: holdView },
-        403: { description: 'NOT_ADMITTED: the event sells through a waiting room and you are not admitted (details.queue)' },
-        409: { description: 'SEAT_UNAVAILABLE (details.seatIds lists the taken seats), EVENT_NOT_ON_SALE' },
-        422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED, IP_HOLD_LIMIT_REACHED (HOLD_CAP_PER_IP)' },
+        403: { description: "NOT_ADMITTED: the event sells through a waiting room and you are not admitted (details.queue); FORBIDDEN: the holdToken is someone else's" },
+        404: { description: 'EVENT_NOT_FOUND, SEAT_NOT_FOUND (details.seatIds), HOLD_NOT_FOUND (holdToken)' },
+        409: { description: 'SEAT_UNAVAILABLE (details.seatIds lists the taken seats), EVENT_NOT_ON_SALE; with holdToken: HOLD_EXPIRED, HOLD_RELEASED, HOLD_ALREADY_BOOKED' },
+        422: { description: 'TOO_MANY_SEATS, HOLD_LIMIT_REACHED, IP_HOLD_LIMIT_REACHED (HOLD_CAP_PER_IP), HOLD_OTHER_EVENT (holdToken of another event)' },
       },
     },
     async ({ params, body, user, clientIp }) => ({ status: 201, body: await seats.hold(user, params.id, body, { clientIp }) }),
@@ -61,7 +62,7 @@ export function registerSeatsRoutes(api: ApiRouter, seats: SeatsService): void {
       tag: 'seats',
       access: 'user',
       params: tokenParams,
-      responses: { 200: { description: 'Extended', schema: holdView }, 403: { description: 'FORBIDDEN: the hold is someone else\'s' }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, HOLD_MAX_LIFE, EVENT_NOT_ON_SALE' } },
+      responses: { 200: { description: 'Extended', schema: holdView }, 403: { description: 'FORBIDDEN: the hold is someone else\'s' }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, HOLD_RELEASED, HOLD_ALREADY_BOOKED, HOLD_MAX_LIFE, EVENT_NOT_ON_SALE' } },
     },
     async ({ params, user }) => ({ body: await seats.extend(user, params.token) }),
   );
@@ -75,7 +76,7 @@ export function registerSeatsRoutes(api: ApiRouter, seats: SeatsService): void {
       access: 'user',
       params: tokenParams,
       body: releaseBody,
-      responses: { 200: { description: 'Released seat ids and what is left of the hold', schema: releaseView }, 403: { description: 'FORBIDDEN: the hold is someone else\'s' }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, SEAT_NOT_IN_HOLD' } },
+      responses: { 200: { description: 'Released seat ids and what is left of the hold', schema: releaseView }, 403: { description: 'FORBIDDEN: the hold is someone else\'s' }, 404: { description: 'HOLD_NOT_FOUND' }, 409: { description: 'HOLD_EXPIRED, HOLD_RELEASED, HOLD_ALREADY_BOOKED, SEAT_NOT_IN_HOLD' } },
     },
     async ({ params, body, user }) => ({ body: await seats.release(user, params.token, body?.seatIds) }),
   );

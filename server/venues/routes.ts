@@ -70,7 +70,12 @@ export function registerVenueRoutes(api: ApiRouter, catalogue: VenueCatalogue): 
       params: venueParams,
       body: updateVenueBody,
       headers: ifMatch,
-      responses: { 200: { description: 'Updated', schema: venueView }, 412: { description: 'PRECONDITION_FAILED' }, 428: { description: 'PRECONDITION_REQUIRED' } },
+      responses: {
+        200: { description: 'Updated', schema: venueView },
+        404: { description: 'VENUE_NOT_FOUND' },
+        412: { description: 'PRECONDITION_FAILED' },
+        428: { description: 'PRECONDITION_REQUIRED' },
+      },
     },
     async ({ params, body, header }) => {
       const venue = await catalogue.updateVenue(params.id, body, versionFromIfMatch(header('If-Match')));

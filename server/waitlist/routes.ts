@@ -19,6 +19,7 @@ export function registerWaitlistRoutes(api: ApiRouter, waitlist: WaitlistService
       body: joinBody,
       responses: {
         201: { description: 'Joined; position says where you are (1 = next)', schema: entryView },
+        404: { description: 'EVENT_NOT_FOUND' },
         409: { description: 'WAITLIST_ALREADY_JOINED, EVENT_NOT_ON_SALE' },
         422: { description: 'TOO_MANY_SEATS, UNKNOWN_SECTION, UNKNOWN_CATEGORY' },
       },
@@ -52,7 +53,7 @@ export function registerWaitlistRoutes(api: ApiRouter, waitlist: WaitlistService
       access: ['box_office', 'admin'],
       params: eventIdParams,
       query: listWaitlistQuery,
-      responses: { 200: { description: 'A page of entries', schema: staffEntryPage } },
+      responses: { 200: { description: 'A page of entries', schema: staffEntryPage }, 404: { description: 'EVENT_NOT_FOUND' } },
     },
     async ({ params, query }) => ({ body: await waitlist.list(params.id, query) }),
   );
@@ -69,7 +70,9 @@ export function registerWaitlistRoutes(api: ApiRouter, waitlist: WaitlistService
       responses: {
         201: { description: 'Booked', schema: bookingView },
         200: { description: 'A repeat with the same key: the same booking (Idempotent-Replayed: true)', schema: bookingView },
-        409: { description: 'WAITLIST_NO_OFFER, HOLD_EXPIRED' },
+        404: { description: "WAITLIST_ENTRY_NOT_FOUND (also: the entry is someone else's)" },
+        409: { description: 'WAITLIST_NO_OFFER, HOLD_EXPIRED, HOLD_RELEASED, HOLD_ALREADY_BOOKED (booked with another key), EVENT_NOT_ON_SALE' },
+        422: { description: 'IDEMPOTENCY_KEY_REUSED' },
       },
     },
     async ({ params, user, header }) => {
@@ -88,7 +91,7 @@ export function registerWaitlistRoutes(api: ApiRouter, waitlist: WaitlistService
       tag: 'waitlist',
       access: 'user',
       params: entryParams,
-      responses: { 200: { description: 'Declined', schema: entryView }, 409: { description: 'WAITLIST_NO_OFFER' } },
+      responses: { 200: { description: 'Declined', schema: entryView }, 404: { description: 'WAITLIST_ENTRY_NOT_FOUND' }, 409: { description: 'WAITLIST_NO_OFFER' } },
     },
     async ({ params, user }) => ({ body: await waitlist.decline(user, params.id) }),
   );
@@ -101,7 +104,7 @@ export function registerWaitlistRoutes(api: ApiRouter, waitlist: WaitlistService
       tag: 'waitlist',
       access: 'user',
       params: entryParams,
-      responses: { 200: { description: 'Left', schema: entryView }, 409: { description: 'WAITLIST_NOT_ACTIVE' } },
+      responses: { 200: { description: 'Left', schema: entryView }, 404: { description: 'WAITLIST_ENTRY_NOT_FOUND' }, 409: { description: 'WAITLIST_NOT_ACTIVE' } },
     },
     async ({ params, user }) => ({ body: await waitlist.leave(user, params.id) }),
   );
