@@ -163,7 +163,9 @@ export async function joinStorm(ctx: Ctx): Promise<void> {
   figures.push(figure('clients', opts.clients, 'sockets'));
   figures.push(figure('seats in snapshot', opts.seats, 'seats'));
   if (details.snapshotBytes !== undefined) {
-    figures.push(figure(`snapshot size (${opts.format})`, Number(details.snapshotBytes), 'bytes', undefined, opts.format === 'compact' ? { value: ['<=', 48 * 1024] } : undefined));
+    // Issue 11's size target is for a 20,000-seat venue (a status byte and a version per seat grow with it).
+    const sizeTarget = opts.format === 'compact' && opts.seats <= 20_000 ? { value: ['<=', 48 * 1024] as ['<=', number] } : undefined;
+    figures.push(figure(`snapshot size (${opts.format})`, Number(details.snapshotBytes), 'bytes', undefined, sizeTarget));
   }
   figures.push(figure('snapshot failures', evently.failures, 'clients', bare?.failures));
   figures.push(figure('time to snapshot p50', evently.latency.p50, 'ms', bare?.latency.p50));
