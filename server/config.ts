@@ -20,7 +20,7 @@ const envSchema = z
     DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DB_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(500),
     HOLD_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(5000),
-    HOLD_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(1000),
+    HOLD_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(2000),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),
     // Seed nodes of a Redis Cluster (any few masters or replicas; the client discovers the rest).
     REDIS_CLUSTER_NODES: z

@@ -38,7 +38,7 @@ describe('configuration', () => {
   });
 
   it('When the hold queue variables are set, then new holds are shed by them (1 s expected wait, 5000 queued by default)', () => {
-    expect(loadConfig({})).toMatchObject({ holdQueueWaitMs: 1000, holdQueueMax: 5000, dbQueueMax: 500 });
+    expect(loadConfig({})).toMatchObject({ holdQueueWaitMs: 2000, holdQueueMax: 5000, dbQueueMax: 500 });
     expect(loadConfig({ HOLD_QUEUE_WAIT_MS: '0', HOLD_QUEUE_MAX: '200' })).toMatchObject({ holdQueueWaitMs: 0, holdQueueMax: 200 });
     expect(() => loadConfig({ HOLD_QUEUE_WAIT_MS: '-1' })).toThrow(/HOLD_QUEUE_WAIT_MS/);
     expect(() => loadConfig({ HOLD_QUEUE_MAX: 'many' })).toThrow(/HOLD_QUEUE_MAX/);
