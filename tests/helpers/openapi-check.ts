@@ -1,5 +1,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import { randomUUID } from 'node:crypto';
+import type { Dialect } from './dialects';
+import { createUsers, startTestEnv, type TestEnv } from './env';
 import { http, type HttpReply } from './http';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -57,6 +59,36 @@ export function contractCall(url: () => string, check: (method: Method, template
   };
 }
 
+type User = { id: number; token: string };
+
+/** What a contract test runs against: one node (no sweeper), the document it serves, an admin, a clerk and two buyers. */
+export interface ContractEnv {
+  env: TestEnv;
+  url: string;
+  doc: OpenApiDoc;
+  admin: User;
+  clerk: User;
+  alice: User;
+  bob: User;
+}
+
+/** Starts a ContractEnv on `dialect` (stop it with `env.stop()`). */
+export async function openContractEnv(dialect: Dialect): Promise<ContractEnv> {
+  const env = await startTestEnv({ dialect, sweeper: false });
+  const url = env.nodes[0]!.url;
+  const doc = (await http(url, 'GET', '/openapi.json')).body as OpenApiDoc;
+  const [admin] = await createUsers(env, 1, 'admin');
+  const [clerk] = await createUsers(env, 1, 'box_office');
+  const [alice, bob] = await createUsers(env, 2);
+  return { env, url, doc, admin: admin!, clerk: clerk!, alice: alice!, bob: bob! };
+}
+
+/** The prices of venueAndEventVia's two categories, for a test that makes another event on its venue. */
+export const contractPrices = [
+  { category: 'standard', priceCents: 3000 },
+  { category: 'standing', priceCents: 1500 },
+];
+
 /** An on-sale event over a new venue, made through the admin API: seated section Main (1 row x seats) and GA area Standing. */
 export async function venueAndEventVia(call: ContractCall, adminToken: string, startsAt: string, seats: number): Promise<{ venueId: number; eventId: number; seatIds: number[]; gaSectionId: number }> {
   const venue = await call('post', '/api/admin/venues', {
@@ -70,13 +102,9 @@ export async function venueAndEventVia(call: ContractCall, adminToken: string, s
     },
   });
   if (venue.status !== 201) throw new Error(`venue: ${venue.status} ${JSON.stringify(venue.body)}`);
-  const prices = [
-    { category: 'standard', priceCents: 3000 },
-    { category: 'standing', priceCents: 1500 },
-  ];
   const event = await call('post', '/api/admin/events', {
     token: adminToken,
-    body: { venueId: venue.body.id, name: 'Contract night', startsAt, status: 'on_sale', maxSeatsPerOrder: seats, maxSeatsPerUser: 40, prices },
+    body: { venueId: venue.body.id, name: 'Contract night', startsAt, status: 'on_sale', maxSeatsPerOrder: seats, maxSeatsPerUser: 40, prices: contractPrices },
   });
   if (event.status !== 201) throw new Error(`event: ${event.status} ${JSON.stringify(event.body)}`);
   const seatIds = (venue.body.layout.seats as { id: number; section: string }[]).filter((s) => s.section === 'Main').map((s) => s.id);

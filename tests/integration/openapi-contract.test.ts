@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { WebhookDispatcher } from '../../server/webhooks/dispatcher';
 import { describeEach, testDialects } from '../helpers/dialects';
-import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
-import { http } from '../helpers/http';
-import { contractCall, contractChecker, venueAndEventVia, type OpenApiDoc } from '../helpers/openapi-check';
+import { createUsers, type TestEnv } from '../helpers/env';
+import { contractCall, contractChecker, openContractEnv, venueAndEventVia, type OpenApiDoc } from '../helpers/openapi-check';
 
 /**
  * Contract test (issue 14, item 3): real answers of every documented route are validated against the
@@ -26,12 +25,7 @@ describeEach(testDialects(), 'OpenAPI contract on %s', (dialect) => {
   const covered = new Set<string>();
 
   beforeAll(async () => {
-    env = await startTestEnv({ dialect, sweeper: false });
-    url = env.nodes[0]!.url;
-    doc = (await http(url, 'GET', '/openapi.json')).body;
-    [admin] = await createUsers(env, 1, 'admin');
-    [clerk] = await createUsers(env, 1, 'box_office');
-    [alice, bob] = await createUsers(env, 2);
+    ({ env, url, doc, admin, clerk, alice, bob } = await openContractEnv(dialect));
   });
   afterAll(() => env.stop());
 
