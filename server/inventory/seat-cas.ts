@@ -29,7 +29,11 @@ export function casSeatsJoinedQuery(trx: Trx, eventId: number, seats: SeatWrite[
   );
 }
 
-/** SQLite (and the reference form): one UPDATE whose new values are CASE expressions over the seat id. */
+/**
+ * SQLite (and the reference form): one UPDATE whose new values are CASE expressions over the seat id, guarded by
+ * `version = CASE seat_id … END` (the read versions). Flat CASE lists and an IN list, not a chain of ORs: SQLite
+ * refuses an expression tree deeper than 1,000, and a chain of N ORs is N deep. 13 bindings per seat.
+ */
 export function casSeatsCaseQuery(trx: Trx, eventId: number, seats: SeatWrite[]): Knex.QueryBuilder {
   const caseOf = (pick: (s: SeatWrite) => Knex.RawBinding) => {
     const bindings: Knex.RawBinding[] = [];
@@ -38,9 +42,8 @@ export function casSeatsCaseQuery(trx: Trx, eventId: number, seats: SeatWrite[])
   };
   return trx('event_seats')
     .where('event_id', eventId)
-    .andWhere((q) => {
-      for (const s of seats) q.orWhere((w) => w.where('seat_id', s.seat_id).andWhere('version', s.readVersion));
-    })
+    .whereIn('seat_id', seats.map((s) => s.seat_id))
+    .andWhere('version', caseOf((s) => s.readVersion))
     .update({
       status: caseOf((s) => s.status),
       version: caseOf((s) => s.version),

@@ -31,6 +31,12 @@ export interface InventoryDeps {
   onIpCap?: (eventId: number, clientIp: string) => void;
 }
 
+/**
+ * 200 commands and 1,000 seats. Bigger batches (500 and 2,000) decided 20-25% more holds in the flash sale but
+ * made bookings wait longer behind the batch in flight (booking ack p99 +30%): load/README.md, issue 17, batch
+ * size. 1,000 seats keep every statement of a full batch within SQLite's limits (32,766 bindings; the seat
+ * compare-and-set binds 13 values per seat there; tests/integration/group-commit.test.ts runs a full batch).
+ */
 const DEFAULTS: GroupCommitOptions = { maxCommands: 200, maxSeats: 1000, maxQueuedHolds: 5000, maxQueueWaitMs: 1000 };
 /** Hold tokens whose event this node knows (a token's event never changes), so routing a command costs no read. */
 const TOKEN_CACHE = 50_000;

@@ -98,6 +98,31 @@ describeEach(testDialects(), 'group commit on %s', (dialect) => {
     expect(await seatsOf(together)).toEqual(await seatsOf(alone));
   });
 
+  it('When the largest batch the defaults allow arrives at once (200 holds of 5 seats), then it commits as one batch and books as one', async () => {
+    // The statements of a full batch must fit the database. SQLite refuses more than 500 rows in one knex
+    // multi-row insert (a compound SELECT), an expression tree deeper than 1,000 and more than 32,766 bindings.
+    const node = env.nodes[0]!;
+    const [clerk] = await createUsers(env, 1, 'box_office');
+    const staff = actorOf(clerk!, 'box_office');
+    const ev = await seedEvent(env, { rows: 10, seatsPerRow: 100, maxSeatsPerOrder: 5 });
+    expect(ev.seatIds).toHaveLength(1000);
+    const inv = node.services.inventory;
+    const before = batches(node);
+    const holds = await Promise.all(Array.from({ length: 200 }, (_, i) => inv.hold(staff, ev.eventId, { seatIds: ev.seatIds.slice(5 * i, 5 * i + 5) })));
+    const held = batches(node);
+    expect(held.count - before.count).toBe(1);
+    expect(held.commands - before.commands).toBe(200);
+    expect(await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' })).toHaveLength(1000);
+
+    const bookings = await Promise.all(holds.map((h) => inv.book(staff, h.hold.token, randomUUID())));
+    const booked = batches(node);
+    expect(booked.count - held.count).toBe(1);
+    expect(new Set(bookings.map((b) => b.booking.id)).size).toBe(200);
+    expect(await env.db('booking_seats').where({ event_id: ev.eventId, active: true })).toHaveLength(1000);
+    expect(await env.db('seat_changes').where({ event_id: ev.eventId, to_status: 'booked' })).toHaveLength(1000);
+    expect(await invariantViolations(env.db, ev.eventId)).toEqual([]);
+  });
+
   it('When a batch fails whole (its event disappears under it), then every command gets an error and nothing is written', async () => {
     const node = env.nodes[0]!;
     const [a, b] = await createUsers(env, 2);
