@@ -1,4 +1,5 @@
 /** What buyers count: commands sent and refused by kind, sale marks, and the latencies of holds and bookings. */
+import { SaleTimeline } from './sale-timeline';
 import { Latency, now, sleep } from './stats';
 
 /** Commands a buyer sends; each kind's answers are counted apart. */
@@ -73,6 +74,8 @@ export class BuyerStats {
   /** The same for booking commands. */
   readonly bookAck = new Latency();
   readonly releaseAck = new Latency();
+  /** Hold acks by the second of the sale they were sent in, and change batches received per second. */
+  readonly timeline = new SaleTimeline();
   /** emit -> ack of the BUSY/RATE_LIMITED refusals (all kinds). */
   readonly refusedAck = new Latency();
   /** A buyer's first hold command of a try -> the decided answer, Retry-After waits and resends included. */
@@ -109,6 +112,7 @@ export class BuyerStats {
     if (!this.countingBatches) return;
     this.changeBatches++;
     this.changedSeats += seats;
+    if (this.marks.firstHoldAt !== undefined) this.timeline.recordBatch((now() - this.marks.firstHoldAt) / 1000);
   }
 }
 

@@ -98,6 +98,7 @@ export class Buyer {
       return { outcome: 'later', ack };
     }
     hist.recordMs(ms);
+    if (kind === 'hold') this.stats.timeline.recordHoldAck((t0 - this.stats.marks.firstHoldAt!) / 1000, ms);
     if (!ack.ok && ack.error.code === 'ACK_TIMEOUT') {
       c.timeouts++;
       return { outcome: 'timeout', ack };

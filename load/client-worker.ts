@@ -11,6 +11,7 @@ import type { SeatsChanged } from '../packages/client/src';
 import type { LayoutOrder } from '../packages/client/src';
 import { Buyer, type BuyerPlan } from './buyer';
 import { BuyerStats, type SaleLog, type SaleMarks } from './buyer-stats';
+import type { EncodedTimeline } from './sale-timeline';
 import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, watcher, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
@@ -56,6 +57,7 @@ export interface SerializedStats {
   marks: SaleMarks;
   sale: SaleLog;
   hist: Record<HistName, string>;
+  timeline: EncodedTimeline;
 }
 
 const HISTS = ['holdAck', 'bookAck', 'releaseAck', 'refusedAck', 'holdDecision', 'bookDecision', 'expiryDelivery'] as const;
@@ -77,6 +79,7 @@ export function serializeStats(s: BuyerStats): SerializedStats {
     marks: s.marks,
     sale: s.sale,
     hist: Object.fromEntries(HISTS.map((h) => [h, s[h].encode()])) as Record<HistName, string>,
+    timeline: s.timeline.encode(),
   };
 }
 
@@ -89,6 +92,7 @@ export function deserializeStats(x: SerializedStats): BuyerStats {
   s.marks = x.marks;
   s.sale = x.sale;
   for (const h of HISTS) s[h].merge(x.hist[h]);
+  s.timeline.merge(x.timeline);
   return s;
 }
 
