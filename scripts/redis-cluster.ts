@@ -17,6 +17,8 @@ export interface LocalRedisCluster {
   seeds: string;
   /** Port of the master serving `slot` right now (asked of a live node). */
   masterOfSlot(slot: number): Promise<number>;
+  /** Ports of the replicas of the master on `masterPort`. */
+  replicasOf(masterPort: number): Promise<number[]>;
   /** Hash slot of a key or sharded channel name, as the cluster computes it. */
   keySlot(key: string): Promise<number>;
   /** Resolves with the port of the live master serving `slot` once it is not `oldPort` (after a failover). */
@@ -166,6 +168,12 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
         }
       }
       throw new Error(`no live master serves slot ${slot}`);
+    },
+    replicasOf: async (masterPort) => {
+      const lines = (await clusterNodes()).split('\n').map((l) => l.split(' '));
+      const portOf = (addr: string) => Number(addr.split('@')[0]!.split(':')[1]);
+      const masterId = lines.find((l) => l[1] && portOf(l[1]) === masterPort)?.[0];
+      return lines.filter((l) => l[2]?.includes('slave') && l[3] === masterId).map((l) => portOf(l[1]!));
     },
     waitForFailover: async (slot, oldPort, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;

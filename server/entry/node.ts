@@ -86,7 +86,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   };
   // Expiry goes through the same per-event group commit as every seat command (priority lane, ahead of new
   // holds), so it needs no connection of its own: one event's batches hold at most one pool connection.
-  const redis = createRedisConnections(config, logger);
+  const redis = createRedisConnections(config, logger, { onSubscriptionRetry: () => metrics.redisSubscriptionRetries.inc() });
   // Role changes and deactivations reach every node's auth cache and open sockets at once.
   const accessChannel = redis ? createRedisChannel(redis.redis, `${config.redisKeyPrefix}:user-access`, logger) : undefined;
   const accessBus: AccessBus | undefined = accessChannel && {

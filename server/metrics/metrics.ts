@@ -29,6 +29,8 @@ export class Metrics {
   readonly conflicts: Counter<'transport' | 'code'>;
   readonly errors: Counter<'transport' | 'code'>;
   readonly txRetries: Counter;
+  /** Sharded-channel subscriptions sent again after Redis Cluster refused them (a failover): realtime/sharded-subscriptions.ts. */
+  readonly redisSubscriptionRetries: Counter;
   /** Commands decided per seat batch (group commit): 1 means no grouping happened. */
   readonly seatBatchSize: Histogram;
   /** How long each seat batch's transaction took, retries included. */
@@ -59,6 +61,7 @@ export class Metrics {
     });
     this.errors = new Counter({ name: 'evently_errors_total', help: 'Error replies by code (REST and socket acks)', labelNames: ['transport', 'code'], registers: [r] });
     this.rateLimited = new Counter({ name: 'evently_rate_limited_total', help: 'Requests refused by a per-client cap (register: registrations per IP)', labelNames: ['limit'], registers: [r] });
+    this.redisSubscriptionRetries = new Counter({ name: 'evently_redis_subscription_retries_total', help: 'Room channel subscriptions sent again after Redis Cluster refused them (a failover)', registers: [r] });
     this.txRetries = new Counter({ name: 'evently_tx_retries_total', help: 'Whole-transaction retries after deadlock, lock wait timeout or a lost compare-and-set', registers: [r] });
     this.seatBatchSize = new Histogram({ name: 'evently_seat_batch_commands', help: 'Seat commands decided in one group-committed transaction', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [r] });
     this.seatBatchDuration = new Histogram({ name: 'evently_seat_batch_duration_seconds', help: 'Time to decide and commit one seat batch (retries included)', buckets: LATENCY_BUCKETS, registers: [r] });

@@ -3,7 +3,8 @@ import { Cluster, type ClusterOptions } from 'ioredis';
 import type { RedisNode } from '../config';
 import type { Logger } from '../shared/logger';
 import type { EventNamespace } from './types';
-import { redisRetryDelay, throttledRedisErrorLog, type AdapterFactory, type RedisConnections } from './redis';
+import { redisRetryDelay, throttledRedisErrorLog, type AdapterFactory, type RedisConnections, type RedisHooks } from './redis';
+import { keepShardedSubscriptions } from './sharded-subscriptions';
 
 /** How long a new watcher waits for its room subscription before its snapshot is read anyway. */
 const SUBSCRIBE_WAIT_MS = 2000;
@@ -18,7 +19,7 @@ const SUBSCRIBE_WAIT_MS = 2000;
  * Rate-limit counters are single keys (`<prefix>:rl:<limit>:<client>`; a MULTI touches one key only), so no
  * command spans slots and no hash tag is needed; a future multi-key use must put a `{tag}` in its keys.
  */
-export function createRedisClusterConnections(nodes: RedisNode[], keyPrefix: string, logger: Logger): RedisConnections {
+export function createRedisClusterConnections(nodes: RedisNode[], keyPrefix: string, logger: Logger, hooks: RedisHooks = {}): RedisConnections {
   const base: ClusterOptions = {
     clusterRetryStrategy: redisRetryDelay,
     // A master that comes back after a restart without slot changes is reconnected; otherwise MOVED refreshes.
@@ -37,6 +38,8 @@ export function createRedisClusterConnections(nodes: RedisNode[], keyPrefix: str
   // One subscriber connection per master, each holding the SSUBSCRIBEs of the slots it serves; ioredis
   // moves them to the new master after a failover.
   const sub = new Cluster(nodes, { ...base, shardedSubscribers: true, redisOptions: { connectTimeout: 2000 } });
+  // The adapter drops the promises of its SSUBSCRIBEs: one that fails in a failover is retried here.
+  keepShardedSubscriptions(sub, logger, hooks.onSubscriptionRetry);
   const onError = throttledRedisErrorLog(logger);
   for (const client of [pub, sub]) client.on('error', onError);
 

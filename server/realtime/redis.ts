@@ -29,6 +29,12 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
+/** What a node wants to hear from its Redis connections (metrics). */
+export interface RedisHooks {
+  /** A Redis Cluster room subscription failed (a failover) and is sent again. */
+  onSubscriptionRetry?: () => void;
+}
+
 /** Keep retrying forever with a capped delay: a Redis restart or failover must not take the node down. */
 export const redisRetryDelay = (times: number): number => Math.min(times * 200, 2000);
 

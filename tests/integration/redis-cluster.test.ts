@@ -170,4 +170,35 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
     await cluster.restart(master);
     await cluster.waitHealthy(30_000);
   }, 120_000);
+
+  it("When a node subscribes to a room while every server of the room's shard is down, then it subscribes again once the shard is back", async () => {
+    const [hank] = await createUsers(env, 1);
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
+    const slot = await cluster.keySlot(`${env.config.redisKeyPrefix}#/events/${ev.eventId}#watchers#`);
+    const master = await cluster.masterOfSlot(slot);
+    const shard = [master, ...(await cluster.replicasOf(master))];
+    expect(shard.length).toBeGreaterThan(1);
+    const retries = async () => (await node(0).metrics.redisSubscriptionRetries.get()).values[0]?.value ?? 0;
+    const before = await retries();
+
+    await Promise.all(shard.map((port) => cluster.kill(port)));
+    let onA: Watcher;
+    try {
+      // Node 0 has no socket on this event yet: its first watcher makes the adapter subscribe to the room's
+      // channel, with no server for it. The handshake waits for that at most 2 s, then reads the snapshot anyway.
+      onA = await watcher(0, ev.eventId);
+      await until(async () => (await retries()) > before, 30_000, 'the refused subscription to be sent again');
+    } finally {
+      for (const port of shard) await cluster.restart(port);
+    }
+    await cluster.waitHealthy(30_000);
+    for (let i = 0; i < 3; i++) {
+      await until(async () => (await http(node(i).url, 'GET', '/readyz')).status === 200, 30_000, `node ${i} ready again`);
+    }
+
+    // A hold on node 1 reaches node 0's watcher only through the room's channel: node 0 is subscribed again.
+    const a = await actor(1, ev.eventId, hank!.token);
+    expect((await send(a, 'seat:hold', { seatIds: [ev.seatIds[0]!] })).ok).toBe(true);
+    await until(() => onA.map.seats.get(ev.seatIds[0]!)?.status === 'held', 30_000, "the hold made on node 1 to reach node 0's watcher");
+  }, 120_000);
 });
