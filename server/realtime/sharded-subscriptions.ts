@@ -26,7 +26,8 @@ export function keepShardedSubscriptions(sub: Cluster, logger: Logger, onRetry?:
     reply.catch((err: unknown) => {
       const again = channels.filter((c) => wanted.has(c));
       if (again.length === 0 || sub.status === 'end') return;
-      logger.warn({ err, channels: again, attempt }, 'sharded subscription failed; subscribing again');
+      // Logged on the first failure and every tenth after it: a long outage retries every 2 s per channel.
+      if (attempt % 10 === 1) logger.warn({ err, channels: again, attempt }, 'sharded subscription failed; subscribing again');
       onRetry?.();
       setTimeout(() => {
         const still = again.filter((c) => wanted.has(c));
