@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { insertInChunks } from './chunked-insert';
 import type { Trx } from './transaction';
 
 /** What a write of a round did: rows it changed, and for an insert the ids of its first and last rows. */
@@ -19,12 +20,6 @@ type Statement =
   | { kind: 'read'; query: Knex.QueryBuilder | Knex.Raw }
   | { kind: 'insert'; table: string; rows: Record<string, unknown>[] }
   | { kind: 'write'; query: Knex.QueryBuilder | Knex.Raw };
-
-/**
- * Most rows in one INSERT on SQLite: knex writes a multi-row insert there as `SELECT … UNION ALL SELECT …`, and
- * SQLite refuses a compound SELECT of more than 500 terms (SQLITE_MAX_COMPOUND_SELECT).
- */
-export const SQLITE_INSERT_ROWS = 500;
 
 /** The shape mysql2 reports for a statement that returns no rows. */
 interface MysqlHeader {
@@ -104,10 +99,9 @@ export class StatementRound {
     for (const s of this.statements) {
       if (s.kind === 'read') out.push(await s.query);
       else if (s.kind === 'insert') {
-        // better-sqlite3 reports the last row's id. Rows go in chunks (SQLITE_INSERT_ROWS); inside the
-        // transaction this connection is the only writer, so the chunks' ids follow on from each other.
-        let last = 0;
-        for (let i = 0; i < s.rows.length; i += SQLITE_INSERT_ROWS) [last] = (await trx(s.table).insert(s.rows.slice(i, i + SQLITE_INSERT_ROWS))) as number[];
+        // In chunks (SQLite's compound-SELECT limit); inside the transaction this connection is the only writer, so
+        // the chunks' ids follow on from each other and the last reported id is the last row's.
+        const last = await insertInChunks(trx, s.table, s.rows);
         out.push({ changed: s.rows.length, firstId: Number(last) - s.rows.length + 1, lastId: Number(last) } satisfies WriteResult);
       } else out.push({ changed: Number(await s.query), firstId: 0, lastId: 0 } satisfies WriteResult);
     }

@@ -1,3 +1,4 @@
+import { insertInChunks } from '../db/chunked-insert';
 import { RetryableConflict, type Trx } from '../db/transaction';
 import { appendOutbox } from '../shared/outbox';
 import type { HoldRow } from './hold-rules';
@@ -95,7 +96,7 @@ export async function reseatBooking(
 /** Stocks a new event: one available seat row per seat of its venue, at its category's price. */
 export async function stockEventSeats(trx: Trx, eventId: number, seats: { seatId: number; priceCents: number }[]): Promise<void> {
   const rows = seats.map((s) => ({ event_id: eventId, seat_id: s.seatId, status: 'available', version: 1, price_cents: s.priceCents }));
-  for (let i = 0; i < rows.length; i += 500) await trx('event_seats').insert(rows.slice(i, i + 500));
+  await insertInChunks(trx, 'event_seats', rows);
 }
 
 /** A new price for a category's seats that are not booked yet (bookings keep the price they were sold at). */

@@ -35,11 +35,7 @@ export function casSeatsJoinedQuery(trx: Trx, eventId: number, seats: SeatWrite[
  * refuses an expression tree deeper than 1,000, and a chain of N ORs is N deep. 13 bindings per seat.
  */
 export function casSeatsCaseQuery(trx: Trx, eventId: number, seats: SeatWrite[]): Knex.QueryBuilder {
-  const caseOf = (pick: (s: SeatWrite) => Knex.RawBinding) => {
-    const bindings: Knex.RawBinding[] = [];
-    for (const s of seats) bindings.push(s.seat_id, pick(s));
-    return trx.raw(`CASE seat_id ${seats.map(() => 'WHEN ? THEN ?').join(' ')} END`, bindings);
-  };
+  const caseOf = (pick: (s: SeatWrite) => Knex.RawBinding) => caseBySeat(trx, seats, pick);
   return trx('event_seats')
     .where('event_id', eventId)
     .whereIn('seat_id', seats.map((s) => s.seat_id))
@@ -51,6 +47,16 @@ export function casSeatsCaseQuery(trx: Trx, eventId: number, seats: SeatWrite[])
       hold_expires_at: caseOf((s) => s.hold_expires_at),
       booking_id: caseOf((s) => s.booking_id),
     });
+}
+
+/**
+ * `CASE seat_id WHEN ? THEN ? … END`: one value per seat, picked from each seat, as ONE flat expression (2 bindings
+ * per seat). A guard `version = caseBySeat(…, read version)` checks every seat's version without a chain of ORs.
+ */
+export function caseBySeat<S extends { seat_id: number }>(trx: Trx, seats: readonly S[], pick: (s: S) => Knex.RawBinding): Knex.Raw {
+  const bindings: Knex.RawBinding[] = [];
+  for (const s of seats) bindings.push(s.seat_id, pick(s));
+  return trx.raw(`CASE seat_id ${seats.map(() => 'WHEN ? THEN ?').join(' ')} END`, bindings);
 }
 
 /** Runs one form of the seat compare-and-set on its own; returns the rows changed (load/cas-forms.ts times the forms). */

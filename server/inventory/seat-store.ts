@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
 import { RetryableConflict } from '../db/transaction';
-import { SQLITE_INSERT_ROWS } from '../db/statement-round';
+import { insertInChunks } from '../db/chunked-insert';
+import { caseBySeat } from './seat-cas';
 import type { SeatState, SeatStatus } from '../contracts';
 
 /** A seat as read inside a transaction, before it is changed. */
@@ -108,13 +109,12 @@ export async function transitionSeats(trx: Trx, input: TransitionInput): Promise
   const { seats } = input;
   if (seats.length === 0) return { seats: [], cursor: 0 };
   const sorted = [...seats].sort((a, b) => a.seat_id - b.seat_id);
-  // Each seat guarded by its read version as one flat CASE, not a chain of ORs (SQLite refuses an expression
-  // tree deeper than 1,000, and N ORs are N deep).
-  const versions: Knex.RawBinding[] = sorted.flatMap((s) => [s.seat_id, s.version]);
   const changed = await trx('event_seats')
     .where('event_id', input.eventId)
     .whereIn('seat_id', sorted.map((s) => s.seat_id))
-    .andWhere('version', trx.raw(`CASE seat_id ${sorted.map(() => 'WHEN ? THEN ?').join(' ')} END`, versions))
+    // Each seat guarded by its read version as one flat CASE, not a chain of ORs (SQLite refuses an expression
+    // tree deeper than 1,000, and N ORs are N deep).
+    .andWhere('version', caseBySeat(trx, sorted, (s) => s.version))
     .update({
       status: input.to,
       version: trx.raw('version + 1'),
@@ -148,15 +148,13 @@ export async function transitionSeats(trx: Trx, input: TransitionInput): Promise
 
 /**
  * Inserts change rows and returns the highest id. MySQL: one statement, which reports the *first* id of a
- * multi-row insert (InnoDB gives a simple multi-row insert consecutive ids). SQLite: chunks of at most
- * SQLITE_INSERT_ROWS (its compound-SELECT limit), each reporting its last id.
+ * multi-row insert (InnoDB gives a simple multi-row insert consecutive ids). SQLite: in chunks (insertInChunks,
+ * its compound-SELECT limit), the last reporting the last row's id.
  */
 export async function insertChanges(trx: Trx, rows: Record<string, unknown>[]): Promise<number> {
   if (trx.client.config.client === 'mysql2') {
     const [id] = await trx('seat_changes').insert(rows);
     return Number(id) + rows.length - 1;
   }
-  let last = 0;
-  for (let i = 0; i < rows.length; i += SQLITE_INSERT_ROWS) [last] = (await trx('seat_changes').insert(rows.slice(i, i + SQLITE_INSERT_ROWS))) as number[];
-  return Number(last);
+  return insertInChunks(trx, 'seat_changes', rows);
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/knex';
+import { insertInChunks } from '../db/chunked-insert';
 import { withTransaction } from '../db/transaction';
 import type { Clock } from '../shared/clock';
 import { NotFoundError, UnprocessableError } from '../shared/errors';
@@ -8,8 +9,6 @@ export interface VenuesDeps {
   db: Db;
   clock: Clock;
 }
-
-const INSERT_CHUNK = 500;
 
 /** Default display label of a seat: "Stalls A-12". */
 export function defaultSeatLabel(section: string, row: string, number: number): string {
@@ -51,7 +50,7 @@ export class VenuesService {
           category: s.category,
           accessible: s.accessible,
         }));
-        for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx('seats').insert(rows.slice(i, i + INSERT_CHUNK));
+        await insertInChunks(trx, 'seats', rows);
       }
       return venueId;
     });
