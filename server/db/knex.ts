@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../shared/logger';
 import { migrationSource } from '../../migrations';
+import { FoldingMysqlClient } from './mysql-client';
 
 export type Db = Knex;
 
@@ -31,7 +32,8 @@ export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>, logger?
   if (config.database.client === 'mysql2') {
     const url = new URL(config.database.url);
     return knexFactory({
-      client: 'mysql2',
+      // knex's mysql2 client with BEGIN and COMMIT folded into the statements next to them (mysql-client.ts).
+      client: FoldingMysqlClient as unknown as typeof Knex.Client,
       log,
       connection: {
         host: url.hostname,

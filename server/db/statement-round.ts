@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { insertInChunks } from './chunked-insert';
-import type { Trx } from './transaction';
+import { COMMITS_TRANSACTION } from './mysql-client';
+import { RetryableConflict, type Trx } from './transaction';
 
 /** What a write of a round did: rows it changed, and for an insert the ids of its first and last rows. */
 export interface WriteResult {
@@ -16,10 +17,24 @@ export interface Ref<T> {
   readonly result?: T;
 }
 
+/** A write whose changed-row count must be exactly `rows`; `what` names the conflict when it is not. */
+export interface Expect {
+  rows: number;
+  what: string;
+}
+
 type Statement =
   | { kind: 'read'; query: Knex.QueryBuilder | Knex.Raw }
   | { kind: 'insert'; table: string; rows: Record<string, unknown>[] }
-  | { kind: 'write'; query: Knex.QueryBuilder | Knex.Raw };
+  | { kind: 'write'; query: Knex.QueryBuilder | Knex.Raw; expect?: Expect };
+
+/**
+ * Fails its query (error 1242, "Subquery returns more than 1 row") when the statement before it changed a number
+ * of rows other than the one bound: the scalar subquery yields two rows exactly then. ROW_COUNT() is the previous
+ * statement's count (changed rows: the pool drops FOUND_ROWS). Works on MySQL and MariaDB, outside stored programs.
+ */
+const COUNT_GUARD = 'SELECT (SELECT x FROM (SELECT 1 AS x UNION ALL SELECT 2) AS g WHERE ROW_COUNT() <> ?) AS evently_count_guard';
+const ER_SUBQUERY_NO_1_ROW = 1242;
 
 /** The shape mysql2 reports for a statement that returns no rows. */
 interface MysqlHeader {
@@ -38,7 +53,12 @@ interface MysqlHeader {
  *   would then run outside the transaction and commit by itself. Here it is never run.
  * - **In order,** so locks are taken in the order the statements were added.
  *
- * On SQLite the statements run one after the other (an in-process call each, nothing to save).
+ * - **A write can carry the count it must change** (`expect`). On MySQL a guard statement right behind it fails the
+ *   query when the count differs, so nothing after it runs, and the round rejects with a RetryableConflict. That is
+ *   what lets a round end in COMMIT (`run(trx, { commit: true })`): a short compare-and-set never reaches it.
+ *
+ * On SQLite the statements run one after the other (an in-process call each, nothing to save); a write that
+ * changed a count other than its `expect` stops the round the same way, and `commit` is left to the transaction.
  *
  * Every value travels as a binding: the SQL text of each statement is knex's, never built from input (the pool
  * allows multi-statement queries, so a value pasted into SQL text could smuggle in a statement of its own).
@@ -57,9 +77,12 @@ export class StatementRound {
     return { at: this.statements.push({ kind: 'insert', table, rows }) - 1 };
   }
 
-  /** An UPDATE (a query builder with `.update(...)` not yet awaited, or a raw statement); its result carries the rows changed. */
-  write(query: Knex.QueryBuilder | Knex.Raw): Ref<WriteResult> {
-    return { at: this.statements.push({ kind: 'write', query }) - 1 };
+  /**
+   * An UPDATE (a query builder with `.update(...)` not yet awaited, or a raw statement); its result carries the rows
+   * changed. With `expect`, any other count fails the round (nothing after the write runs) with a RetryableConflict.
+   */
+  write(query: Knex.QueryBuilder | Knex.Raw, expect?: Expect): Ref<WriteResult> {
+    return { at: this.statements.push({ kind: 'write', query, expect }) - 1 };
   }
 
   /** The result of a statement of this round, after `run`. */
@@ -68,27 +91,47 @@ export class StatementRound {
     return this.results[ref.at] as T;
   }
 
-  /** Runs the statements in order inside `trx` (once). */
-  async run(trx: Trx): Promise<void> {
+  /**
+   * Runs the statements in order inside `trx` (once). With `commit`, on MySQL the round ends in COMMIT: the
+   * transaction is committed when this resolves, and must send nothing more (knex's own COMMIT is then answered
+   * without a round trip, see mysql-client.ts). On SQLite `commit` changes nothing: the transaction commits as usual.
+   */
+  async run(trx: Trx, opts: { commit?: boolean } = {}): Promise<void> {
     if (this.results) throw new Error('StatementRound: run() twice');
-    this.results = trx.client.config.client === 'mysql2' ? await this.runTogether(trx) : await this.runOneByOne(trx);
+    this.results = trx.client.config.client === 'mysql2' ? await this.runTogether(trx, opts.commit ?? false) : await this.runOneByOne(trx);
   }
 
-  private async runTogether(trx: Trx): Promise<unknown[]> {
-    if (!this.statements.length) return [];
+  private async runTogether(trx: Trx, commit: boolean): Promise<unknown[]> {
+    if (!this.statements.length && !commit) return [];
     const sql: string[] = [];
     const bindings: Knex.RawBinding[] = [];
+    /** Where each statement's answer is among the replies (guards and COMMIT answer too). */
+    const at: number[] = [];
     for (const s of this.statements) {
       const native = (s.kind === 'insert' ? trx(s.table).insert(s.rows) : s.query).toSQL().toNative();
-      sql.push(native.sql);
+      at.push(sql.push(native.sql) - 1);
       bindings.push(...(native.bindings as Knex.RawBinding[]));
+      if (s.kind === 'write' && s.expect) {
+        sql.push(COUNT_GUARD);
+        bindings.push(s.expect.rows);
+      }
     }
-    const [reply] = (await trx.raw(sql.join(';\n'), bindings)) as [unknown];
+    if (commit) sql.push('COMMIT');
+    const query = trx.raw(sql.join(';\n'), bindings);
+    if (commit) query.options({ [COMMITS_TRANSACTION]: true });
+    let reply: unknown;
+    try {
+      [reply] = (await query) as [unknown];
+    } catch (err) {
+      const guarded = this.statements.flatMap((s) => (s.kind === 'write' && s.expect ? [s.expect.what] : []));
+      if (guarded.length && (err as { errno?: number }).errno === ER_SUBQUERY_NO_1_ROW) throw new RetryableConflict(`changed fewer rows than read: ${guarded.join(' or ')}`);
+      throw err;
+    }
     // mysql2 answers a single statement with its own result, several with an array of them.
-    const replies = this.statements.length === 1 ? [reply] : (reply as unknown[]);
+    const replies = sql.length === 1 ? [reply] : (reply as unknown[]);
     return this.statements.map((s, i) => {
-      if (s.kind === 'read') return replies[i];
-      const h = replies[i] as MysqlHeader;
+      if (s.kind === 'read') return replies[at[i]!];
+      const h = replies[at[i]!] as MysqlHeader;
       const rows = s.kind === 'insert' ? s.rows.length : 0;
       return { changed: h.affectedRows, firstId: Number(h.insertId), lastId: Number(h.insertId) + rows - 1 } satisfies WriteResult;
     });
@@ -103,7 +146,11 @@ export class StatementRound {
         // the chunks' ids follow on from each other and the last reported id is the last row's.
         const last = await insertInChunks(trx, s.table, s.rows);
         out.push({ changed: s.rows.length, firstId: Number(last) - s.rows.length + 1, lastId: Number(last) } satisfies WriteResult);
-      } else out.push({ changed: Number(await s.query), firstId: 0, lastId: 0 } satisfies WriteResult);
+      } else {
+        const changed = Number(await s.query);
+        if (s.expect && changed !== s.expect.rows) throw new RetryableConflict(`${s.expect.what}: changed ${changed} of ${s.expect.rows}`);
+        out.push({ changed, firstId: 0, lastId: 0 } satisfies WriteResult);
+      }
     }
     return out;
   }

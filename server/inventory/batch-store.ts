@@ -163,11 +163,13 @@ function seatsQuery(trx: Trx, eventId: number, ids: number[], lock: boolean): Kn
  *    transition, one compare-and-set UPDATE for the holds that ended or were extended, and the outbox rows of
  *    the bookings and expiries.
  *
- * The counts are checked after the round: a statement after a short compare-and-set has run, but only inside
- * the transaction the check then rolls back. General-admission lines follow (their own statements, rare).
- * Returns the highest seat_changes id (the batch's cursor).
+ * Both compare-and-sets carry the count they must change (StatementRound's `expect`): a short one fails the round
+ * right there, and the transaction is retried whole. General-admission lines follow (their own statements, rare).
+ * With `commit` the transaction ends here: on MySQL the second round ends in COMMIT, one round trip fewer (unless
+ * general-admission lines follow it), and the caller must not write anything after. Returns the highest
+ * seat_changes id (the batch's cursor).
  */
-export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now: number, extras?: HoldExtras): Promise<number> {
+export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now: number, extras?: HoldExtras, opts: { commit?: boolean } = {}): Promise<number> {
   const ids = new Map<number, number>();
   const inserts = new StatementRound();
   const newHoldsRef = plan.newHolds.length ? inserts.insert('holds', plan.newHolds.map(({ id: _ref, ...row }) => row)) : undefined;
@@ -192,7 +194,10 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
   const writes = new StatementRound();
   const touched = [...plan.touched.values()].sort((a, b) => a.seat_id - b.seat_id);
   const seats = touched.map((s) => ({ ...s, hold_id: real(s.hold_id), booking_id: real(s.booking_id) }));
-  const seatsRef = touched.length ? writes.write(isMysqlTrx(trx) ? casSeatsJoinedQuery(trx, eventId, seats) : casSeatsCaseQuery(trx, eventId, seats)) : undefined;
+  if (touched.length) {
+    const cas = isMysqlTrx(trx) ? casSeatsJoinedQuery(trx, eventId, seats) : casSeatsCaseQuery(trx, eventId, seats);
+    writes.write(cas, { rows: touched.length, what: 'seat version moved' });
+  }
   if (plan.bookingSeats.length) {
     writes.insert(
       'booking_seats',
@@ -218,35 +223,31 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
       )
     : undefined;
   const holds = [...plan.changedHolds.values()].sort((a, b) => a.id - b.id);
-  let holdsRef: Ref<WriteResult> | undefined;
   if (holds.length) {
     const caseOf = (pick: (h: HoldRow) => Knex.RawBinding) => {
       const bindings: Knex.RawBinding[] = [];
       for (const h of holds) bindings.push(h.id, pick(h));
       return trx.raw(`CASE id ${holds.map(() => 'WHEN ? THEN ?').join(' ')} END`, bindings);
     };
-    holdsRef = writes.write(
+    writes.write(
       trx('holds')
         .whereIn('id', holds.map((h) => h.id))
         .where('status', 'active')
         .update({ status: caseOf((h) => h.status), expires_at: caseOf((h) => h.expires_at) }),
+      { rows: holds.length, what: 'hold changed' },
     );
   }
   // Bookings confirmed and holds expired, for webhooks: in this same transaction, so none is lost or invented.
   for (const rows of outboxChunks(planEvents(eventId, plan, real), now)) writes.insert('outbox', rows);
 
+  const extrasFollow = plan.extrasClosed.length > 0 || plan.extrasBooked.length > 0;
   try {
-    await writes.run(trx);
+    await writes.run(trx, { commit: !!opts.commit && !extrasFollow });
   } catch (err) {
-    // A unique index refused a booking seat: the seat was booked meanwhile, as a short compare-and-set would say
-    // (which, in the same round, is not checked before the insert runs). The retry reads the seat afresh.
+    // A unique index refused a booking seat: the seat was booked meanwhile. The retry reads the seat afresh.
     if (isDuplicateKey(err)) throw new RetryableConflict('seat booked concurrently');
     throw err;
   }
-  const seatsChanged = seatsRef ? writes.get(seatsRef).changed : 0;
-  if (seatsChanged !== touched.length) throw new RetryableConflict(`seat version moved: changed ${seatsChanged} of ${touched.length}`);
-  const holdsChanged = holdsRef ? writes.get(holdsRef).changed : 0;
-  if (holdsChanged !== holds.length) throw new RetryableConflict(`hold changed: ${holdsChanged} of ${holds.length}`);
   for (const holdId of plan.extrasClosed) await extras?.closeHold(trx, holdId);
   for (const b of plan.extrasBooked) await extras?.bookHold(trx, b.holdId, real(b.bookingId)!);
   return changesRef ? writes.get(changesRef).lastId : 0;

@@ -134,7 +134,8 @@ export class InventoryService {
           const now = this.deps.clock.now();
           const state = await loadBatchState(trx, eventId, commands, now, this.deps.holdExtras, this.deps.ipHoldCap ?? 0);
           const decided = decideBatch(state, commands);
-          return { plan: decided, cursor: await writePlan(trx, eventId, decided, now, this.deps.holdExtras) };
+          // Nothing follows the plan's writes, so its last round may carry the COMMIT.
+          return { plan: decided, cursor: await writePlan(trx, eventId, decided, now, this.deps.holdExtras, { commit: true }) };
         },
         this.deps.retry,
       ));

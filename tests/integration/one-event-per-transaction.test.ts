@@ -10,9 +10,10 @@ import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/e
  * touches ONE event, writes no row of an unsharded table, and locks no row of one. `event_id` can then be the
  * sharding key and every seat transaction stays on one shard.
  *
- * How it is recorded, without changing the server: each node's knex client is wrapped so that right after a
- * transaction's BEGIN the same connection runs `SET @evently_tx = <n>` (a connection runs its statements in
- * order, so nothing of the transaction can come before it), and `NULL` after COMMIT/ROLLBACK. Triggers on every
+ * How it is recorded, without changing the server: each node's knex client is wrapped so that just before a
+ * transaction's BEGIN (sent alone or, as the client does, in front of the transaction's first statement) the same
+ * connection runs `SET @evently_tx = <n>` (a connection runs its statements in order, so nothing of the transaction
+ * can come before it), and `NULL` after its COMMIT/ROLLBACK (or the round that ends in COMMIT). Triggers on every
  * table copy the session's `@evently_tx` and the row's event into `tx_audit` (InnoDB, so a rolled-back
  * transaction leaves no audit rows, as it leaves no other rows). Locking reads come from the statements the
  * wrapper sees, grouped by the same number.
@@ -59,18 +60,23 @@ function instrument(db: Db, rec: Recorder): void {
   const originalFn = proto._query;
   const txOf = new WeakMap<object, number>();
   proto._query = function (this: unknown, conn, obj) {
-    const sql = typeof obj === 'string' ? obj : obj.sql;
-    const run = originalFn.call(this, conn, obj);
     const query = (conn as { query(sql: string, cb: () => void): void }).query.bind(conn);
+    let sql = typeof obj === 'string' ? obj : obj.sql;
+    // The client folds BEGIN into the transaction's first statement and may fold COMMIT into its last one
+    // (server/db/mysql-client.ts): `BEGIN;\n<statements>` and `<statements>;\nCOMMIT`.
     if (/^BEGIN\b/i.test(sql)) {
       const id = ++rec.next;
       txOf.set(conn, id);
+      // Before the query: a connection runs its commands in order, so the tag is set when the BEGIN runs.
       query(`SET @evently_tx = ${id}`, () => undefined);
-    } else if (/^(COMMIT|ROLLBACK)\b(?!\s+TO)/i.test(sql)) {
+      sql = sql.replace(/^BEGIN;?\s*/i, '');
+    }
+    const run = originalFn.call(this, conn, obj);
+    const ends = /^(COMMIT|ROLLBACK)\b(?!\s+TO)/i.test(sql) || /;\s*COMMIT$/i.test(sql);
+    if (sql && !/^(COMMIT|ROLLBACK)\b(?!\s+TO)/i.test(sql)) rec.statements.push({ tx: txOf.get(conn) ?? null, sql });
+    if (ends) {
       txOf.delete(conn);
       query('SET @evently_tx = NULL', () => undefined);
-    } else {
-      rec.statements.push({ tx: txOf.get(conn) ?? null, sql });
     }
     return run;
   };

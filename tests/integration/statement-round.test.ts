@@ -75,6 +75,27 @@ describeEach(testDialects(), 'StatementRound on %s', (dialect) => {
     expect(String(failed?.message)).toMatch(/duplicate|unique/i);
     expect((await db('t').whereIn('name', ['before', 'after']).pluck('name')).sort()).toEqual(['before']);
   });
+
+  it('fails the round at a write that changed another count than it expected: a RetryableConflict, and nothing after it runs', async () => {
+    await db('t').insert({ name: 'guarded', v: 0 });
+    const failing = new StatementRound();
+    failing.write(db('t').where('name', 'guarded').update({ v: 1 }), { rows: 1, what: 'guarded moved' });
+    failing.write(db('t').where('name', 'nobody-there').update({ v: 1 }), { rows: 1, what: 'nobody moved' });
+    failing.insert('t', [{ name: 'after-guard', v: 0 }]);
+    const failed = await failing.run(db as unknown as Trx).then(() => undefined, (err: Error) => err);
+    expect(failed?.name).toBe('RetryableConflict');
+    expect(failed?.message).toMatch(/moved/);
+    // Outside a transaction: the first write (count as expected) ran, the insert behind the short one did not.
+    expect(await db('t').where('name', 'guarded').first('v')).toEqual({ v: 1 });
+    expect(await db('t').where('name', 'after-guard').first()).toBeUndefined();
+
+    const passing = new StatementRound();
+    const w = passing.write(db('t').where('name', 'guarded').update({ v: 2 }), { rows: 1, what: 'guarded moved' });
+    const r = passing.read<{ v: number }>(db('t').where('name', 'guarded').select('v'));
+    await passing.run(db as unknown as Trx);
+    expect(passing.get(w).changed).toBe(1);
+    expect(passing.get(r)).toEqual([{ v: 2 }]);
+  });
 });
 
 describeEach(mysqlDialects(), 'StatementRound after a deadlock on %s', () => {
