@@ -3,6 +3,7 @@
  * and the figures every sale reports (refusals, sell-out, the compare-and-set baselines).
  */
 import { casBaseline, sqliteCasBaseline, sqliteKnexCasBaseline, type CasResult } from './baselines-cas';
+import { holdTxBaseline, type HoldTxResult } from './baselines-hold-tx';
 import type { BuyerPlan } from './buyer';
 import { BuyerStats, COMMAND_KINDS } from './buyer-stats';
 import type { Strategy } from './clients';
@@ -170,6 +171,13 @@ export async function casBaselineFor(ctx: Ctx, o: { concurrency: number; rows: n
     return { raw, viaKnex };
   }
   return {};
+}
+
+/** The raw hold-transaction baseline (MySQL only: it is what a transactional hold costs there), with the raw compare-and-set's pool. */
+export async function holdTxBaselineFor(ctx: Ctx, o: { concurrency: number; rows: number; durationMs: number }): Promise<HoldTxResult | undefined> {
+  const { opts, cluster } = ctx;
+  if (!opts.baseline || !cluster.databaseUrl.startsWith('mysql')) return undefined;
+  return holdTxBaseline(cluster.databaseUrl, { ...o, connections: cluster.opts.poolMax * Math.max(1, cluster.nodeCount) });
 }
 
 /**

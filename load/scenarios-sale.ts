@@ -7,7 +7,7 @@ import { lapseFigures } from './lapse';
 import { figure } from './report';
 import { gc, now, round, sleep } from './stats';
 import { memoryComparison } from './scenarios-fan-out';
-import { buyerSummary, casBaselineFor, casFigures, layout, refusalFigures, runBuyers, sellOutFigures, startWatchers, type Ctx } from './scenario-kit';
+import { buyerSummary, casBaselineFor, casFigures, holdTxBaselineFor, layout, refusalFigures, runBuyers, sellOutFigures, startWatchers, type Ctx } from './scenario-kit';
 
 export async function flashSale(ctx: Ctx): Promise<void> {
   const { opts, cluster, figures, details } = ctx;
@@ -114,16 +114,23 @@ export async function hotSeat(ctx: Ctx): Promise<void> {
     const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, { strategy: 'random', durationMs: opts.duration * 1000, lingerMs: 0, label: `[${c}] ` });
     ctx.acked.push(...stats.acked);
     const { raw: cas, viaKnex } = await casBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
+    // The least a hold must do, one transaction per command (load/baselines-hold-tx.ts): what the raw
+    // compare-and-set's ratio targets mean for a server that records holds.
+    const holdTx = await holdTxBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
     // The socket bound: the same contenders in closed loops against a bare Socket.IO server that only acks (under
     // the broadcasts they received here). Every attempt is one command or two (a won hold is released), so the
     // bare acks/s is the most commands these clients could have had answered on this machine, whatever the store.
     const bareAck = opts.baseline ? await ackEchoLike(ctx, stats, c, batchesPerClientS(stats, users.length, seconds)) : undefined;
-    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex, bareAck });
+    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex, holdTxBaseline: holdTx, bareAck });
     // Issue 17: group commit should beat one transaction per attempt on MariaDB at 256 contenders (>= 1.0x);
     // everywhere else (8 contenders, SQLite) >= 0.5x.
     casFigures(figures, `[${c}] `, stats, seconds, queries, cas, { attemptsRatio: c >= 256 && cluster.databaseUrl.startsWith('mysql') ? 1 : 0.5 });
     const answered = COMMAND_KINDS.reduce((n, k) => n + stats.commands[k].sent - stats.commands[k].timeouts, 0);
     figures.push(figure(`[${c}] command acks/s (hold and release; baseline: bare Socket.IO ack-echo)`, answered / seconds, '1/s', bareAck?.acksPerS));
+    if (holdTx) {
+      figures.push(figure(`[${c}] hold attempts/s (baseline: raw hold transactions, one per command, no server)`, stats.holdAttempts / seconds, '1/s', holdTx.attemptsPerS));
+      if (cas) figures.push(figure(`[${c}] raw hold transactions: attempts/s (baseline: raw compare-and-set)`, holdTx.attemptsPerS, '1/s', cas.attemptsPerS));
+    }
     refusalFigures(figures, `[${c}] `, stats);
     rates.push({ c, attempts: stats.holdAttempts / seconds, cas: cas?.attemptsPerS });
     await sleep(500);

@@ -5,6 +5,9 @@ import { HelpRequested, parseArgs, UsageError } from '../../load/cli';
 import { spawnSync } from 'node:child_process';
 import { retryAfterSeconds, retryDelayMs, retryLaterCode } from '../../load/retry';
 import { sqliteCasBaseline, sqliteKnexCasBaseline } from '../../load/baselines-cas';
+import { holdTxBaseline } from '../../load/baselines-hold-tx';
+import mysql from 'mysql2/promise';
+import { createMysqlDatabase } from '../helpers/mysql';
 import { clientProcessCount, splitJob } from '../../load/workers';
 
 /**
@@ -199,6 +202,26 @@ describe('load generator: raw SQLite compare-and-set baseline', () => {
     const r = await sqliteKnexCasBaseline({ concurrency: 8, rows: 3, durationMs: 300 });
     expect(r.attempts).toBeGreaterThan(0);
     expect(r.successes + r.conflicts).toBe(r.attempts);
+  });
+});
+
+describeEach(mysqlDialects(), 'load generator: raw hold transactions baseline (%s)', () => {
+  it('When workers race for a few seats, then holds win or find the seat taken, won holds are released, and the scratch tables go', async () => {
+    const created = await createMysqlDatabase();
+    try {
+      const r = await holdTxBaseline(created.url, { concurrency: 6, connections: 3, rows: 2, durationMs: 300 });
+      expect(r.attempts).toBeGreaterThan(0);
+      // More wins than seats: every won hold was released again.
+      expect(r.successes).toBeGreaterThan(2);
+      // 6 workers on 2 seats: some holds find their seat held by another worker.
+      expect(r.successes).toBeLessThan(r.attempts);
+      const conn = await mysql.createConnection({ uri: created.url });
+      const [tables] = await conn.query("SHOW TABLES LIKE 'load_holdtx_%'");
+      await conn.end();
+      expect(tables).toEqual([]);
+    } finally {
+      await created.drop();
+    }
   });
 });
 

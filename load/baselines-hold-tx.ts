@@ -1,0 +1,146 @@
+/**
+ * The least a hold must do, one transaction per command, on bare mysql2: the baseline that says whether the
+ * hot-seat target at few contenders is out of reach for any server that records holds, or only for Evently's design.
+ *
+ * The raw compare-and-set (baselines-cas.ts) changes one row and records nothing. A hold must also read the
+ * buyer's live holds (the per-user limit), create the hold and write the change that live clients and the audit
+ * read, all in one transaction; its release must end the hold and write a change too. Here each of those is
+ * done in the fewest round trips MySQL allows: BEGIN rides with the reads (the seat locked), COMMIT with the
+ * writes. That is 2 round trips per command, where Evently's batch has 4, and nothing else: no event rules, no
+ * holder row, no outbox, no sockets. Workers run side by side, each command a transaction on a connection of a
+ * pool the raw compare-and-set's size, so nothing is serialised but what the rows and the pool force.
+ */
+import mysql from 'mysql2/promise';
+import { Latency, now, type LatencySummary } from './stats';
+
+export interface HoldTxResult {
+  concurrency: number;
+  connections: number;
+  rows: number;
+  durationS: number;
+  /** Hold transactions run (every one decided: won or seat taken). */
+  attempts: number;
+  successes: number;
+  attemptsPerS: number;
+  successesPerS: number;
+  /** Round trips per command: 2 (BEGIN + reads, writes + COMMIT; a loser's second is its ROLLBACK). */
+  roundTripsPerCommand: number;
+  /** Latency of the hold transactions (a won hold's release is not in it). */
+  latency: LatencySummary;
+}
+
+/**
+ * `concurrency` workers in closed loops over `rows` seats for `durationMs`, like hot-seat's buyers: hold a random
+ * seat; if it was free, release it. Scratch tables of this process, dropped at the end.
+ */
+export async function holdTxBaseline(databaseUrl: string, o: { concurrency: number; connections: number; rows: number; durationMs: number }): Promise<HoldTxResult> {
+  const url = new URL(databaseUrl);
+  const pool = mysql.createPool({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: url.pathname.replace(/^\//, ''),
+    connectionLimit: o.connections,
+    multipleStatements: true,
+    flags: ['-FOUND_ROWS'],
+  });
+  const [seats, holds, changes] = ['seats', 'holds', 'changes'].map((t) => `load_holdtx_${t}_${process.pid}`);
+  await pool.query(`DROP TABLE IF EXISTS ${seats}, ${holds}, ${changes}`);
+  await pool.query(`CREATE TABLE ${seats} (id INT PRIMARY KEY, v INT NOT NULL, status VARCHAR(16) NOT NULL, hold_id BIGINT NULL) ENGINE=InnoDB`);
+  await pool.query(
+    `CREATE TABLE ${holds} (id BIGINT AUTO_INCREMENT PRIMARY KEY, user_id INT NOT NULL, status VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, KEY (user_id, status)) ENGINE=InnoDB`,
+  );
+  await pool.query(
+    `CREATE TABLE ${changes} (id BIGINT AUTO_INCREMENT PRIMARY KEY, seat_id INT NOT NULL, version INT NOT NULL, to_status VARCHAR(16) NOT NULL, hold_id BIGINT NULL, created_at BIGINT NOT NULL, KEY (seat_id)) ENGINE=InnoDB`,
+  );
+  await pool.query(`INSERT INTO ${seats} (id, v, status) VALUES ${Array.from({ length: o.rows }, (_, i) => `(${i + 1}, 1, 'available')`).join(',')}`);
+  // Same session setting as the server's pool.
+  (pool as unknown as { pool: { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) =>
+    c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
+  );
+
+  type Conn = mysql.PoolConnection;
+  /** Hold: returns the new hold's id, or undefined when the seat was taken. */
+  const hold = async (c: Conn, userId: number, seatId: number): Promise<number | undefined> => {
+    const [read] = (await c.query(
+      `BEGIN; SELECT COUNT(*) AS n FROM ${holds} WHERE user_id = ? AND status = 'active'; SELECT v, status FROM ${seats} WHERE id = ? FOR UPDATE`,
+      [userId, seatId],
+    )) as unknown as [[unknown, unknown, { v: number; status: string }[]]];
+    const seat = read[2][0]!;
+    if (seat.status !== 'available') {
+      await c.query('ROLLBACK');
+      return undefined;
+    }
+    const t = Date.now();
+    const [wrote] = (await c.query(
+      `INSERT INTO ${holds} (user_id, status, created_at) VALUES (?, 'active', ?);
+       UPDATE ${seats} SET v = v + 1, status = 'held', hold_id = LAST_INSERT_ID() WHERE id = ? AND v = ?;
+       INSERT INTO ${changes} (seat_id, version, to_status, hold_id, created_at) VALUES (?, ?, 'held', LAST_INSERT_ID(), ?);
+       COMMIT`,
+      [userId, t, seatId, seat.v, seatId, seat.v + 1, t],
+    )) as unknown as [{ insertId: number }[]];
+    return wrote[0]!.insertId;
+  };
+  const release = async (c: Conn, seatId: number, holdId: number): Promise<void> => {
+    const [read] = (await c.query(`BEGIN; SELECT v FROM ${seats} WHERE id = ? FOR UPDATE; SELECT status FROM ${holds} WHERE id = ? FOR UPDATE`, [
+      seatId,
+      holdId,
+    ])) as unknown as [[unknown, { v: number }[], unknown]];
+    const v = read[1][0]!.v;
+    await c.query(
+      `UPDATE ${seats} SET v = v + 1, status = 'available', hold_id = NULL WHERE id = ? AND v = ?;
+       UPDATE ${holds} SET status = 'released' WHERE id = ?;
+       INSERT INTO ${changes} (seat_id, version, to_status, hold_id, created_at) VALUES (?, ?, 'available', ?, ?);
+       COMMIT`,
+      [seatId, v, holdId, seatId, v + 1, holdId, Date.now()],
+    );
+  };
+
+  // A connection per command, as the raw compare-and-set takes one per attempt: the wait for one is in the latency.
+  const withConnection = async <T>(f: (c: Conn) => Promise<T>): Promise<T> => {
+    const c = await pool.getConnection();
+    try {
+      return await f(c);
+    } finally {
+      c.release();
+    }
+  };
+  const latency = new Latency();
+  let attempts = 0;
+  let successes = 0;
+  const started = now();
+  const deadline = started + o.durationMs;
+  try {
+    await Promise.all(
+      Array.from({ length: o.concurrency }, async (_, worker) => {
+        while (now() < deadline) {
+          const seatId = 1 + Math.floor(Math.random() * o.rows);
+          const t0 = now();
+          const holdId = await withConnection((c) => hold(c, worker + 1, seatId));
+          latency.recordMs(now() - t0);
+          attempts++;
+          if (holdId === undefined) continue;
+          successes++;
+          await withConnection((c) => release(c, seatId, holdId));
+        }
+      }),
+    );
+  } finally {
+    await pool.query(`DROP TABLE IF EXISTS ${seats}, ${holds}, ${changes}`);
+    await pool.end();
+  }
+  const durationS = (now() - started) / 1000;
+  return {
+    concurrency: o.concurrency,
+    connections: o.connections,
+    rows: o.rows,
+    durationS,
+    attempts,
+    successes,
+    attemptsPerS: attempts / durationS,
+    successesPerS: successes / durationS,
+    roundTripsPerCommand: 2,
+    latency: latency.summary(),
+  };
+}
