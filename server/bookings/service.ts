@@ -42,9 +42,13 @@ export class BookingsService {
    */
   async confirm(actor: AuthUser, holdToken: string, idempotencyKey: string): Promise<{ booking: BookingView; replayed: boolean }> {
     const out = await this.deps.inventory.book(actor, holdToken, idempotencyKey);
-    // Awaited (it never throws): once the buyer has the booking, their slot has passed on.
-    if (!out.replayed) await this.deps.onBooked?.(out.booking.event_id, out.booking.user_id);
-    return { booking: await this.view(this.deps.db, out.booking), replayed: out.replayed };
+    // Awaited (it never throws): once the buyer has the booking, their slot has passed on. Alongside the view's
+    // reads, so the answer waits for one of them, not for each in turn.
+    const [, booking] = await Promise.all([
+      out.replayed ? undefined : this.deps.onBooked?.(out.booking.event_id, out.booking.user_id),
+      this.view(this.deps.db, out.booking),
+    ]);
+    return { booking, replayed: out.replayed };
   }
 
   async list(actor: AuthUser, query: ListBookingsQuery, opts: { all: boolean }): Promise<Page<BookingView>> {
@@ -103,13 +107,16 @@ export class BookingsService {
   }
 
   private async view(db: Knex, b: BookingRow): Promise<BookingView> {
-    const seats = await db('booking_seats as bs')
-      .join('seats as s', 's.id', 'bs.seat_id')
-      .join('sections as sec', 'sec.id', 's.section_id')
-      .where('bs.booking_id', b.id)
-      .orderBy('bs.seat_id')
-      .select('bs.seat_id', 'bs.price_cents', 's.label', 's.row_label', 's.number', 's.category', 'sec.name as section');
-    const ga = this.deps.holdExtras ? await this.deps.holdExtras.bookingLines(db, b.id) : [];
+    // The seats and the GA lines are read together: a booking's answer waits for one round trip, not two.
+    const [seats, ga] = await Promise.all([
+      db('booking_seats as bs')
+        .join('seats as s', 's.id', 'bs.seat_id')
+        .join('sections as sec', 'sec.id', 's.section_id')
+        .where('bs.booking_id', b.id)
+        .orderBy('bs.seat_id')
+        .select('bs.seat_id', 'bs.price_cents', 's.label', 's.row_label', 's.number', 's.category', 'sec.name as section'),
+      this.deps.holdExtras ? this.deps.holdExtras.bookingLines(db, b.id) : [],
+    ]);
     return {
       id: b.id,
       reference: b.reference,

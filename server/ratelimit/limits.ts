@@ -88,6 +88,22 @@ export class RateLimits {
   }
 
   /**
+   * Takes a point from each budget at once (one round trip's wait to Redis, not one per budget: in a rush every
+   * reply waits for a turn of a busy event loop). Every budget is charged, as a refused request is charged anyway;
+   * when any refuses, the refusal with the longest wait is the answer, since the client must wait for all of them.
+   */
+  private async takeAll(limiters: (RateLimiterAbstract | undefined)[], key: string): Promise<void> {
+    const outcomes = await Promise.allSettled(limiters.map((l) => this.take(l, key)));
+    let refusal: RateLimitedError | undefined;
+    for (const o of outcomes) {
+      if (o.status === 'fulfilled') continue;
+      if (!(o.reason instanceof RateLimitedError)) throw o.reason;
+      if (!refusal || o.reason.retryAfterSeconds > refusal.retryAfterSeconds) refusal = o.reason;
+    }
+    if (refusal) throw refusal;
+  }
+
+  /**
    * REST limit per client: the signed-in user when the bearer token verifies, else the client IP
    * (behind a proxy set TRUST_PROXY so req.ip is the client's).
    */
@@ -102,9 +118,7 @@ export class RateLimits {
       }
       // Hold attempts share one per-user budget whether they come over REST or the socket.
       const holding = req.method === 'POST' && HOLD_PATHS.test(req.path);
-      this.take(this.rest, key)
-        .then(() => (holding ? this.take(this.hold, key) : undefined))
-        .then(() => next(), next);
+      this.takeAll(holding ? [this.rest, this.hold] : [this.rest], key).then(() => next(), next);
     };
   }
 
@@ -166,8 +180,7 @@ export class RateLimits {
   async beforeCommand(socket: EventSocket, name: string): Promise<void> {
     const user = socket.data.user;
     const key = user ? `u:${user.id}` : `ip:${this.clientIp(socket)}`;
-    await this.take(this.socket, key);
-    if (HOLD_COMMANDS.has(name)) await this.take(this.hold, key);
+    await this.takeAll(HOLD_COMMANDS.has(name) ? [this.socket, this.hold] : [this.socket], key);
   }
 
   private clientIp(socket: EventSocket): string {

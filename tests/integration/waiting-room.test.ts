@@ -3,6 +3,7 @@ import { seededRandom } from '../../server/queue/random';
 import type { QueueAdmitted, QueueProgress } from '../../packages/client/src';
 import { describeEach, mysqlAvailable } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { WaitingRoomConfigs } from '../../server/queue/config-store';
 import { http } from '../helpers/http';
 import { connect, send, until, type ClientSocket } from '../helpers/sockets';
 
@@ -146,6 +147,22 @@ describeEach(cases, 'Waiting room ($dialect, redis: $redis)', ({ dialect, redis 
     // A round trip on every socket: anything still in flight has arrived by now.
     await tick();
     expect([...notices.values()]).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('When many holds ask for an event’s waiting room at once on a cold cache, then one read answers them all', async () => {
+    const { event } = await setup({ maxActive: 5 });
+    const db = env.nodes[0]!.db;
+    const configs = new WaitingRoomConfigs(db);
+    let reads = 0;
+    const count = (q: { sql: string }) => {
+      if (/waiting_rooms/.test(q.sql)) reads++;
+    };
+    db.on('query', count);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => configs.get(event.eventId)));
+    db.off('query', count);
+    expect(reads).toBe(1);
+    expect(answers[0]).toMatchObject({ eventId: event.eventId, enabled: true, maxActive: 5 });
+    expect(new Set(answers).size).toBe(1);
   });
 
   it('When a shopping window ends, then its buyer can no longer hold and the slot passes to the next in line', async () => {
