@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import knexFactory from 'knex';
-import mysql from 'mysql2/promise';
+import { baselinePool } from './baseline-pool';
 import { Latency, now, type LatencySummary } from './stats';
 
 export interface CasResult {
@@ -30,16 +30,7 @@ export interface CasResult {
  * Workers know versions the way clients do (from their own successes, and a re-read after a conflict).
  */
 export async function casBaseline(databaseUrl: string, o: { concurrency: number; connections: number; rows: number; durationMs: number; hotShare?: number }): Promise<CasResult> {
-  const url = new URL(databaseUrl);
-  const p = mysql.createPool({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    database: url.pathname.replace(/^\//, ''),
-    connectionLimit: o.connections,
-    flags: ['-FOUND_ROWS'],
-  });
+  const p = baselinePool(databaseUrl, o.connections);
   const table = `load_cas_scratch_${process.pid}`;
   await p.query(`DROP TABLE IF EXISTS ${table}`);
   await p.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
@@ -47,10 +38,6 @@ export async function casBaseline(databaseUrl: string, o: { concurrency: number;
     const vals = Array.from({ length: Math.min(1000, o.rows - i) }, (_, j) => `(${i + j + 1}, 1)`).join(',');
     await p.query(`INSERT INTO ${table} (id, v) VALUES ${vals}`);
   }
-  // Same session setting as the server's pool, set once per connection.
-  (p as unknown as { pool: { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) =>
-    c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
-  );
   const result = await casWorkers(o, async (id, v) => {
     const conn = await p.getConnection();
     try {

@@ -10,41 +10,26 @@
  * holder row, no outbox, no sockets. Workers run side by side, each command a transaction on a connection of a
  * pool the raw compare-and-set's size, so nothing is serialised but what the rows and the pool force.
  */
-import mysql from 'mysql2/promise';
-import { Latency, now, type LatencySummary } from './stats';
+import type mysql from 'mysql2/promise';
+import { baselinePool } from './baseline-pool';
+import type { CasResult } from './baselines-cas';
+import { Latency, now } from './stats';
 
-export interface HoldTxResult {
-  concurrency: number;
-  connections: number;
-  rows: number;
-  durationS: number;
-  /** Hold transactions run (every one decided: won or seat taken). */
-  attempts: number;
-  successes: number;
-  attemptsPerS: number;
-  successesPerS: number;
+/**
+ * The raw compare-and-set's result shape, where `attempts` are hold transactions (every one decided: won or seat
+ * taken) and `latency` is theirs (a won hold's release is not in it).
+ */
+export type HoldTxResult = Omit<CasResult, 'conflicts' | 'conflictsPerS' | 'roundTripsPerAttempt'> & {
   /** Round trips per command: 2 (BEGIN + reads, writes + COMMIT; a loser's second is its ROLLBACK). */
   roundTripsPerCommand: number;
-  /** Latency of the hold transactions (a won hold's release is not in it). */
-  latency: LatencySummary;
-}
+};
 
 /**
  * `concurrency` workers in closed loops over `rows` seats for `durationMs`, like hot-seat's buyers: hold a random
  * seat; if it was free, release it. Scratch tables of this process, dropped at the end.
  */
 export async function holdTxBaseline(databaseUrl: string, o: { concurrency: number; connections: number; rows: number; durationMs: number }): Promise<HoldTxResult> {
-  const url = new URL(databaseUrl);
-  const pool = mysql.createPool({
-    host: url.hostname,
-    port: Number(url.port || 3306),
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    database: url.pathname.replace(/^\//, ''),
-    connectionLimit: o.connections,
-    multipleStatements: true,
-    flags: ['-FOUND_ROWS'],
-  });
+  const pool = baselinePool(databaseUrl, o.connections, { multipleStatements: true });
   const [seats, holds, changes] = ['seats', 'holds', 'changes'].map((t) => `load_holdtx_${t}_${process.pid}`);
   await pool.query(`DROP TABLE IF EXISTS ${seats}, ${holds}, ${changes}`);
   await pool.query(`CREATE TABLE ${seats} (id INT PRIMARY KEY, v INT NOT NULL, status VARCHAR(16) NOT NULL, hold_id BIGINT NULL) ENGINE=InnoDB`);
@@ -55,10 +40,6 @@ export async function holdTxBaseline(databaseUrl: string, o: { concurrency: numb
     `CREATE TABLE ${changes} (id BIGINT AUTO_INCREMENT PRIMARY KEY, seat_id INT NOT NULL, version INT NOT NULL, to_status VARCHAR(16) NOT NULL, hold_id BIGINT NULL, created_at BIGINT NOT NULL, KEY (seat_id)) ENGINE=InnoDB`,
   );
   await pool.query(`INSERT INTO ${seats} (id, v, status) VALUES ${Array.from({ length: o.rows }, (_, i) => `(${i + 1}, 1, 'available')`).join(',')}`);
-  // Same session setting as the server's pool.
-  (pool as unknown as { pool: { on(e: 'connection', f: (c: { query(sql: string): void }) => void): void } }).pool.on('connection', (c) =>
-    c.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'),
-  );
 
   type Conn = mysql.PoolConnection;
   /** Hold: returns the new hold's id, or undefined when the seat was taken. */
