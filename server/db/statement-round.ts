@@ -124,7 +124,7 @@ export class StatementRound {
       [reply] = (await query) as [unknown];
     } catch (err) {
       const guarded = this.statements.flatMap((s) => (s.kind === 'write' && s.expect ? [s.expect.what] : []));
-      if (guarded.length && (err as { errno?: number }).errno === ER_SUBQUERY_NO_1_ROW) throw new RetryableConflict(`changed fewer rows than read: ${guarded.join(' or ')}`);
+      if (guarded.length && (err as { errno?: number }).errno === ER_SUBQUERY_NO_1_ROW) throw new RetryableConflict(`a write changed another row count than expected: ${guarded.join(' or ')}`);
       throw err;
     }
     // mysql2 answers a single statement with its own result, several with an array of them.
