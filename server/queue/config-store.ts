@@ -39,28 +39,34 @@ export class WaitingRoomConfigs {
    * The read in flight per event: every caller while the entry is stale waits for the same one. Without it,
    * every hold that came in while the read was out sent a read of its own: in a flash sale's rush (each answer
    * waits for a turn of a busy event loop) that was about 950 reads in 20 s instead of one a second per node.
+   * A write detaches it, so its answer (possibly read before the write) is not cached (as in UserAccess).
    */
   private readonly reading = new Map<number, Promise<WaitingRoomConfig | null>>();
 
   constructor(private readonly db: Db) {}
 
-  get(eventId: number): Promise<WaitingRoomConfig | null> {
+  async get(eventId: number): Promise<WaitingRoomConfig | null> {
     const hit = this.cache.get(eventId);
-    if (hit && hit.at > Date.now() - CACHE_MS) return Promise.resolve(hit.config);
-    let read = this.reading.get(eventId);
-    if (!read) {
-      read = this.read(eventId).finally(() => this.reading.delete(eventId));
-      this.reading.set(eventId, read);
+    if (hit && hit.at > Date.now() - CACHE_MS) return hit.config;
+    const pending = this.reading.get(eventId);
+    if (pending) return pending;
+    const read = this.read(eventId);
+    this.reading.set(eventId, read);
+    try {
+      const config = await read;
+      if (this.reading.get(eventId) === read) {
+        if (this.cache.size > 10_000) this.cache.clear();
+        this.cache.set(eventId, { at: Date.now(), config });
+      }
+      return config;
+    } finally {
+      if (this.reading.get(eventId) === read) this.reading.delete(eventId);
     }
-    return read;
   }
 
   private async read(eventId: number): Promise<WaitingRoomConfig | null> {
     const row = (await this.db('waiting_rooms as w').join('events as e', 'e.id', 'w.event_id').where('w.event_id', eventId).first('w.*', 'e.status as event_status')) as Row | undefined;
-    const config = row ? fromRow(row) : null;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(eventId, { at: Date.now(), config });
-    return config;
+    return row ? fromRow(row) : null;
   }
 
   async put(eventId: number, body: QueueConfigBody, now: number): Promise<WaitingRoomConfig> {
@@ -75,8 +81,9 @@ export class WaitingRoomConfigs {
     };
     await this.db('waiting_rooms').insert({ event_id: eventId, ...row }).onConflict('event_id').merge(row);
     this.cache.delete(eventId);
-    // A read of its own: one already in flight may have started before this write.
-    return (await this.read(eventId))!;
+    // A read already in flight may have started before this write: detach it, and read afresh.
+    this.reading.delete(eventId);
+    return (await this.get(eventId))!;
   }
 
   /** Events whose waiting room is on (the ticker's work list). */

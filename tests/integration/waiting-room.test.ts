@@ -4,6 +4,7 @@ import type { QueueAdmitted, QueueProgress } from '../../packages/client/src';
 import { describeEach, mysqlAvailable } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { WaitingRoomConfigs } from '../../server/queue/config-store';
+import type { Db } from '../../server/db/knex';
 import { http } from '../helpers/http';
 import { connect, send, until, type ClientSocket } from '../helpers/sockets';
 
@@ -163,6 +164,40 @@ describeEach(cases, 'Waiting room ($dialect, redis: $redis)', ({ dialect, redis 
     expect(reads).toBe(1);
     expect(answers[0]).toMatchObject({ eventId: event.eventId, enabled: true, maxActive: 5 });
     expect(new Set(answers).size).toBe(1);
+  });
+
+  it('When the settings change while a read of them is in flight, then that read’s older answer is not cached', async () => {
+    const { event } = await setup({ maxActive: 5 });
+    const db = env.nodes[0]!.db;
+    // The first read of the settings returns only when the test says so, after the change below (a real read
+    // of the real table, held back on its way to the cache).
+    let readDone!: () => void;
+    const read = new Promise<void>((r) => (readDone = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let held = false;
+    const gated = ((...args: Parameters<Db>) => {
+      const qb = db(...args);
+      if (held) return qb;
+      held = true;
+      const first = qb.first.bind(qb);
+      return Object.assign(qb, {
+        first: (...cols: string[]) =>
+          first(...cols).then(async (row: unknown) => {
+            readDone();
+            await gate;
+            return row;
+          }),
+      });
+    }) as unknown as Db;
+    const configs = new WaitingRoomConfigs(gated);
+    const older = configs.get(event.eventId);
+    await read;
+    const body = { enabled: true, opensAt: iso(-MIN), saleStartsAt: iso(MIN), maxActive: 7, windowSeconds: 600 };
+    expect(await configs.put(event.eventId, body as Parameters<WaitingRoomConfigs['put']>[1], env.clock.now())).toMatchObject({ maxActive: 7 });
+    release();
+    expect(await older).toMatchObject({ maxActive: 5 });
+    expect(await configs.get(event.eventId)).toMatchObject({ maxActive: 7 });
   });
 
   it('When a shopping window ends, then its buyer can no longer hold and the slot passes to the next in line', async () => {
