@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { insertInChunks } from './chunked-insert';
+import { isMysql } from './knex';
 import { COMMITS_TRANSACTION } from './mysql-client';
 import { RetryableConflict, type Trx } from './transaction';
 
@@ -98,7 +99,7 @@ export class StatementRound {
    */
   async run(trx: Trx, opts: { commit?: boolean } = {}): Promise<void> {
     if (this.results) throw new Error('StatementRound: run() twice');
-    this.results = trx.client.config.client === 'mysql2' ? await this.runTogether(trx, opts.commit ?? false) : await this.runOneByOne(trx);
+    this.results = isMysql(trx) ? await this.runTogether(trx, opts.commit ?? false) : await this.runOneByOne(trx);
   }
 
   private async runTogether(trx: Trx, commit: boolean): Promise<unknown[]> {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { isMysql } from '../db/knex';
 import { RetryableConflict, type Trx } from '../db/transaction';
 import type { GaLine } from '../contracts';
 import { ConflictError, NotFoundError } from '../shared/errors';
@@ -14,15 +15,13 @@ export interface GaAreaRow {
   price_cents: number;
 }
 
-const isMysqlTrx = (trx: Knex) => trx.client.config.client === 'mysql2';
-
 /**
  * Reads an area for a change. On MySQL the read locks the row (FOR UPDATE) so concurrent changes queue on
  * it instead of failing their version check and retrying; on SQLite writers are serialised anyway.
  */
 async function readAreaForChange(trx: Trx, eventId: number, sectionId: number): Promise<GaAreaRow | undefined> {
   const q = trx('event_ga_areas').where({ event_id: eventId, section_id: sectionId });
-  if (isMysqlTrx(trx)) q.forUpdate();
+  if (isMysql(trx)) q.forUpdate();
   return (await q.first()) as GaAreaRow | undefined;
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isStaff } from '../shared/auth-user';
+import { isMysql } from '../db/knex';
 import { isDuplicateKey, RetryableConflict, type Trx } from '../db/transaction';
 import { outboxChunks } from '../shared/outbox';
 import { StatementRound, type Ref, type WriteResult } from '../db/statement-round';
@@ -12,7 +13,6 @@ import { planEvents } from './plan-events';
 import { isSeatFree, SEAT_COLUMNS, type SeatRow } from './seat-store';
 import { casSeatsCaseQuery, casSeatsJoinedQuery } from './seat-cas';
 
-const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
 
 /**
  * Reads what a batch of one event's commands needs, in as few statements as the batch allows, inside its
@@ -23,7 +23,7 @@ const isMysqlTrx = (trx: Trx) => trx.client.config.client === 'mysql2';
  * are read `SKIP LOCKED`: a hold another node's batch is expiring is simply not this batch's to expire.
  */
 export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCommand[], now: number, extras?: HoldExtras, ipCap = 0): Promise<BatchState> {
-  const mysql = isMysqlTrx(trx);
+  const mysql = isMysql(trx);
   const tokens = new Set<string>();
   const expireIds = new Set<number>();
   const seatIds = new Set<number>();
@@ -195,7 +195,7 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
   const touched = [...plan.touched.values()].sort((a, b) => a.seat_id - b.seat_id);
   const seats = touched.map((s) => ({ ...s, hold_id: real(s.hold_id), booking_id: real(s.booking_id) }));
   if (touched.length) {
-    const cas = isMysqlTrx(trx) ? casSeatsJoinedQuery(trx, eventId, seats) : casSeatsCaseQuery(trx, eventId, seats);
+    const cas = isMysql(trx) ? casSeatsJoinedQuery(trx, eventId, seats) : casSeatsCaseQuery(trx, eventId, seats);
     writes.write(cas, { rows: touched.length, what: 'seat version moved' });
   }
   if (plan.bookingSeats.length) {

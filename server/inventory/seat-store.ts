@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
 import { RetryableConflict } from '../db/transaction';
 import { insertInChunks } from '../db/chunked-insert';
+import { isMysql } from '../db/knex';
 import { caseBySeat } from './seat-cas';
 import type { SeatState, SeatStatus } from '../contracts';
 
@@ -152,7 +153,7 @@ export async function transitionSeats(trx: Trx, input: TransitionInput): Promise
  * its compound-SELECT limit), the last reporting the last row's id.
  */
 export async function insertChanges(trx: Trx, rows: Record<string, unknown>[]): Promise<number> {
-  if (trx.client.config.client === 'mysql2') {
+  if (isMysql(trx)) {
     const [id] = await trx('seat_changes').insert(rows);
     return Number(id) + rows.length - 1;
   }
