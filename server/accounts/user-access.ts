@@ -2,6 +2,7 @@ import type { Db } from '../db/knex';
 import { batchedRead } from '../db/batched-read';
 import type { Clock } from '../shared/clock';
 import { AccessRevokedError } from '../shared/errors';
+import { SingleFlight } from '../shared/single-flight';
 import type { AuthUser, Role } from '../shared/auth-user';
 import type { TokenService } from './tokens';
 
@@ -60,7 +61,7 @@ type UserRow = { role: Role; email: string; name: string; active: boolean | numb
 export class UserAccess {
   private readonly cache = new Map<number, Entry>();
   /** One read per user at a time; an invalidation detaches it so its stale answer is not cached. */
-  private readonly loads = new Map<number, Promise<UserAccessState | null>>();
+  private readonly loads = new SingleFlight<number, UserAccessState | null>();
   private readonly listeners: ((userId: number) => void)[] = [];
   /** Users' rows, read together with the other users asked for in the same turn (a join storm's handshakes). */
   private readonly readRow: (userId: number) => Promise<UserRow | undefined>;
@@ -104,28 +105,23 @@ export class UserAccess {
 
   private invalidate(userId: number): void {
     this.cache.delete(userId);
-    this.loads.delete(userId);
+    this.loads.detach(userId);
   }
 
   private async state(userId: number): Promise<UserAccessState | null> {
     const now = this.deps.clock.now();
     const hit = this.cache.get(userId);
     if (hit && now - hit.at < this.deps.cacheMs) return hit.state;
-    const pending = this.loads.get(userId);
-    if (pending) return pending;
-    const load = this.read(userId);
-    this.loads.set(userId, load);
-    try {
-      const state = await load;
-      if (this.loads.get(userId) === load && this.deps.cacheMs > 0) {
+    return this.loads.run(
+      userId,
+      () => this.read(userId),
+      (state) => {
+        if (this.deps.cacheMs <= 0) return;
         this.cache.delete(userId);
         if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as number);
         this.cache.set(userId, { state, at: now });
-      }
-      return state;
-    } finally {
-      if (this.loads.get(userId) === load) this.loads.delete(userId);
-    }
+      },
+    );
   }
 
   private async read(userId: number): Promise<UserAccessState | null> {

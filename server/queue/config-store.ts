@@ -1,5 +1,6 @@
 import type { Db } from '../db/knex';
 import type { QueueConfigBody, QueueConfigView } from '../contracts/queue';
+import { SingleFlight } from '../shared/single-flight';
 import type { LineRules } from './store';
 
 /** One event's waiting room as stored (times in epoch ms). */
@@ -39,29 +40,23 @@ export class WaitingRoomConfigs {
    * The read in flight per event: every caller while the entry is stale waits for the same one. Without it,
    * every hold that came in while the read was out sent a read of its own: in a flash sale's rush (each answer
    * waits for a turn of a busy event loop) that was about 950 reads in 20 s instead of one a second per node.
-   * A write detaches it, so its answer (possibly read before the write) is not cached (as in UserAccess).
+   * A write detaches it, so its answer (possibly read before the write) is not cached.
    */
-  private readonly reading = new Map<number, Promise<WaitingRoomConfig | null>>();
+  private readonly reading = new SingleFlight<number, WaitingRoomConfig | null>();
 
   constructor(private readonly db: Db) {}
 
   async get(eventId: number): Promise<WaitingRoomConfig | null> {
     const hit = this.cache.get(eventId);
     if (hit && hit.at > Date.now() - CACHE_MS) return hit.config;
-    const pending = this.reading.get(eventId);
-    if (pending) return pending;
-    const read = this.read(eventId);
-    this.reading.set(eventId, read);
-    try {
-      const config = await read;
-      if (this.reading.get(eventId) === read) {
+    return this.reading.run(
+      eventId,
+      () => this.read(eventId),
+      (config) => {
         if (this.cache.size > 10_000) this.cache.clear();
         this.cache.set(eventId, { at: Date.now(), config });
-      }
-      return config;
-    } finally {
-      if (this.reading.get(eventId) === read) this.reading.delete(eventId);
-    }
+      },
+    );
   }
 
   private async read(eventId: number): Promise<WaitingRoomConfig | null> {
@@ -82,7 +77,7 @@ export class WaitingRoomConfigs {
     await this.db('waiting_rooms').insert({ event_id: eventId, ...row }).onConflict('event_id').merge(row);
     this.cache.delete(eventId);
     // A read already in flight may have started before this write: detach it, and read afresh.
-    this.reading.delete(eventId);
+    this.reading.detach(eventId);
     return (await this.get(eventId))!;
   }
 
