@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isStaff } from '../shared/auth-user';
+import { caseByKey } from '../db/case-by-key';
 import { isMysql } from '../db/knex';
 import { isDuplicateKey, RetryableConflict, type Trx } from '../db/transaction';
 import { outboxChunks } from '../shared/outbox';
@@ -224,11 +225,7 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
     : undefined;
   const holds = [...plan.changedHolds.values()].sort((a, b) => a.id - b.id);
   if (holds.length) {
-    const caseOf = (pick: (h: HoldRow) => Knex.RawBinding) => {
-      const bindings: Knex.RawBinding[] = [];
-      for (const h of holds) bindings.push(h.id, pick(h));
-      return trx.raw(`CASE id ${holds.map(() => 'WHEN ? THEN ?').join(' ')} END`, bindings);
-    };
+    const caseOf = (pick: (h: HoldRow) => Knex.RawBinding) => caseByKey(trx, 'id', holds, (h) => h.id, pick);
     writes.write(
       trx('holds')
         .whereIn('id', holds.map((h) => h.id))

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
+import { caseByKey } from '../db/case-by-key';
 import { StatementRound } from '../db/statement-round';
 import type { SeatRow } from './seat-store';
 
@@ -50,13 +51,11 @@ export function casSeatsCaseQuery(trx: Trx, eventId: number, seats: SeatWrite[])
 }
 
 /**
- * `CASE seat_id WHEN ? THEN ? … END`: one value per seat, picked from each seat, as ONE flat expression (2 bindings
- * per seat). A guard `version = caseBySeat(…, read version)` checks every seat's version without a chain of ORs.
+ * `CASE seat_id WHEN ? THEN ? … END` (caseByKey): one value per seat. A guard `version = caseBySeat(…, read
+ * version)` checks every seat's version without a chain of ORs.
  */
 export function caseBySeat<S extends { seat_id: number }>(trx: Trx, seats: readonly S[], pick: (s: S) => Knex.RawBinding): Knex.Raw {
-  const bindings: Knex.RawBinding[] = [];
-  for (const s of seats) bindings.push(s.seat_id, pick(s));
-  return trx.raw(`CASE seat_id ${seats.map(() => 'WHEN ? THEN ?').join(' ')} END`, bindings);
+  return caseByKey(trx, 'seat_id', seats, (s) => s.seat_id, pick);
 }
 
 /** Runs one form of the seat compare-and-set on its own; returns the rows changed (load/cas-forms.ts times the forms). */
