@@ -113,10 +113,11 @@ export async function hotSeat(ctx: Ctx): Promise<void> {
     const plan: BuyerPlan = { seatsPerHold: opts.seatsPerHold, bookProbability: opts.bookProbability, expireProbability: opts.expireProbability, thinkMs: opts.thinkMs, oneBooking: false, maxAttempts: Number.MAX_SAFE_INTEGER, blind: true };
     const { stats, seconds, queries } = await runBuyers(ctx, ev, users, plan, { strategy: 'random', durationMs: opts.duration * 1000, lingerMs: 0, label: `[${c}] ` });
     ctx.acked.push(...stats.acked);
-    const { raw: cas, viaKnex } = await casBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
+    const baseline = { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 };
+    const { raw: cas, viaKnex } = await casBaselineFor(ctx, baseline);
     // The least a hold must do, one transaction per command (load/baselines-hold-tx.ts): what the raw
     // compare-and-set's ratio targets mean for a server that records holds.
-    const holdTx = await holdTxBaselineFor(ctx, { concurrency: c, rows: opts.seats, durationMs: Math.min(10, opts.duration) * 1000 });
+    const holdTx = await holdTxBaselineFor(ctx, baseline);
     // The socket bound: the same contenders in closed loops against a bare Socket.IO server that only acks (under
     // the broadcasts they received here). Every attempt is one command or two (a won hold is released), so the
     // bare acks/s is the most commands these clients could have had answered on this machine, whatever the store.
