@@ -21,6 +21,8 @@ const envSchema = z
     DB_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(500),
     HOLD_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(5000),
     HOLD_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(2000),
+    SEAT_BATCH_MAX_COMMANDS: z.coerce.number().int().min(1).max(5000).default(200),
+    SEAT_BATCH_MAX_SEATS: z.coerce.number().int().min(1).max(20000).default(1000),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),
     // Seed nodes of a Redis Cluster (any few masters or replicas; the client discovers the rest).
     REDIS_CLUSTER_NODES: z
@@ -73,6 +75,8 @@ export interface Config {
   holdQueueMax: number;
   /** A new hold whose expected wait for its seat batch is longer than this (ms) is refused BUSY (0: never). */
   holdQueueWaitMs: number;
+  /** Most commands, and most seats, one group-committed seat batch takes (docs/OPERATIONS.md). */
+  seatBatch: { maxCommands: number; maxSeats: number };
   redisUrl?: string;
   /**
    * Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES). With them the nodes use ioredis Cluster clients and
@@ -155,6 +159,12 @@ function parseOrigins(raw: string): string[] {
   return origins;
 }
 
+/**
+ * The most seats a SQLite seat batch may move: the seat compare-and-set binds 13 values per seat and SQLite allows
+ * 32,766 per statement; 1,000 is the size tests/integration/group-commit.test.ts runs whole.
+ */
+const SQLITE_MAX_BATCH_SEATS = 1000;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -168,6 +178,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const redisClusterNodes = e.REDIS_CLUSTER_NODES ? parseClusterNodes(e.REDIS_CLUSTER_NODES) : undefined;
   const isSqlite = e.DATABASE_URL.startsWith('sqlite:');
+  if (isSqlite && e.SEAT_BATCH_MAX_SEATS > SQLITE_MAX_BATCH_SEATS) {
+    // The seat compare-and-set binds 13 values per seat, and SQLite allows 32,766 bindings in one statement.
+    throw new ConfigError(`Invalid configuration: SEAT_BATCH_MAX_SEATS is at most ${SQLITE_MAX_BATCH_SEATS} on SQLite (one statement's bindings)`);
+  }
   const embedded = isSqlite && !e.REDIS_URL && !redisClusterNodes && e.NODE_ENV !== 'production';
   if (!e.JWT_SECRET && !embedded) {
     throw new ConfigError(
@@ -185,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbQueueMax: e.DB_QUEUE_MAX,
     holdQueueMax: e.HOLD_QUEUE_MAX,
     holdQueueWaitMs: e.HOLD_QUEUE_WAIT_MS,
+    seatBatch: { maxCommands: e.SEAT_BATCH_MAX_COMMANDS, maxSeats: e.SEAT_BATCH_MAX_SEATS },
     redisUrl: e.REDIS_URL,
     redisClusterNodes,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

@@ -97,7 +97,7 @@ export function createServices(core: CoreDeps): Services {
   let waitlist: WaitlistService | undefined;
   const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
   // New holds are shed (BUSY) when their expected wait for the event's next batch is too long (or too many wait).
-  const groupCommit = { maxQueuedHolds: config.holdQueueMax, maxQueueWaitMs: config.holdQueueWaitMs };
+  const groupCommit = { ...config.seatBatch, maxQueuedHolds: config.holdQueueMax, maxQueueWaitMs: config.holdQueueWaitMs };
   const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit, ipHoldCap: config.holdCapPerIp, onIpCap });
   const seats = new SeatsService({ db, clock, inventory, holdGate: queue });
   const onBooked = (eventId: number, userId: number) => queue.finished(eventId, userId, 'booked').catch((err) => logger.warn({ err, eventId }, "waiting room: could not pass a booked buyer's slot on"));

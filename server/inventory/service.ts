@@ -32,7 +32,8 @@ export interface InventoryDeps {
 }
 
 /**
- * 200 commands and 1,000 seats. Bigger batches (500 and 2,000) decided 20-25% more holds in the flash sale but
+ * 200 commands and 1,000 seats, also the defaults of SEAT_BATCH_MAX_COMMANDS and SEAT_BATCH_MAX_SEATS (config.ts),
+ * which a node passes in. Bigger batches (500 and 2,000) decided 20-25% more holds in the flash sale but
  * made bookings wait longer behind the batch in flight (booking ack p99 +30%): load/README.md, issue 17, batch
  * size. 1,000 seats keep every statement of a full batch within SQLite's limits (32,766 bindings; the seat
  * compare-and-set binds 13 values per seat there; tests/integration/group-commit.test.ts runs a full batch).
