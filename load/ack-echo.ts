@@ -32,6 +32,9 @@ export interface AckEchoResult {
   seatsPerBatch: number;
   /** Change batches a client received per second, mean over the clients. */
   batchesPerClientPerS: number;
+  /** Share of the loops' time the clients' threads were busy (mean over them, %), and the machine's busy cores then. */
+  clientThreadBusyPct: number;
+  machineBusyCores?: number;
   /** JSON bytes of one ack (`{ok, data}`) for a hold of `seatsPerHold` seats. */
   ackBytes: number;
 }
@@ -187,10 +190,17 @@ export async function bareAckBaseline(o: AckEchoOptions): Promise<AckEchoResult>
       seatsPerBatch: perBatch,
       batchesPerClientPerS: clients ? round(done.reduce((n, d) => n + d.batches, 0) / clients / seconds, 2) : 0,
       ackBytes: JSON.stringify(holdAck({ seatIds: echoSeatIds(o.seatsPerHold) }, holdTtlMs)).length,
+      clientThreadBusyPct: Math.round((100 * done.reduce((n, d) => n + d.threadBusy, 0)) / done.length),
+      machineBusyCores: mean(done.flatMap((d) => (d.busyCores === undefined ? [] : [d.busyCores]))),
     };
   } finally {
     broadcasting = false;
     await Promise.all(runners.map((r) => r.stop()));
     await io.close();
   }
+}
+
+/** The mean of some readings, 2 decimals; undefined for none. */
+function mean(xs: number[]): number | undefined {
+  return xs.length ? round(xs.reduce((a, b) => a + b, 0) / xs.length, 2) : undefined;
 }

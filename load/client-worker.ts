@@ -15,6 +15,7 @@ import type { EncodedTimeline } from './sale-timeline';
 import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, watcher, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
+import { MachineProbe } from './machine-probe';
 import { runQueueClients, type QueueJob } from './queue-client';
 import { runEchoClients, type EchoJob } from './echo-client';
 
@@ -117,6 +118,16 @@ function nextMessage<T extends { type: string }>(type: T['type']): Promise<T> {
   return new Promise((resolve) => waiting.set(type, resolve as (m: { type: string }) => void));
 }
 
+/** The machine's busy cores and this thread's busy share, by second of the sale (from its first hold), into the timeline. */
+function saleProbe(stats: BuyerStats): MachineProbe {
+  const probe: MachineProbe = new MachineProbe((from, to, busyCores, threadBusy) => {
+    const first = stats.marks.firstHoldAt;
+    if (first !== undefined) stats.timeline.recordLoad((from - first) / 1000, (to - first) / 1000, busyCores, threadBusy, probe.cores);
+  }, now);
+  probe.start();
+  return probe;
+}
+
 async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<void> {
   const stats = new BuyerStats();
   stats.totalSeats = job.seats.length;
@@ -128,6 +139,7 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
   await nextMessage('start');
   const progress = setInterval(() => post({ type: 'progress', counters: { ...countersOf(stats), busy: stats.commands.hold.busy + stats.commands.booking.busy + stats.commands.release.busy }, p99: stats.holdAck.summary().p99 }), 500);
   const t0 = now();
+  const probe = saleProbe(stats);
   const stop = () => now() - t0 > job.durationMs || (job.stopAtSeatsBooked !== undefined && stats.seatsBooked >= job.stopAtSeatsBooked);
   // Batches are counted over the buying phase only: the linger below sees only lapses come back.
   stats.countingBatches = true;
@@ -138,6 +150,7 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
   post({ type: 'ran', seconds });
   const lingerUntil = now() + job.lingerMs;
   while (buyers.some((b) => b.pendingExpiries() > 0) && now() < lingerUntil) await sleep(100);
+  probe.stop();
   clearInterval(progress);
   for (const b of buyers) b.close();
   post({ type: 'done', seconds, stats: serializeStats(stats) });

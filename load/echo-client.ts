@@ -6,6 +6,9 @@
  */
 import { layoutOrder, SeatMap, type LayoutOrder } from '../packages/client/src';
 import { connect, onChanges, pickRandom, send, type ClientSocket } from './clients';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { busyShare, readProcStat } from './machine-probe';
 import { Latency, now, pool } from './stats';
 
 /** The namespace the bare server serves (`/events/1`), as Evently's buyers connect to `/events/<id>`. */
@@ -45,6 +48,9 @@ export interface EchoDone {
   seconds: number;
   /** Change batches received by this job's clients together while the loops ran. */
   batches: number;
+  /** Share of the loops' time this clients' thread was busy (0..1), and the machine's busy cores then (Linux). */
+  threadBusy: number;
+  busyCores?: number;
 }
 
 /** Runs an echo job: connect every client, report, wait for 'start', run the loops, report 'done'. */
@@ -76,6 +82,8 @@ export async function runEchoClients(job: EchoJob, post: (m: unknown) => void, n
   let timeouts = 0;
   counting = true;
   const t0 = now();
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = readProcStat();
   const stop = () => now() - t0 >= job.durationMs;
   await Promise.all(
     sockets.map(async (socket) => {
@@ -90,8 +98,11 @@ export async function runEchoClients(job: EchoJob, post: (m: unknown) => void, n
     }),
   );
   const seconds = (now() - t0) / 1000;
+  const threadBusy = performance.eventLoopUtilization(elu0).utilization;
+  const cpu1 = readProcStat();
+  const busyCores = cpu0 && cpu1 ? busyShare(cpu0, cpu1) * availableParallelism() : undefined;
   counting = false;
   for (const s of sockets) s.close();
-  const done: EchoDone = { clients: sockets.length, failures, acks, timeouts, latency: latency.encode(), seconds, batches };
+  const done: EchoDone = { clients: sockets.length, failures, acks, timeouts, latency: latency.encode(), seconds, batches, threadBusy, busyCores };
   post({ type: 'done', ...done });
 }

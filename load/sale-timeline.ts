@@ -7,24 +7,42 @@
 import { figure, type Figure } from './report';
 import { Latency } from './stats';
 
-/** One second of the sale: hold acks sent in it (count, p50, p99, ms) and change batches received per buyer. */
+/**
+ * One second of the sale: hold acks sent in it (count, p50, p99, ms), change batches received per buyer, and what
+ * load/machine-probe.ts saw, where it ran: the mean number of the machine's cores busy, and the share of the
+ * second the buyers' thread was busy.
+ */
 export interface SaleSecond {
   second: number;
   holdAcks: number;
   p50: number;
   p99: number;
   batchesPerBuyer: number;
+  busyCores?: number;
+  buyersThreadBusy?: number;
 }
 
-/** What crosses the thread boundary: encoded histograms (null for a second with no hold) and batch counts. */
+/** What crosses the thread boundary: encoded histograms (null for a second with no hold), batch counts, probes. */
 export interface EncodedTimeline {
   holdAck: (string | null)[];
   batches: number[];
+  /** Per second: busy core-seconds and the seconds they were sampled over; busy thread-seconds and theirs. */
+  load?: Load[];
+  cores?: number;
 }
+
+/** A second's probe readings: busy core-seconds, seconds read; busy thread-seconds, seconds read. */
+type Load = [number, number, number, number];
+
+/** The opening rush the probe figures summarise: the sale's first seconds, where the ack p99 figures are set. */
+export const RUSH_SECONDS = 5;
 
 export class SaleTimeline {
   private readonly holdAck: Latency[] = [];
   private readonly batches: number[] = [];
+  private readonly load: Load[] = [];
+  /** The machine's cores, once a CPU reading arrived. */
+  private cores: number | undefined;
 
   /** A hold's ack latency (`ms`), for a hold sent `sentAtS` seconds after the sale's first hold. */
   recordHoldAck(sentAtS: number, ms: number): void {
@@ -37,13 +55,43 @@ export class SaleTimeline {
     this.batches[s] = (this.batches[s] ?? 0) + 1;
   }
 
+  /**
+   * A probe reading over [fromS, toS] (seconds since the sale's first hold): the machine's busy cores (undefined:
+   * not known here) of its `cores`, and the buyers' thread's busy share. A reading that spans seconds (a busy
+   * thread reads late) counts in each second by its overlap; time before the sale is left out.
+   */
+  recordLoad(fromS: number, toS: number, busyCores: number | undefined, threadBusy: number, cores: number): void {
+    for (let s = Math.max(0, Math.floor(fromS)); s < toS; s++) {
+      const overlap = Math.min(toS, s + 1) - Math.max(fromS, s);
+      if (overlap <= 0) continue;
+      const l = (this.load[s] ??= [0, 0, 0, 0]);
+      if (busyCores !== undefined) {
+        l[0] += busyCores * overlap;
+        l[1] += overlap;
+        this.cores = cores;
+      }
+      l[2] += threadBusy * overlap;
+      l[3] += overlap;
+    }
+  }
+
   encode(): EncodedTimeline {
-    return { holdAck: Array.from(this.holdAck, (h) => h?.encode() ?? null), batches: Array.from(this.batches, (n) => n ?? 0) };
+    return {
+      holdAck: Array.from(this.holdAck, (h) => h?.encode() ?? null),
+      batches: Array.from(this.batches, (n) => n ?? 0),
+      load: Array.from(this.load, (l) => l ?? [0, 0, 0, 0]),
+      cores: this.cores,
+    };
   }
 
   merge(e: EncodedTimeline): void {
     e.holdAck.forEach((h, s) => h && (this.holdAck[s] ??= new Latency()).merge(h));
     e.batches.forEach((n, s) => (this.batches[s] = (this.batches[s] ?? 0) + n));
+    e.load?.forEach((l, s) => {
+      const mine = (this.load[s] ??= [0, 0, 0, 0]);
+      l.forEach((x, i) => (mine[i] += x));
+    });
+    this.cores ??= e.cores;
   }
 
   /** Every second with a hold sent or a batch received, in order. */
@@ -53,7 +101,11 @@ export class SaleTimeline {
       const h = this.holdAck[s]?.summary();
       const b = this.batches[s] ?? 0;
       if (!h && !b) continue;
-      out.push({ second: s, holdAcks: h?.count ?? 0, p50: h?.p50 ?? 0, p99: h?.p99 ?? 0, batchesPerBuyer: Math.round((100 * b) / Math.max(1, buyers)) / 100 });
+      const second: SaleSecond = { second: s, holdAcks: h?.count ?? 0, p50: h?.p50 ?? 0, p99: h?.p99 ?? 0, batchesPerBuyer: round2(b / Math.max(1, buyers)) };
+      const l = this.load[s];
+      if (l && l[1] > 0) second.busyCores = round2(l[0] / l[1]);
+      if (l && l[3] > 0) second.buyersThreadBusy = round2(l[2] / l[3]);
+      out.push(second);
     }
     return out;
   }
@@ -66,15 +118,21 @@ export class SaleTimeline {
   }
 
   /**
-   * Figures: hold ack p99 of the sale's first second (the opening burst) and of the rest, and the most change
-   * batches a buyer received in one second (the broadcast rate at the rush, beside the run's average).
+   * Figures: hold ack p99 of the sale's first second (the opening burst) and of the rest, the most change
+   * batches a buyer received in one second (the broadcast rate at the rush, beside the run's average), and, where
+   * the probe ran, the machine's busy cores and the buyers' thread's busy share over the rush (the first 5 s),
+   * beside `rushBaseline`'s (the bare ack-echo at the rush rate, when it ran).
    */
-  figures(f: Figure[], buyers: number): void {
+  figures(f: Figure[], buyers: number, rushBaseline: { busyCores?: number; threadBusyPct?: number } = {}): void {
     const first = this.holdAck[0]?.summary();
     if (first) f.push(figure('hold ack p99, holds sent in the first second of the sale', first.p99, 'ms'));
     const rest = this.holdAcksFrom(1);
     if (rest.count) f.push(figure('hold ack p99, holds sent after the first second', rest.summary().p99, 'ms'));
     f.push(figure('seats:changed batches received per buyer, busiest second', this.peakBatchesPerBuyer(buyers), '1/s'));
+    const rush: Load = [0, 0, 0, 0];
+    for (const l of this.load.slice(0, RUSH_SECONDS)) if (l) l.forEach((x, i) => (rush[i] += x));
+    if (rush[1]! > 0 && this.cores) f.push(figure(`machine cores busy, first ${RUSH_SECONDS} s of the sale (mean, of ${this.cores})`, round2(rush[0]! / rush[1]!), 'cores', rushBaseline.busyCores));
+    if (rush[3]! > 0) f.push(figure(`buyers' thread busy, first ${RUSH_SECONDS} s of the sale`, Math.round((100 * rush[2]!) / rush[3]!), '%', rushBaseline.threadBusyPct));
   }
 
   /** The most change batches one buyer received in one second of the sale, on average over the buyers. */
@@ -84,3 +142,4 @@ export class SaleTimeline {
 }
 
 const secondOf = (atS: number) => Math.max(0, Math.floor(atS));
+const round2 = (x: number) => Math.round(x * 100) / 100;

@@ -43,12 +43,13 @@ export async function flashSale(ctx: Ctx): Promise<void> {
   casFigures(figures, '', stats, seconds, queries, cas, { holdAckP99Ms: 300, ackBaseline: bareAck?.latency });
   // Where the hold ack tail comes from: the opening second (every buyer's first hold at once) or the whole sale.
   const buyersConnected = Math.max(1, users.length - stats.connectFailures);
-  stats.timeline.figures(figures, buyersConnected);
-  details.saleSeconds = stats.timeline.seconds(buyersConnected);
   // The bare ack-echo again, at the broadcast rate of the sale's busiest second rather than the run's average (in
   // a rush buyers receive several times the average): the machine's own bound for these clients at the rush.
   const rushRate = stats.timeline.peakBatchesPerBuyer(buyersConnected);
   const bareAckRush = opts.baseline && rushRate > batchesPerBuyerS ? await ackEchoLike(ctx, stats, opts.buyers, rushRate, opts.clientProcs) : undefined;
+  // Beside the machine and the buyers' thread in the rush: the same readings over the echo at the rush rate.
+  stats.timeline.figures(figures, buyersConnected, { busyCores: bareAckRush?.machineBusyCores, threadBusyPct: bareAckRush?.clientThreadBusyPct });
+  details.saleSeconds = stats.timeline.seconds(buyersConnected);
   if (bareAckRush) {
     details.bareAckRush = bareAckRush;
     figures.push(figure('hold ack p99 (baseline: bare ack-echo at the busiest second\'s broadcast rate)', stats.holdAck.summary().p99, 'ms', bareAckRush.latency.p99));

@@ -42,4 +42,42 @@ describe('load generator: the sale second by second', () => {
       [2, 2, 0],
     ]);
   });
+
+  it('When the probe saw the machine and the buyers thread, then each second and the rush figures carry it', () => {
+    const t = new SaleTimeline();
+    t.recordHoldAck(0.2, 900);
+    t.recordHoldAck(6.5, 90);
+    t.recordLoad(-0.25, 0.5, 2, 1, 2); // the part before the sale is left out
+    t.recordLoad(0.5, 1.0, 1, 0.5, 2); // second 0: 1.5 cores, thread busy 75% of it
+    // A busy thread read late: one reading over three seconds counts in each by its overlap.
+    t.recordLoad(1.0, 4.0, 1.8, 1, 2);
+    t.recordLoad(6.25, 6.5, 0.5, 0.2, 2);
+
+    const back = new SaleTimeline();
+    back.merge(JSON.parse(JSON.stringify(t.encode())));
+    for (let i = 0; i < 4; i++) back.recordBatch(i + 0.5); // seconds with a batch received are reported too
+    expect(back.seconds(1).map((s) => [s.second, s.busyCores, s.buyersThreadBusy])).toEqual([
+      [0, 1.5, 0.75],
+      [1, 1.8, 1],
+      [2, 1.8, 1],
+      [3, 1.8, 1],
+      [6, 0.5, 0.2],
+    ]);
+    const f: Figure[] = [];
+    back.figures(f, 1, { busyCores: 1.9, threadBusyPct: 80 });
+    // Only the rush (the first 5 s) counts in the figures: second 6 is left out of both. The bare ack-echo's
+    // readings at the rush rate are their baselines.
+    expect(f.find((x) => x.name.startsWith('machine cores busy, first 5 s'))).toMatchObject({ value: 1.73, unit: 'cores', baseline: 1.9 });
+    expect(f.find((x) => x.name.startsWith('machine cores busy'))!.name).toContain('of 2');
+    expect(f.find((x) => x.name.startsWith("buyers' thread busy, first 5 s"))).toMatchObject({ value: 94, unit: '%', baseline: 80 });
+  });
+
+  it('When no probe ran (an older client), then the seconds and figures leave the machine out', () => {
+    const t = new SaleTimeline();
+    t.recordHoldAck(0.2, 900);
+    const f: Figure[] = [];
+    t.figures(f, 1);
+    expect(t.seconds(1)[0]).not.toHaveProperty('busyCores');
+    expect(f.some((x) => x.name.startsWith('machine cores busy') || x.name.startsWith("buyers' thread"))).toBe(false);
+  });
 });
