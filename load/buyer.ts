@@ -2,11 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Ack, BookingView, ClientToServerEvents, HoldView, SeatsChanged } from '../packages/client/src';
 import type { LayoutOrder } from '../packages/client/src';
-import { SeatMap } from '../packages/client/src';
 import { retryDelayMs, retryLaterCode } from './retry';
 import { Latency, now, sleep, wallNow } from './stats';
 import { BuyerStats, sleepUnless, type CommandKind, type Outcome } from './buyer-stats';
-import { connect, firstSnapshot, FreeSeats, onChanges, pickRandom, send, SeatChooser, type ClientSocket } from './clients';
+import { connect, firstSnapshot, onChanges, pickRandom, send, SeatChooser, type ClientSocket, type SeatView } from './clients';
 
 export interface BuyerPlan {
   seatsPerHold: number;
@@ -22,11 +21,11 @@ export interface BuyerPlan {
   maxAttempts: number;
 }
 
-/** One simulated buyer: a socket with its own SeatMap, choosing, holding, booking or releasing. */
+/**
+ * One simulated buyer: a socket, choosing from what its node's buyers know of the seats (a SeatView shared by the
+ * buyers of this thread on that node), holding, booking or releasing.
+ */
 export class Buyer {
-  readonly map = new SeatMap();
-  /** The seats `map` shows available, kept with it: choosing must not scan the venue on every try. */
-  private readonly free = new FreeSeats();
   socket!: ClientSocket;
   private readonly avoid = new Set<number>();
   private readonly awaitingExpiry = new Map<number, { version: number; expiresAt: number }>();
@@ -39,6 +38,8 @@ export class Buyer {
     private readonly stats: BuyerStats,
     private readonly chooser: SeatChooser,
     private readonly plan: BuyerPlan,
+    /** What this thread's buyers on the same node know of the seats, kept from every socket's batches. */
+    private readonly view: SeatView,
     private readonly onBatch?: (batch: SeatsChanged, receivedAt: number) => void,
     /** The layout's seat order: the buyer then takes the compact form. */
     private readonly order?: LayoutOrder,
@@ -49,7 +50,7 @@ export class Buyer {
     onChanges(this.socket, this.order, (b) => {
       const at = wallNow();
       this.stats.changeBatch(b.seats.length);
-      this.free.update(this.map.applyChanges(b));
+      this.view.applyChanges(b);
       if (this.awaitingExpiry.size) {
         for (const s of b.seats) {
           const w = this.awaitingExpiry.get(s.id);
@@ -62,8 +63,7 @@ export class Buyer {
       this.onBatch?.(b, at);
     });
     try {
-      this.map.applySnapshot(await firstSnapshot(this.socket, undefined, this.order));
-      this.free.reset(this.map);
+      this.view.applySnapshot(await firstSnapshot(this.socket, undefined, this.order));
     } catch (err) {
       this.stats.connectFailures++;
       this.done = true;
@@ -114,7 +114,7 @@ export class Buyer {
     // First send of the current try, for the decision latency across Retry-After waits.
     let tryStart: number | undefined;
     while (!stop() && !this.done && attempts < p.maxAttempts) {
-      const seatIds = p.blind ? pickRandom(this.chooser.seats.map((s) => s.id), p.seatsPerHold) : this.chooser.choose(this.free, p.seatsPerHold, this.avoid);
+      const seatIds = p.blind ? pickRandom(this.chooser.seats.map((s) => s.id), p.seatsPerHold) : this.chooser.choose(this.view.free, p.seatsPerHold, this.avoid);
       if (seatIds.length === 0) {
         // Nothing looks free right now: held seats may come back (released or lapsed). Wait for changes. A try
         // refused BUSY ends here undecided: its decision time must not grow with the wait for seats to return.

@@ -12,7 +12,7 @@ import type { LayoutOrder } from '../packages/client/src';
 import { Buyer, type BuyerPlan } from './buyer';
 import { BuyerStats, type SaleLog, type SaleMarks } from './buyer-stats';
 import type { EncodedTimeline } from './sale-timeline';
-import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, watcher, type ClientSocket, type Strategy } from './clients';
+import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, SeatView, watcher, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
 import { MachineProbe } from './machine-probe';
@@ -133,7 +133,12 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
   stats.totalSeats = job.seats.length;
   const chooser = new SeatChooser(job.seats, job.strategy);
   const order = await orderFor(job.format, job.urls[0]!, job.eventId);
-  const buyers = job.users.map((u, i) => new Buyer(job.urls[i % job.urls.length]!, job.eventId, u.token, stats, chooser, job.plan, undefined, order));
+  // One view of the seats per node: its buyers all receive the same batches (SeatView).
+  const views = new Map(job.urls.map((url) => [url, new SeatView()]));
+  const buyers = job.users.map((u, i) => {
+    const url = job.urls[i % job.urls.length]!;
+    return new Buyer(url, job.eventId, u.token, stats, chooser, job.plan, views.get(url)!, undefined, order);
+  });
   await pool(buyers, job.connectConcurrency, (b) => b.connect().catch(() => undefined));
   post({ type: 'connected', failures: stats.connectFailures });
   await nextMessage('start');

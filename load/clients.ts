@@ -143,6 +143,31 @@ export class SeatChooser {
   }
 }
 
+/**
+ * What the buyers of one client thread connected to one node know of the seats: one SeatMap and its free seats,
+ * kept from every snapshot and change batch. Every buyer on a node receives the same batches, so one view holds
+ * what each of their own maps would. 2,000 maps of their own, each updated from every batch, kept the generator's
+ * one buyers' thread busy through the rush and delayed every ack it read (load/README.md, issue 17, the buyers'
+ * maps), where a real buyer's map costs only that buyer's own browser. A compact batch is decoded once per thread
+ * (the same object reaches every socket's listener) and applied once; a JSON batch is an object per socket, and
+ * applying it again changes nothing (the map keeps the highest version per seat).
+ */
+export class SeatView {
+  readonly map = new SeatMap();
+  readonly free = new FreeSeats();
+  private readonly applied = new WeakSet<SeatsChanged>();
+
+  applySnapshot(snapshot: SeatsSnapshot): void {
+    this.free.update(this.map.applySnapshot(snapshot));
+  }
+
+  applyChanges(batch: SeatsChanged): void {
+    if (this.applied.has(batch)) return;
+    this.applied.add(batch);
+    this.free.update(this.map.applyChanges(batch));
+  }
+}
+
 /** The ids a SeatMap shows available, kept up to date from what each snapshot or batch changed. */
 export class FreeSeats extends Set<number> {
   /** Rebuilds from the whole map (after a snapshot). */

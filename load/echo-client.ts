@@ -2,10 +2,11 @@
  * The clients of the bare ack-echo baseline (load/ack-echo.ts), run in a client thread or process like the buyers
  * (load/client-worker.ts): each is a closed loop (send `seat:hold`, await the ack, send again, no think time) over
  * the buyers' own transport (`connect` and `send` of load/clients.ts: WebSocket only, the default serializer, the
- * same ack timeout), and each applies every change batch to a SeatMap of its own as a buyer does.
+ * same ack timeout), and every change batch goes into one SeatView for the thread's clients, as the buyers' go
+ * into their node's.
  */
-import { layoutOrder, SeatMap, type LayoutOrder } from '../packages/client/src';
-import { connect, onChanges, pickRandom, send, type ClientSocket } from './clients';
+import { layoutOrder, type LayoutOrder } from '../packages/client/src';
+import { connect, onChanges, pickRandom, send, SeatView, type ClientSocket } from './clients';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { busyShare, readProcStat } from './machine-probe';
@@ -61,12 +62,13 @@ export async function runEchoClients(job: EchoJob, post: (m: unknown) => void, n
   let failures = 0;
   let batches = 0;
   let counting = false;
+  // One view of the seats for the thread's clients, as the buyers of a thread share one per node (SeatView).
+  const view = new SeatView();
   await pool(Array.from({ length: job.clients }, (_, i) => i), job.connectConcurrency, async () => {
     const socket = connect(job.url, ECHO_EVENT_ID, undefined, order);
-    const map = new SeatMap();
     onChanges(socket, order, (b) => {
       if (counting) batches++;
-      map.applyChanges(b);
+      view.applyChanges(b);
     });
     const ok = await new Promise<boolean>((resolve) => {
       socket.once('connect', () => resolve(true));

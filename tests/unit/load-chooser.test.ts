@@ -1,4 +1,4 @@
-import { FreeSeats, SeatChooser } from '../../load/clients';
+import { FreeSeats, SeatChooser, SeatView } from '../../load/clients';
 import type { SeatInfo } from '../../load/harness';
 import { SeatMap } from '../../packages/client/src';
 
@@ -22,6 +22,27 @@ describe('load generator: choosing seats from the free set', () => {
     free.update(map.applyChanges({ eventId: 1, cursor: 3, seats: [{ id: 1, status: 'held', version: 1 }] }));
     expect(free.has(1)).toBe(true);
     expect(free.size).toBe(98);
+  });
+
+  it("When every buyer of a node hands its batches to the node's view, then each batch is applied once and the free set follows", () => {
+    const view = new SeatView();
+    view.applySnapshot(snapshot([1, 2]));
+    expect(view.free.size).toBe(98);
+    const apply = jest.spyOn(view.map, 'applyChanges');
+    // A compact batch decoded once per thread: every socket's listener gets the same object.
+    const batch = { eventId: 1, cursor: 2, seats: [{ id: 1, status: 'available' as const, version: 2 }, { id: 3, status: 'booked' as const, version: 2 }] };
+    for (let buyer = 0; buyer < 3; buyer++) view.applyChanges(batch);
+    expect(apply).toHaveBeenCalledTimes(1);
+    expect(view.free.has(1)).toBe(true);
+    expect(view.free.has(3)).toBe(false);
+    // A JSON batch is an object per socket: applied again, it changes nothing.
+    view.applyChanges(JSON.parse(JSON.stringify(batch)));
+    expect(apply).toHaveBeenCalledTimes(2);
+    expect(view.free.size).toBe(98);
+    // A second buyer's snapshot, older than what the view knows, leaves it as it is.
+    view.applySnapshot(snapshot([1, 2]));
+    expect(view.free.has(1)).toBe(true);
+    expect(view.free.has(3)).toBe(false);
   });
 
   it.each(['random', 'hotspot', 'best'] as const)('When choosing with %s, then only free seats outside the avoid set come back, and none when none is free', (strategy) => {
