@@ -5,10 +5,10 @@
  * same ack timeout), and every change batch goes into one SeatView for the thread's clients, as the buyers' go
  * into their node's.
  */
-import { layoutOrder, type LayoutOrder } from '../packages/client/src';
-import { connect, onChanges, pickRandom, send, SeatView, type ClientSocket } from './clients';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { layoutOrder, type LayoutOrder } from '../packages/client/src';
+import { connect, onChanges, pickRandom, send, SeatView, type ClientSocket } from './clients';
 import { busyShare, readProcStat } from './machine-probe';
 import { Latency, now, pool } from './stats';
 
