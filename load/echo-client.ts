@@ -5,11 +5,10 @@
  * same ack timeout), and every change batch goes into one SeatView for the thread's clients, as the buyers' go
  * into their node's.
  */
-import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { layoutOrder, type LayoutOrder } from '../packages/client/src';
 import { connect, onChanges, pickRandom, send, SeatView, type ClientSocket } from './clients';
-import { busyShare, readProcStat } from './machine-probe';
+import { busyCores, readProcStat } from './machine-probe';
 import { Latency, now, pool } from './stats';
 
 /** The namespace the bare server serves (`/events/1`), as Evently's buyers connect to `/events/<id>`. */
@@ -101,10 +100,9 @@ export async function runEchoClients(job: EchoJob, post: (m: unknown) => void, n
   );
   const seconds = (now() - t0) / 1000;
   const threadBusy = performance.eventLoopUtilization(elu0).utilization;
-  const cpu1 = readProcStat();
-  const busyCores = cpu0 && cpu1 ? busyShare(cpu0, cpu1) * availableParallelism() : undefined;
+  const machineCores = busyCores(cpu0, readProcStat());
   counting = false;
   for (const s of sockets) s.close();
-  const done: EchoDone = { clients: sockets.length, failures, acks, timeouts, latency: latency.encode(), seconds, batches, threadBusy, busyCores };
+  const done: EchoDone = { clients: sockets.length, failures, acks, timeouts, latency: latency.encode(), seconds, batches, threadBusy, busyCores: machineCores };
   post({ type: 'done', ...done });
 }

@@ -32,6 +32,11 @@ export function busyShare(a: CpuTimes, b: CpuTimes): number {
   return total > 0 ? Math.min(1, Math.max(0, 1 - (b.idle - a.idle) / total)) : 0;
 }
 
+/** The machine's cores busy between two readings on average; undefined when either reading is missing. */
+export function busyCores(a: CpuTimes | undefined, b: CpuTimes | undefined, cores = availableParallelism()): number | undefined {
+  return a && b ? busyShare(a, b) * cores : undefined;
+}
+
 /** This machine's CPU times now; undefined where there is no /proc/stat. */
 export function readProcStat(): CpuTimes | undefined {
   try {
@@ -70,7 +75,7 @@ export class MachineProbe {
       const t = this.now();
       const nextCpu = this.cpu();
       const used = this.elu(elu);
-      this.sink(at, t, cpu && nextCpu ? busyShare(cpu, nextCpu) * this.cores : undefined, used.utilization);
+      this.sink(at, t, busyCores(cpu, nextCpu, this.cores), used.utilization);
       at = t;
       cpu = nextCpu;
       elu = this.elu();

@@ -179,7 +179,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const redisClusterNodes = e.REDIS_CLUSTER_NODES ? parseClusterNodes(e.REDIS_CLUSTER_NODES) : undefined;
   const isSqlite = e.DATABASE_URL.startsWith('sqlite:');
   if (isSqlite && e.SEAT_BATCH_MAX_SEATS > SQLITE_MAX_BATCH_SEATS) {
-    // The seat compare-and-set binds 13 values per seat, and SQLite allows 32,766 bindings in one statement.
     throw new ConfigError(`Invalid configuration: SEAT_BATCH_MAX_SEATS is at most ${SQLITE_MAX_BATCH_SEATS} on SQLite (one statement's bindings)`);
   }
   const embedded = isSqlite && !e.REDIS_URL && !redisClusterNodes && e.NODE_ENV !== 'production';

@@ -14,7 +14,6 @@ import { planEvents } from './plan-events';
 import { isSeatFree, SEAT_COLUMNS, type SeatRow } from './seat-store';
 import { casSeatsCaseQuery, casSeatsJoinedQuery } from './seat-cas';
 
-
 /**
  * Reads what a batch of one event's commands needs, in as few statements as the batch allows, inside its
  * transaction. On MySQL the rows a batch may change are locked as they are read (holds, the buyers' holder rows
