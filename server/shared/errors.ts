@@ -1,19 +1,39 @@
 /**
+ * V8's count of frames a new error captures (Node, Chromium). This file also ships in the browser client
+ * package: other engines have no such setting, and setting it there changes nothing.
+ */
+const v8Error = Error as ErrorConstructor & { stackTraceLimit?: number };
+
+/**
  * Typed application errors. Every failure a client can see is one of these; the REST error middleware
  * and the socket ack wrapper turn them into `{error: {code, message, details}}` with the matching status.
  * Anything that is not an AppError is reported as `INTERNAL` without its message (no SQL, no stack).
  */
 export class AppError extends Error {
-  constructor(
-    /** HTTP status that REST replies with. */
-    readonly status: number,
-    /** Stable UPPER_SNAKE code clients switch on. */
-    readonly code: string,
-    message: string,
-    /** Machine-readable extras (field errors, the seats that were taken, …). */
-    readonly details?: unknown,
-  ) {
-    super(message);
+  /** HTTP status that REST replies with. */
+  readonly status: number;
+  /** Stable UPPER_SNAKE code clients switch on. */
+  readonly code: string;
+  /** Machine-readable extras (field errors, the seats that were taken, …). */
+  readonly details?: unknown;
+
+  // Fields assigned below, not parameter properties: those would oblige `super()` to be the constructor's first
+  // statement (TS2401 for targets before ES2022, such as client-demo's).
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    // An AppError is an answer, not a fault: REST and socket commands send it to the client as its code, and log
+    // only errors that are not AppErrors, with their stacks. Capturing the frames is most of the cost of making one,
+    // and a flash sale refuses thousands of holds a second (SEAT_UNAVAILABLE), so none are captured. A background
+    // task that logs one still shows its name, code and message.
+    const limit = v8Error.stackTraceLimit;
+    v8Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      v8Error.stackTraceLimit = limit;
+    }
+    this.status = status;
+    this.code = code;
+    this.details = details;
     this.name = new.target.name;
   }
 
