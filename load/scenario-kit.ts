@@ -13,7 +13,7 @@ import { Cluster, type LoadUser, type SeededEvent } from './harness';
 import type { Options } from './options';
 import { figure, type Figure } from './report';
 import { Latency, Progress, round, sleep, type LatencySummary } from './stats';
-import type { ObservedNode } from './node-process';
+import { readNodes, seatBatchStats, serverCommandStats } from './node-metrics';
 import { mergeDelivery, mergeDeliveryByNode, type WatchersDone } from './watcher-results';
 
 /** rows x seatsPerRow == seats, rows of at most 50 (or 200 for big venues). */
@@ -104,6 +104,7 @@ export async function runBuyers(
     const status0 = await ctx.cluster.dbStatus();
     await ctx.cluster.sync();
     const q0 = ctx.cluster.queryCount();
+    const nodes0 = await readNodes(ctx.cluster.observed());
     thread.send({ type: 'start' });
     o.onStart?.();
     await thread.next('ran');
@@ -112,9 +113,10 @@ export async function runBuyers(
     const status1 = await ctx.cluster.dbStatus();
     // Global MariaDB counters over the buyers' phase (row-lock waits explain slow statements).
     ctx.details[`mariadbStatus${o.label ? ` ${o.label.trim()}` : ''}`] = Object.fromEntries(Object.keys(status1).map((k) => [k, status1[k]! - (status0[k] ?? 0)]));
-    // Group commit, seen from the nodes: batches, commands per batch, time per batch (all nodes, whole run so far).
-    ctx.details[`seatBatches${o.label ? ` ${o.label.trim()}` : ''}`] = await seatBatchStats(ctx.cluster.observed());
-    ctx.details[`serverCommands${o.label ? ` ${o.label.trim()}` : ''}`] = await serverCommandStats(ctx.cluster.observed());
+    // Group commit and command latency, seen from the nodes (all of them, this phase only).
+    const nodes1 = await readNodes(ctx.cluster.observed());
+    ctx.details[`seatBatches${o.label ? ` ${o.label.trim()}` : ''}`] = seatBatchStats(nodes1, nodes0);
+    ctx.details[`serverCommands${o.label ? ` ${o.label.trim()}` : ''}`] = serverCommandStats(nodes1, nodes0);
     const done = await thread.next<{ seconds: number; stats: SerializedStats }>('done');
     progress.stop();
     return { stats: deserializeStats(done.stats), seconds: done.seconds, queries };
@@ -243,44 +245,4 @@ export function sellOutFigures(f: Figure[], stats: BuyerStats, seconds: number, 
   if (out !== undefined) f.push(figure('time to sell out', out, 's'));
   else f.push(figure('seats sold at the deadline', stats.seatsBooked, 'seats', undefined, { value: ['>=', totalSeats] }, `not sold out in ${round(seconds, 1)} s`));
   f.push(figure('booked seats/s', stats.seatsBooked / seconds, '1/s'));
-}
-
-/**
- * Socket command latency as the nodes measured it (arrival of the command -> its ack handed to Socket.IO), per
- * command: count, mean, and the share answered within 100 ms / 1 s. Beside the buyers' ack latency it tells the
- * time inside the server from the time on the wire and in the client's event loop.
- */
-export async function serverCommandStats(nodes: ObservedNode[]) {
-  const by = new Map<string, { count: number; sum: number; le: Map<string, number> }>();
-  for (const n of nodes) {
-    for (const v of (await n.metrics.commandLatency.get()).values) {
-      const cmd = String(v.labels.command);
-      const e = by.get(cmd) ?? { count: 0, sum: 0, le: new Map<string, number>() };
-      by.set(cmd, e);
-      if (v.metricName?.endsWith('_count')) e.count += v.value;
-      if (v.metricName?.endsWith('_sum')) e.sum += v.value;
-      if (v.metricName?.endsWith('_bucket')) e.le.set(String(v.labels.le), (e.le.get(String(v.labels.le)) ?? 0) + v.value);
-    }
-  }
-  const share = (e: { count: number; le: Map<string, number> }, le: string) => (e.count ? Math.round((1000 * (e.le.get(le) ?? 0)) / e.count) / 10 : 0);
-  return Object.fromEntries([...by].map(([cmd, e]) => [cmd, { count: e.count, meanMs: e.count ? Math.round((e.sum / e.count) * 1e4) / 10 : 0, within100msPct: share(e, '0.1'), within1sPct: share(e, '1') }]));
-}
-
-/** Seat batches of in-process nodes (the metrics the nodes keep): count, mean commands, mean and max-bucket time. */
-export async function seatBatchStats(nodes: ObservedNode[]) {
-  let count = 0;
-  let commands = 0;
-  let seconds = 0;
-  const le = new Map<string, number>();
-  for (const n of nodes) {
-    for (const v of (await n.metrics.seatBatchSize.get()).values) {
-      if (v.metricName?.endsWith('_count')) count += v.value;
-      if (v.metricName?.endsWith('_sum')) commands += v.value;
-    }
-    for (const v of (await n.metrics.seatBatchDuration.get()).values) {
-      if (v.metricName?.endsWith('_sum')) seconds += v.value;
-      if (v.metricName?.endsWith('_bucket')) le.set(String(v.labels.le), (le.get(String(v.labels.le)) ?? 0) + v.value);
-    }
-  }
-  return { batches: count, commandsPerBatch: count ? Math.round((commands / count) * 10) / 10 : 0, meanMs: count ? Math.round((seconds / count) * 1e4) / 10 : 0, cumulativeByLeSeconds: Object.fromEntries(le) };
 }
