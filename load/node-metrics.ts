@@ -5,6 +5,7 @@
  * at its start.
  */
 import type { MetricValues, ObservedNode } from './node-process';
+import { round } from './stats';
 
 /** One histogram's count, sum and cumulative bucket counts (by `le`), summed over the nodes. */
 export interface HistogramTotals {
@@ -60,8 +61,8 @@ export function seatBatchStats(end: NodeReading, start?: NodeReading) {
   const count = size.count;
   return {
     batches: count,
-    commandsPerBatch: count ? Math.round((size.sum / count) * 10) / 10 : 0,
-    meanMs: count ? Math.round((time.sum / count) * 1e4) / 10 : 0,
+    commandsPerBatch: count ? round(size.sum / count, 1) : 0,
+    meanMs: count ? round((time.sum / count) * 1000, 1) : 0,
     cumulativeByLeSeconds: Object.fromEntries(time.le),
   };
 }
@@ -72,12 +73,12 @@ export function seatBatchStats(end: NodeReading, start?: NodeReading) {
  * latency it tells the time inside the server from the time on the wire and in the client's event loop.
  */
 export function serverCommandStats(end: NodeReading, start?: NodeReading) {
-  const share = (e: HistogramTotals, le: string) => (e.count ? Math.round((1000 * (e.le.get(le) ?? 0)) / e.count) / 10 : 0);
+  const share = (e: HistogramTotals, le: string) => (e.count ? round((100 * (e.le.get(le) ?? 0)) / e.count, 1) : 0);
   const out: Record<string, { count: number; meanMs: number; within100msPct: number; within1sPct: number }> = {};
   for (const [cmd, totals] of end.commands) {
     const e = minus(totals, start?.commands.get(cmd));
     if (e.count === 0) continue;
-    out[cmd] = { count: e.count, meanMs: Math.round((e.sum / e.count) * 1e4) / 10, within100msPct: share(e, '0.1'), within1sPct: share(e, '1') };
+    out[cmd] = { count: e.count, meanMs: round((e.sum / e.count) * 1000, 1), within100msPct: share(e, '0.1'), within1sPct: share(e, '1') };
   }
   return out;
 }

@@ -5,7 +5,7 @@
  * run-averaged broadcast rate hides the rate during the rush: this does.
  */
 import { figure, type Figure } from './report';
-import { Latency } from './stats';
+import { Latency, round } from './stats';
 
 /**
  * One second of the sale: hold acks sent in it (count, p50, p99, ms), change batches received per buyer, and what
@@ -87,10 +87,7 @@ export class SaleTimeline {
   merge(e: EncodedTimeline): void {
     e.holdAck.forEach((h, s) => h && (this.holdAck[s] ??= new Latency()).merge(h));
     e.batches.forEach((n, s) => (this.batches[s] = (this.batches[s] ?? 0) + n));
-    e.load?.forEach((l, s) => {
-      const mine = (this.load[s] ??= [0, 0, 0, 0]);
-      l.forEach((x, i) => (mine[i] += x));
-    });
+    e.load?.forEach((l, s) => addLoad((this.load[s] ??= [0, 0, 0, 0]), l));
     this.cores ??= e.cores;
   }
 
@@ -101,10 +98,10 @@ export class SaleTimeline {
       const h = this.holdAck[s]?.summary();
       const b = this.batches[s] ?? 0;
       if (!h && !b) continue;
-      const second: SaleSecond = { second: s, holdAcks: h?.count ?? 0, p50: h?.p50 ?? 0, p99: h?.p99 ?? 0, batchesPerBuyer: round2(b / Math.max(1, buyers)) };
+      const second: SaleSecond = { second: s, holdAcks: h?.count ?? 0, p50: h?.p50 ?? 0, p99: h?.p99 ?? 0, batchesPerBuyer: round(b / Math.max(1, buyers)) };
       const l = this.load[s];
-      if (l && l[1] > 0) second.busyCores = round2(l[0] / l[1]);
-      if (l && l[3] > 0) second.buyersThreadBusy = round2(l[2] / l[3]);
+      if (l && l[1] > 0) second.busyCores = round(l[0] / l[1]);
+      if (l && l[3] > 0) second.buyersThreadBusy = round(l[2] / l[3]);
       out.push(second);
     }
     return out;
@@ -130,8 +127,8 @@ export class SaleTimeline {
     if (rest.count) f.push(figure('hold ack p99, holds sent after the first second', rest.summary().p99, 'ms'));
     f.push(figure('seats:changed batches received per buyer, busiest second', this.peakBatchesPerBuyer(buyers), '1/s'));
     const rush: Load = [0, 0, 0, 0];
-    for (const l of this.load.slice(0, RUSH_SECONDS)) if (l) l.forEach((x, i) => (rush[i] += x));
-    if (rush[1]! > 0 && this.cores) f.push(figure(`machine cores busy, first ${RUSH_SECONDS} s of the sale (mean, of ${this.cores})`, round2(rush[0]! / rush[1]!), 'cores', rushBaseline.busyCores));
+    for (const l of this.load.slice(0, RUSH_SECONDS)) if (l) addLoad(rush, l);
+    if (rush[1]! > 0 && this.cores) f.push(figure(`machine cores busy, first ${RUSH_SECONDS} s of the sale (mean, of ${this.cores})`, round(rush[0]! / rush[1]!), 'cores', rushBaseline.busyCores));
     if (rush[3]! > 0) f.push(figure(`buyers' thread busy, first ${RUSH_SECONDS} s of the sale`, Math.round((100 * rush[2]!) / rush[3]!), '%', rushBaseline.threadBusyPct));
   }
 
@@ -142,4 +139,5 @@ export class SaleTimeline {
 }
 
 const secondOf = (atS: number) => Math.max(0, Math.floor(atS));
-const round2 = (x: number) => Math.round(x * 100) / 100;
+/** Adds one second's probe readings into another's. */
+const addLoad = (into: Load, l: Load) => l.forEach((x, i) => (into[i] += x));
