@@ -8,6 +8,12 @@ const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/**
+ * A seat batch's caps when SEAT_BATCH_MAX_COMMANDS and SEAT_BATCH_MAX_SEATS are not set, and InventoryService's
+ * when it is built without them (why these sizes: inventory/service.ts).
+ */
+export const SEAT_BATCH_DEFAULTS = { maxCommands: 200, maxSeats: 1000 } as const;
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -21,8 +27,8 @@ const envSchema = z
     DB_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(500),
     HOLD_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(5000),
     HOLD_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(2000),
-    SEAT_BATCH_MAX_COMMANDS: z.coerce.number().int().min(1).max(5000).default(200),
-    SEAT_BATCH_MAX_SEATS: z.coerce.number().int().min(1).max(20000).default(1000),
+    SEAT_BATCH_MAX_COMMANDS: z.coerce.number().int().min(1).max(5000).default(SEAT_BATCH_DEFAULTS.maxCommands),
+    SEAT_BATCH_MAX_SEATS: z.coerce.number().int().min(1).max(20000).default(SEAT_BATCH_DEFAULTS.maxSeats),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),
     // Seed nodes of a Redis Cluster (any few masters or replicas; the client discovers the rest).
     REDIS_CLUSTER_NODES: z

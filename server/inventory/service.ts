@@ -2,6 +2,7 @@ import type { AuthUser } from '../shared/auth-user';
 import { BusyError } from '../db/backpressure';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions } from '../db/transaction';
+import { SEAT_BATCH_DEFAULTS } from '../config';
 import type { HoldExtras } from './hold-extras';
 import type { Notifier } from '../realtime/notifier';
 import type { Clock } from '../shared/clock';
@@ -32,13 +33,13 @@ export interface InventoryDeps {
 }
 
 /**
- * 200 commands and 1,000 seats, also the defaults of SEAT_BATCH_MAX_COMMANDS and SEAT_BATCH_MAX_SEATS (config.ts),
- * which a node passes in. Bigger batches (500 and 2,000) decided 20-25% more holds in the flash sale but
+ * 200 commands and 1,000 seats (SEAT_BATCH_DEFAULTS, config.ts, also the defaults of SEAT_BATCH_MAX_COMMANDS and
+ * SEAT_BATCH_MAX_SEATS, which a node passes in). Bigger batches (500 and 2,000) decided 20-25% more holds in the flash sale but
  * made bookings wait longer behind the batch in flight (booking ack p99 +30%): load/README.md, issue 17, batch
  * size. 1,000 seats keep every statement of a full batch within SQLite's limits (32,766 bindings; the seat
  * compare-and-set binds 13 values per seat there; tests/integration/group-commit.test.ts runs a full batch).
  */
-const DEFAULTS: GroupCommitOptions = { maxCommands: 200, maxSeats: 1000, maxQueuedHolds: 5000, maxQueueWaitMs: 1000 };
+const DEFAULTS: GroupCommitOptions = { ...SEAT_BATCH_DEFAULTS, maxQueuedHolds: 5000, maxQueueWaitMs: 1000 };
 /** Hold tokens whose event this node knows (a token's event never changes), so routing a command costs no read. */
 const TOKEN_CACHE = 50_000;
 
