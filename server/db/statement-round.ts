@@ -26,7 +26,7 @@ export interface Expect {
 
 type Statement =
   | { kind: 'read'; query: Knex.QueryBuilder | Knex.Raw }
-  | { kind: 'insert'; table: string; rows: Record<string, unknown>[] }
+  | { kind: 'insert'; table: string; rows: Record<string, unknown>[]; idVar?: string }
   | { kind: 'write'; query: Knex.QueryBuilder | Knex.Raw; expect?: Expect };
 
 /**
@@ -86,6 +86,20 @@ export class StatementRound {
     return { at: this.statements.push({ kind: 'write', query, expect }) - 1 };
   }
 
+  /**
+   * MySQL only: an SQL expression for the id the `row`-th row of an insert of this round gets, for the statements
+   * added after it to write (a seat's new hold id, a booking seat's booking id) in the same round trip. The insert
+   * keeps its first id in a session variable (`SET @… = LAST_INSERT_ID()` right behind it; one statement's rows are
+   * numbered consecutively), and the expression adds `row` to it. Each round sets the variable before any
+   * statement reads it, so a value left on a pooled connection by an earlier round is never read.
+   */
+  idOf(ref: Ref<WriteResult>, row: number, db: Knex): Knex.Raw {
+    const s = this.statements[ref.at];
+    if (s?.kind !== 'insert') throw new Error('StatementRound: idOf() of a statement that is not an insert');
+    s.idVar ??= `@evently_first_id_${ref.at}`;
+    return db.raw(`${s.idVar} + ?`, [row]);
+  }
+
   /** The result of a statement of this round, after `run`. */
   get<T>(ref: Ref<T>): T {
     if (!this.results) throw new Error('StatementRound: get() before run()');
@@ -106,12 +120,13 @@ export class StatementRound {
     if (!this.statements.length && !commit) return [];
     const sql: string[] = [];
     const bindings: Knex.RawBinding[] = [];
-    /** Where each statement's answer is among the replies (guards and COMMIT answer too). */
+    /** Where each statement's answer is among the replies (guards, id variables and COMMIT answer too). */
     const at: number[] = [];
     for (const s of this.statements) {
       const native = (s.kind === 'insert' ? trx(s.table).insert(s.rows) : s.query).toSQL().toNative();
       at.push(sql.push(native.sql) - 1);
       bindings.push(...(native.bindings as Knex.RawBinding[]));
+      if (s.kind === 'insert' && s.idVar) sql.push(`SET ${s.idVar} = LAST_INSERT_ID()`);
       if (s.kind === 'write' && s.expect) {
         sql.push(COUNT_GUARD);
         bindings.push(s.expect.rows);
@@ -141,6 +156,7 @@ export class StatementRound {
   private async runOneByOne(trx: Trx): Promise<unknown[]> {
     const out: unknown[] = [];
     for (const s of this.statements) {
+      if (s.kind === 'insert' && s.idVar) throw new Error('StatementRound: idOf() is for MySQL rounds; on SQLite run the insert first and use its ids');
       if (s.kind === 'read') out.push(await s.query);
       else if (s.kind === 'insert') {
         // In chunks (SQLite's compound-SELECT limit); inside the transaction this connection is the only writer, so

@@ -8,8 +8,14 @@ import { caseByKey } from '../db/case-by-key';
 import { StatementRound } from '../db/statement-round';
 import type { SeatRow } from './seat-store';
 
+/**
+ * A row id as a batch writes it: a number, or on MySQL an SQL expression for the id a row inserted earlier in the
+ * same round gets (StatementRound.idOf), or null.
+ */
+export type IdValue = number | Knex.Raw | null;
+
 /** A seat's new state and the version it was read at: one row of the batch's compare-and-set. */
-export type SeatWrite = Pick<SeatRow, 'seat_id' | 'status' | 'version' | 'hold_id' | 'hold_expires_at' | 'booking_id'> & { readVersion: number };
+export type SeatWrite = Pick<SeatRow, 'seat_id' | 'status' | 'version' | 'hold_expires_at'> & { hold_id: IdValue; booking_id: IdValue; readVersion: number };
 
 /**
  * MySQL: the batch's compare-and-set as one UPDATE joined to its new rows (a derived table of `SELECT … UNION
