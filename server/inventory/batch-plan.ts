@@ -1,6 +1,6 @@
 /**
- * A group-committed batch as data: what its transaction read (BatchState, by batch-store.ts) and what deciding its
- * commands (decide.ts) left to write (BatchPlan, written by batch-store.ts). The two halves meet only here.
+ * A group-committed batch as data: what its transaction read (BatchState, by batch-read.ts) and what deciding its
+ * commands (decide.ts) left to write (BatchPlan, written by batch-write.ts). The two halves meet only here.
  */
 import type { SeatStatus } from '../contracts';
 import type { BookingRow, CommandResult } from './commands';

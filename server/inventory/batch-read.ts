@@ -1,0 +1,195 @@
+import type { Knex } from 'knex';
+import { isStaff } from '../shared/auth-user';
+import { isMysql } from '../db/knex';
+import type { Trx } from '../db/transaction';
+import { StatementRound, type Ref } from '../db/statement-round';
+import type { HoldExtras } from './hold-extras';
+import type { BookingRow, SeatCommand } from './commands';
+import type { BatchState } from './batch-plan';
+import { heldCounts, heldSeatsQuery, type EventRules, type HeldCountRow, type HoldRow } from './hold-rules';
+import { holderLockQuery } from './holder-lock';
+import { SEAT_COLUMNS, type SeatRow } from './seat-store';
+
+/**
+ * Reads what a batch of one event's commands needs, inside its transaction, in ONE round trip for a batch of holds,
+ * bookings, releases and extends (StatementRound: the statements go together and run in the order added).
+ *
+ * In a rush every round trip waits for an event loop busy with socket writes, so a batch's time is mostly its
+ * round trips; every statement below is written from what the commands name, not from an earlier answer, so all
+ * go in one round. A second round follows only for what needs the first's answers: the seats of lapsed holds the
+ * sweeper asked to expire, and general-admission lines.
+ *
+ * On MySQL the rows a batch may change are locked as they are read, always in this order, so two batches queue
+ * instead of deadlocking: the holds the commands name, the buyers' holder rows (the per-user limit), the asked-for
+ * seats that are free, then the seats of the named holds. A batch on another node that wants the same rows waits at
+ * its read instead of failing its compare-and-set and retrying; the compare-and-set in `writePlan` stays the
+ * authority either way. Lapsed holds are read `SKIP LOCKED`: one another node's batch is expiring is not this
+ * batch's to expire.
+ */
+export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCommand[], now: number, extras?: HoldExtras, ipCap = 0): Promise<BatchState> {
+  const mysql = isMysql(trx);
+  const tokens = new Set<string>();
+  const expireIds = new Set<number>();
+  const seatIds = new Set<number>();
+  for (const c of commands) {
+    if (c.kind === 'expire') c.holdIds.forEach((id) => expireIds.add(id));
+    else if (c.kind === 'hold') {
+      c.seatIds.forEach((id) => seatIds.add(id));
+      if (c.holdToken) tokens.add(c.holdToken);
+    } else tokens.add(c.holdToken);
+  }
+  // A buyer's holder is the buyer: adding to a hold that is not one's own is refused before the limit is looked at.
+  const holderIds = [...new Set(commands.flatMap((c) => (c.kind === 'hold' && !isStaff(c.actor) ? [c.actor.id] : [])))].sort((a, b) => a - b);
+  // The per-IP cap: seats held live from each address that asks for seats (no lock: the cap is a fairness bound,
+  // not an invariant; the per-user limit is the one two nodes must not both pass).
+  const addresses = ipCap > 0 ? [...new Set(commands.flatMap((c) => (c.kind === 'hold' && c.clientIp && !isStaff(c.actor) ? [c.clientIp] : [])))] : [];
+  const books = commands.filter((c): c is Extract<SeatCommand, { kind: 'book' }> => c.kind === 'book');
+
+  const first = new StatementRound();
+  // The event's rules; whether it has general-admission areas rides along (only then can its holds carry tickets).
+  const eventRef = first.read<EventRules & { ga_areas: number | string }>(
+    trx('events')
+      .where({ id: eventId })
+      .select(
+        'id',
+        'status',
+        'hold_ttl_seconds',
+        'max_hold_life_seconds',
+        'max_seats_per_order',
+        'max_seats_per_user',
+        trx.raw('(select count(*) from event_ga_areas g where g.event_id = events.id) as ga_areas'),
+      ),
+  );
+  // The holds the commands name (locked; only this event's: a batch never locks another event's rows,
+  // docs/SCALING.md), and lapsed holds to expire.
+  const namedRef = tokens.size ? first.read<HoldRow>(lockIf(mysql, trx('holds').where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select()) : undefined;
+  const lapsedRef = expireIds.size
+    ? first.read<HoldRow>(lockIf(mysql, trx('holds').whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
+    : undefined;
+  // The buyers' holder rows, locked (only rows of an event that exists are made), then the seats they hold,
+  // counted behind the lock, so two nodes cannot both pass one buyer's limit.
+  const holderLock = holderLockQuery(trx, eventId, holderIds);
+  if (holderLock) first.write(holderLock);
+  const byUserRef = holderIds.length ? first.read<HeldCountRow<number>>(heldSeatsQuery(trx, eventId, now, 'user_id', holderIds)) : undefined;
+  const byIpRef = addresses.length ? first.read<HeldCountRow<string>>(heldSeatsQuery(trx, eventId, now, 'client_ip', addresses)) : undefined;
+  // The asked-for seats: those that are free are locked (a taken one is not: under READ COMMITTED the lock on a row
+  // the condition refuses is let go at once), then all of them are read as they are now. A seat read as taken is
+  // answered SEAT_UNAVAILABLE, true at the instant of the read; one that may be won is decided on its locked row.
+  if (mysql && seatIds.size) first.read(freeSeatsLock(trx, eventId, [...seatIds], now));
+  const askedRef = seatIds.size ? first.read<SeatRow>(seatsQuery(trx, eventId, [...seatIds])) : undefined;
+  // Every seat of the named holds, locked.
+  const holdSeatsRef = tokens.size ? first.read<SeatRow>(namedHoldSeatsQuery(trx, eventId, [...tokens], mysql)) : undefined;
+  // Bookings already made with the batch's idempotency keys by the owners of the holds being booked (a replay).
+  const bookingsRef = books.length ? first.read<BookingRow>(previousBookingsQuery(trx, eventId, books)) : undefined;
+  await first.run(trx);
+
+  const rowsOf = <T>(round: StatementRound, ref: Ref<T[]> | undefined): T[] => (ref ? round.get(ref) : []);
+  const eventRow = rowsOf(first, eventRef)[0];
+  const { ga_areas: gaAreas, ...rules } = eventRow ?? { ga_areas: 0 };
+  const event = eventRow ? (rules as EventRules) : undefined;
+  const holdsByToken = new Map<string, HoldRow>();
+  const holdsById = new Map<number, HoldRow>();
+  for (const h of rowsOf(first, namedRef)) {
+    holdsByToken.set(h.token, h);
+    holdsById.set(h.id, h);
+  }
+  // A token of another event is read without a lock, only so its command can be answered HOLD_OTHER_EVENT.
+  const elsewhere = [...tokens].filter((t) => !holdsByToken.has(t));
+  if (elsewhere.length) {
+    for (const h of (await trx('holds').whereIn('token', elsewhere).select()) as HoldRow[]) {
+      holdsByToken.set(h.token, h);
+      holdsById.set(h.id, h);
+    }
+  }
+  const lapsed = rowsOf(first, lapsedRef);
+  for (const h of lapsed) {
+    holdsById.set(h.id, holdsById.get(h.id) ?? h);
+    holdsByToken.set(h.token, holdsById.get(h.id)!);
+  }
+  const seats = new Map<number, SeatRow>();
+  for (const s of [...rowsOf(first, askedRef), ...rowsOf(first, holdSeatsRef)]) seats.set(s.seat_id, s);
+  const previousBookings = new Map<string, BookingRow>();
+  for (const b of rowsOf(first, bookingsRef)) previousBookings.set(`${b.user_id}:${b.idempotency_key}`, b);
+
+  // Round 2, only when needed: the seats of the lapsed holds this batch got (locked), and the general-admission
+  // lines of the holds that end (the extras' own reads, on the same connection, in order).
+  const ending = commands.filter((c) => c.kind === 'book' || c.kind === 'release').map((c) => holdsByToken.get((c as { holdToken: string }).holdToken)?.id);
+  const endingIds = [...new Set([...ending, ...expireIds].filter((id): id is number => id !== undefined && holdsById.has(id)))];
+  const second = new StatementRound();
+  const lapsedSeatsRef = lapsed.length ? second.read<SeatRow>(holdSeatsByIdQuery(trx, eventId, lapsed.map((h) => h.id), mysql)) : undefined;
+  const [, extraTotals] = await Promise.all([
+    lapsedSeatsRef ? second.run(trx) : undefined,
+    extras && endingIds.length && Number(gaAreas) > 0 ? extras.totalsOf(trx, endingIds) : new Map<number, { count: number; totalCents: number }>(),
+  ]);
+  for (const s of rowsOf(second, lapsedSeatsRef)) seats.set(s.seat_id, s);
+
+  const heldByUser = heldCounts(holderIds, rowsOf(first, byUserRef));
+  const heldByIp = heldCounts(addresses, rowsOf(first, byIpRef));
+  return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals };
+}
+
+/** `FOR UPDATE` (or `FOR UPDATE SKIP LOCKED`) on MySQL; SQLite's one writer at a time already serialises batches. */
+function lockIf<Q extends Knex.QueryBuilder>(mysql: boolean, q: Q, skip?: 'skip'): Q {
+  if (mysql) {
+    q.forUpdate();
+    if (skip) q.skipLocked();
+  }
+  return q;
+}
+
+function seatsQuery(trx: Trx, eventId: number, ids: number[]): Knex.QueryBuilder {
+  return trx('event_seats').where('event_id', eventId).whereIn('seat_id', ids).orderBy('seat_id').select(SEAT_COLUMNS);
+}
+
+/**
+ * MySQL: locks those of `ids` that are free (available, or held by a hold that has lapsed: `isSeatFree`), in seat
+ * order. A statement of its own, whose rows nobody reads: the plain read behind it gives the seats as they are.
+ */
+function freeSeatsLock(trx: Trx, eventId: number, ids: number[], now: number): Knex.QueryBuilder {
+  return trx('event_seats')
+    .where('event_id', eventId)
+    .whereIn('seat_id', ids)
+    .andWhere((q) => q.where('status', 'available').orWhere((h) => h.where('status', 'held').andWhere('hold_expires_at', '<=', now)))
+    .orderBy('seat_id')
+    .select('seat_id')
+    .forUpdate();
+}
+
+/**
+ * Every held seat of the holds of this event named by `tokens`, locked on MySQL. The holds are read first
+ * (STRAIGHT_JOIN; SQLite: CROSS JOIN, which it never reorders), by their unique token, and their seats through the
+ * `hold_id` index: the seats of other holds are never scanned, so never waited for.
+ */
+function namedHoldSeatsQuery(trx: Trx, eventId: number, tokens: string[], mysql: boolean): Knex.QueryBuilder {
+  const q = trx
+    .from(trx.raw(`holds AS h ${mysql ? 'STRAIGHT_JOIN' : 'CROSS JOIN'} event_seats AS es ON es.event_id = h.event_id AND es.hold_id = h.id`))
+    .where('h.event_id', eventId)
+    .whereIn('h.token', tokens)
+    .where('es.status', 'held')
+    .orderBy('es.seat_id')
+    .select(SEAT_COLUMNS.map((c) => `es.${c}`));
+  return lockIf(mysql, q);
+}
+
+/** Every held seat of the holds `holdIds` of this event, locked on MySQL. */
+function holdSeatsByIdQuery(trx: Trx, eventId: number, holdIds: number[], mysql: boolean): Knex.QueryBuilder {
+  return lockIf(mysql, trx('event_seats').where('event_id', eventId).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id')).select(SEAT_COLUMNS);
+}
+
+/**
+ * Bookings of this event made with the idempotency keys of the batch's bookings by the owners of the holds they
+ * book (`decide` looks a replay up by the hold's owner and the key). Not locked: a key used concurrently meets the
+ * unique index at the insert, and the batch is retried.
+ */
+function previousBookingsQuery(trx: Trx, eventId: number, books: Extract<SeatCommand, { kind: 'book' }>[]): Knex.QueryBuilder {
+  return trx('bookings')
+    .where('event_id', eventId)
+    .whereIn('idempotency_key', [...new Set(books.map((b) => b.idempotencyKey))])
+    .whereIn(
+      'user_id',
+      trx('holds')
+        .whereIn('token', [...new Set(books.map((b) => b.holdToken))])
+        .select('user_id'),
+    )
+    .select();
+}
