@@ -72,10 +72,10 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   if (holderLock) first.write(holderLock);
   const byUserRef = holderIds.length ? first.read<HeldCountRow<number>>(heldSeatsQuery(trx, eventId, now, 'user_id', holderIds)) : undefined;
   const byIpRef = addresses.length ? first.read<HeldCountRow<string>>(heldSeatsQuery(trx, eventId, now, 'client_ip', addresses)) : undefined;
-  // The asked-for seats: those that are free are locked (a taken one is not: under READ COMMITTED the lock on a row
-  // the condition refuses is let go at once), then all of them are read as they are now. A seat read as taken is
-  // answered SEAT_UNAVAILABLE, true at the instant of the read; one that may be won is decided on its locked row.
-  if (mysql && seatIds.size) first.read(freeSeatsLock(trx, eventId, [...seatIds], now));
+  // The asked-for seats: those that are free are locked (a taken one is neither locked nor waited for), then all of
+  // them are read as they are now. A seat read as taken is answered SEAT_UNAVAILABLE, true at the instant of the
+  // read; one that may be won is decided on its locked row.
+  if (mysql && seatIds.size) first.write(freeSeatsLock(trx, eventId, [...seatIds], now));
   const askedRef = seatIds.size ? first.read<SeatRow>(seatsQuery(trx, eventId, [...seatIds])) : undefined;
   // Every seat of the named holds, locked.
   const holdSeatsRef = tokens.size ? first.read<SeatRow>(namedHoldSeatsQuery(trx, eventId, [...tokens], mysql)) : undefined;
@@ -141,18 +141,40 @@ function seatsQuery(trx: Trx, eventId: number, ids: number[]): Knex.QueryBuilder
   return trx('event_seats').where('event_id', eventId).whereIn('seat_id', ids).orderBy('seat_id').select(SEAT_COLUMNS);
 }
 
+/** Asked-for seats closer than this share one key range in `freeSeatsLock` (the seats between are scanned, not locked). */
+const RANGE_GAP = 32;
+
 /**
- * MySQL: locks those of `ids` that are free (available, or held by a hold that has lapsed: `isSeatFree`), in seat
- * order. A statement of its own, whose rows nobody reads: the plain read behind it gives the seats as they are.
+ * MySQL: locks those of `ids` that are free (available, or held by a hold that has lapsed: `isSeatFree`), without
+ * ever waiting for a taken seat. A statement of its own, whose answer nobody reads: the plain read behind it gives
+ * the seats as they are.
+ *
+ * It is an UPDATE that changes nothing (`version = version`), for InnoDB's semi-consistent read: under READ
+ * COMMITTED, when an UPDATE meets a row another transaction has locked, InnoDB checks the row's last committed
+ * version against the condition, and waits for the lock only if that version matches. So a seat being won by
+ * another node's batch (free when last committed) is waited for, and then seen as it ends; a taken seat whose hold
+ * another node is booking or releasing is passed over, as a plain read would. A `SELECT … FOR UPDATE` waits for
+ * every locked row it scans, and two batches each waiting for a seat the other's hold was booking deadlocked.
+ *
+ * InnoDB reads semi-consistently only on a range scan of the clustered index, never on a lookup of one unique key,
+ * so the seats go in as primary-key ranges (`seat_id BETWEEN lo AND hi`, runs of near seats, each at least two keys
+ * wide), `FORCE INDEX (PRIMARY)`, with the exact seats as a filter the optimizer cannot turn into lookups
+ * (`seat_id + 0 IN (…)`). `tests/integration/free-seat-lock.test.ts` shows both waits.
  */
-function freeSeatsLock(trx: Trx, eventId: number, ids: number[], now: number): Knex.QueryBuilder {
-  return trx('event_seats')
-    .where('event_id', eventId)
-    .whereIn('seat_id', ids)
-    .andWhere((q) => q.where('status', 'available').orWhere((h) => h.where('status', 'held').andWhere('hold_expires_at', '<=', now)))
-    .orderBy('seat_id')
-    .select('seat_id')
-    .forUpdate();
+function freeSeatsLock(trx: Trx, eventId: number, ids: number[], now: number): Knex.Raw {
+  const sorted = [...ids].sort((a, b) => a - b);
+  const ranges: [number, number][] = [];
+  for (const id of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last && id - last[1] <= RANGE_GAP) last[1] = id;
+    else ranges.push([id, id]);
+  }
+  return trx.raw(
+    `UPDATE event_seats FORCE INDEX (PRIMARY) SET version = version
+     WHERE event_id = ? AND (${ranges.map(() => 'seat_id BETWEEN ? AND ?').join(' OR ')}) AND seat_id + 0 IN (${sorted.map(() => '?').join(', ')})
+       AND (status = 'available' OR (status = 'held' AND hold_expires_at <= ?))`,
+    [eventId, ...ranges.flatMap(([lo, hi]) => [lo, hi + 1]), ...sorted, now],
+  );
 }
 
 /**

@@ -56,3 +56,30 @@ export async function createDeadlockTable(): Promise<{ db: Db; close(): Promise<
     },
   };
 }
+
+/**
+ * How many transactions of `conn`'s database, other than `conn`'s own, are waiting for a row lock (InnoDB's
+ * `LOCK WAIT` state). Lets a test see a statement wait, or not, without a timer deciding the outcome.
+ *
+ * InnoDB answers INNODB_TRX from a cache it refreshes only when the table has not been read for 100 ms, so a
+ * caller that polls must leave {@link LOCK_WAITS_POLL_MS} between reads, or it keeps reading the first answer.
+ */
+export async function lockWaits(conn: mysql.Connection): Promise<number> {
+  const [rows] = (await conn.query(
+    `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+     WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE() AND p.ID <> CONNECTION_ID()`,
+  )) as unknown as [{ n: number | string }[]];
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The interval between two reads of {@link lockWaits} that lets InnoDB refresh its answer. */
+export const LOCK_WAITS_POLL_MS = 150;
+
+/** Resolves once another transaction of `conn`'s database waits for a row lock; fails after `timeoutMs`. */
+export async function untilLockWait(conn: mysql.Connection, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await lockWaits(conn)) === 0) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, LOCK_WAITS_POLL_MS));
+  }
+}

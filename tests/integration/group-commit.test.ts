@@ -5,7 +5,8 @@ import { AppError } from '../../server/shared/errors';
 import { describeEach, mysqlDialects, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { invariantViolations } from '../property/invariants';
-import { send, until, watch, type Watcher } from '../helpers/sockets';
+import { untilLockWait } from '../helpers/mysql';
+import { send, watch, type Watcher } from '../helpers/sockets';
 import mysql from 'mysql2/promise';
 
 /** Batches this node has committed so far: how many, and how many commands they decided. */
@@ -193,8 +194,7 @@ describeEach(mysqlDialects(), 'group commit across two nodes on %s', (dialect) =
       await conn.query('UPDATE event_seats SET price_cents = price_cents + 0, version = version WHERE event_id = ? AND seat_id <> ?', [ev.eventId, ev.seatIds[5]]);
       // The batch locks the buyer's holder row for this event, then waits for seat 0, which this transaction holds.
       const hold = node.services.inventory.hold(actorOf(buyer!), ev.eventId, { seatIds: [ev.seatIds[0]!] });
-      const waiting = async () => ((await conn.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND INFO LIKE 'select %event_seats%for update%'")) as any)[0][0].n > 0;
-      await until(waiting, 10_000, 'the batch waits for seat 0');
+      await untilLockWait(conn, 'the batch to wait for seat 0');
       // Now this transaction asks for the buyer's holder row: a cycle. InnoDB rolls back the lighter one: the batch.
       const mine = conn.query('UPDATE event_holders SET user_id = user_id WHERE event_id = ? AND user_id = ?', [ev.eventId, buyer!.id]);
       await mine; // this transaction got the row: the batch was rolled back (1213) and waits to run again

@@ -1,0 +1,81 @@
+import mysql from 'mysql2/promise';
+import type { AuthUser } from '../../server/shared/auth-user';
+import { AppError } from '../../server/shared/errors';
+import { describeEach, mysqlDialects } from '../helpers/dialects';
+import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { lockWaits, LOCK_WAITS_POLL_MS, untilLockWait } from '../helpers/mysql';
+import { invariantViolations } from '../property/invariants';
+
+const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
+const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? (r.reason as AppError).code : 'ok');
+
+/**
+ * A batch locks the asked-for seats that are free before it decides (server/inventory/batch-read.ts,
+ * `freeSeatsLock`). It must wait for a free seat another transaction has locked (that one may be winning it), and
+ * must never wait for a taken seat another transaction has locked (its hold being booked or released on another
+ * node): two batches each waiting for a seat the other's hold was booking deadlocked. Another transaction here is
+ * a connection of the test's own, holding the lock for as long as the test says.
+ */
+describeEach(mysqlDialects(), 'the free-seat lock of a batch on %s', (dialect) => {
+  let env: TestEnv;
+  let conn: mysql.Connection;
+  beforeAll(async () => {
+    env = await startTestEnv({ dialect, sweeper: false });
+  });
+  beforeEach(async () => {
+    conn = await mysql.createConnection({ uri: env.config.database.client === 'mysql2' ? env.config.database.url : '' });
+    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  });
+  afterEach(() => conn.end());
+  afterAll(() => env.stop());
+
+  const lockSeat = async (eventId: number, seatId: number) => {
+    await conn.beginTransaction();
+    await conn.query('SELECT seat_id FROM event_seats WHERE event_id = ? AND seat_id = ? FOR UPDATE', [eventId, seatId]);
+  };
+
+  it('When a taken seat is locked by another transaction, then holds that ask for it are answered without waiting for it', async () => {
+    const inv = env.nodes[0]!.services.inventory;
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 80 });
+    const u = (await createUsers(env, 4)).map(actorOf);
+    const s = (i: number) => ev.seatIds[i]!;
+    await inv.hold(u[0]!, ev.eventId, { seatIds: [s(40)] });
+    await lockSeat(ev.eventId, s(40));
+
+    let settled = false;
+    const answers = Promise.allSettled([
+      inv.hold(u[1]!, ev.eventId, { seatIds: [s(39), s(40)] }), // the taken seat, with a free neighbour
+      inv.hold(u[2]!, ev.eventId, { seatIds: [s(0), s(41), s(79)] }), // free seats around it, far apart
+      inv.hold(u[3]!, ev.eventId, { seatIds: [s(40)] }), // the taken seat alone
+    ]).finally(() => (settled = true));
+    // Until they are answered, look for a lock wait (a batch that waited would wait until this rollback).
+    let waited = false;
+    while (!settled && !waited) {
+      waited = (await lockWaits(conn)) > 0;
+      if (!waited) await new Promise((r) => setTimeout(r, LOCK_WAITS_POLL_MS));
+    }
+    await conn.rollback();
+
+    expect(waited).toBe(false);
+    expect((await answers).map(codeOf)).toEqual(['SEAT_UNAVAILABLE', 'ok', 'SEAT_UNAVAILABLE']);
+    expect(await invariantViolations(env.db, ev.eventId)).toEqual([]);
+  });
+
+  it('When a free seat is locked by another transaction that then takes it, then a hold that asks for it waits and is refused', async () => {
+    const inv = env.nodes[0]!.services.inventory;
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
+    const [buyer] = (await createUsers(env, 1)).map(actorOf);
+    const seat = ev.seatIds[3]!;
+    await lockSeat(ev.eventId, seat);
+
+    const answer = Promise.allSettled([inv.hold(buyer!, ev.eventId, { seatIds: [seat] })]);
+    await untilLockWait(conn, 'the batch to wait for the free seat');
+    await conn.query("UPDATE event_seats SET status = 'blocked', version = version + 1 WHERE event_id = ? AND seat_id = ?", [ev.eventId, seat]);
+    await conn.commit();
+
+    const [out] = await answer;
+    expect(codeOf(out!)).toBe('SEAT_UNAVAILABLE');
+    expect(await env.db('holds').where({ event_id: ev.eventId, user_id: buyer!.id })).toHaveLength(0);
+    expect(await invariantViolations(env.db, ev.eventId)).toEqual([]);
+  });
+});
