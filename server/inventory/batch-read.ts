@@ -20,8 +20,8 @@ import { SEAT_COLUMNS, type SeatRow } from './seat-store';
  * sweeper asked to expire, and general-admission lines.
  *
  * On MySQL the rows a batch may change are locked as they are read, always in this order, so two batches queue
- * instead of deadlocking: the holds the commands name, the buyers' holder rows (the per-user limit), the asked-for
- * seats that are free, then the seats of the named holds. A batch on another node that wants the same rows waits at
+ * instead of deadlocking: the holds the commands name, the buyers' holder rows (the per-user limit), the seats of
+ * the named holds, then the asked-for seats that are free. A batch on another node that wants the same rows waits at
  * its read instead of failing its compare-and-set and retrying; the compare-and-set in `writePlan` stays the
  * authority either way. Lapsed holds are read `SKIP LOCKED`: one another node's batch is expiring is not this
  * batch's to expire.
@@ -72,13 +72,16 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   if (holderLock) first.write(holderLock);
   const byUserRef = holderIds.length ? first.read<HeldCountRow<number>>(heldSeatsQuery(trx, eventId, now, 'user_id', holderIds)) : undefined;
   const byIpRef = addresses.length ? first.read<HeldCountRow<string>>(heldSeatsQuery(trx, eventId, now, 'client_ip', addresses)) : undefined;
+  // Every seat of the named holds, locked. Before the asked-for seats: this read goes through the hold_id index,
+  // whose stale entries (a seat a hold let go, until InnoDB purges them) make it lock seats out of seat order, and
+  // after the asked-for seats that let two batches each wait for a seat the other had locked as free (a deadlock,
+  // 1 in 2 of 3 flash sales when it came second).
+  const holdSeatsRef = tokens.size ? first.read<SeatRow>(namedHoldSeatsQuery(trx, eventId, [...tokens], mysql)) : undefined;
   // The asked-for seats: those that are free are locked (a taken one is neither locked nor waited for), then all of
   // them are read as they are now. A seat read as taken is answered SEAT_UNAVAILABLE, true at the instant of the
   // read; one that may be won is decided on its locked row.
   if (mysql && seatIds.size) first.write(freeSeatsLock(trx, eventId, [...seatIds], now));
   const askedRef = seatIds.size ? first.read<SeatRow>(seatsQuery(trx, eventId, [...seatIds])) : undefined;
-  // Every seat of the named holds, locked.
-  const holdSeatsRef = tokens.size ? first.read<SeatRow>(namedHoldSeatsQuery(trx, eventId, [...tokens], mysql)) : undefined;
   // Bookings already made with the batch's idempotency keys by the owners of the holds being booked (a replay).
   const bookingsRef = books.length ? first.read<BookingRow>(previousBookingsQuery(trx, eventId, books)) : undefined;
   await first.run(trx);
@@ -106,8 +109,9 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
     holdsById.set(h.id, holdsById.get(h.id) ?? h);
     holdsByToken.set(h.token, holdsById.get(h.id)!);
   }
+  // A seat both asked for and in a named hold: its row as read last (the plain read after every lock) is as good.
   const seats = new Map<number, SeatRow>();
-  for (const s of [...rowsOf(first, askedRef), ...rowsOf(first, holdSeatsRef)]) seats.set(s.seat_id, s);
+  for (const s of [...rowsOf(first, holdSeatsRef), ...rowsOf(first, askedRef)]) seats.set(s.seat_id, s);
   const previousBookings = new Map<string, BookingRow>();
   for (const b of rowsOf(first, bookingsRef)) previousBookings.set(`${b.user_id}:${b.idempotency_key}`, b);
 
