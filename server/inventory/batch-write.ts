@@ -18,9 +18,8 @@ import { casSeatsCaseQuery, casSeatsJoinedQuery, type IdValue } from './seat-cas
  *
  * On MySQL all of it is ONE round trip (StatementRound): the writes name a new hold's or booking's id as an
  * expression over its insert's first id (`StatementRound.idOf`), so they need not wait for the inserts' answer.
- * In a rush every round trip waits for an event loop busy with socket writes, so a batch's time is mostly its
- * round trips. On SQLite the inserts run first and the writes carry the ids they got (in-process calls: nothing
- * to save).
+ * Every round trip costs the database link's latency and a turn of the node's event loop (batch-read.ts). On
+ * SQLite the inserts run first and the writes carry the ids they got (in-process calls: nothing to save).
  *
  * Both compare-and-sets carry the count they must change (StatementRound's `expect`): a short one fails the round
  * right there, and the transaction is retried whole. General-admission lines follow (their own statements, rare).
