@@ -13,9 +13,10 @@
  *
  * Why: every round trip costs the network's latency and a turn of the node's event loop, and one event has one
  * batch in flight per node, so for a hot event the batch's time is the node's ceiling. A batch was BEGIN, two read
- * rounds, two write rounds and COMMIT; with these folded it was four round trips (two since the rounds merged). With a 1 ms link to the database a hot event's
- * batches took 24% less time; on this machine's loopback database no flash-sale figure moved (load/README.md,
- * issue 17, "BEGIN and COMMIT folded into a batch's rounds").
+ * rounds, two write rounds and COMMIT; with these folded it was four round trips (two since the rounds were merged,
+ * 2026-12-01). With a 1 ms link to the database a hot event's batches took 24% less time; on this machine's
+ * loopback database no flash-sale figure moved (load/README.md, issue 17, "BEGIN and COMMIT folded into a batch's
+ * rounds").
  *
  * The state lives on the pooled connection and is dropped when knex releases it, so nothing leaks to its next user.
  */
