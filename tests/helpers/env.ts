@@ -8,7 +8,7 @@ import { createDb, type Db } from '../../server/db/knex';
 import { startNode, type EventlyNode } from '../../server/entry/node';
 import { ManualClock } from '../../server/shared/clock';
 import { createLogger } from '../../server/shared/logger';
-import type { Role } from '../../server/shared/auth-user';
+import type { AuthUser, Role } from '../../server/shared/auth-user';
 import { rectangularSection } from '../../server/venues/layout-generator';
 import type { Dialect } from './dialects';
 import { createMysqlDatabase } from './mysql';
@@ -102,6 +102,9 @@ export async function startTestEnv(opts: TestEnvOptions): Promise<TestEnv> {
     },
   };
 }
+
+/** A user of `createUsers` as the acting user a service method takes (a token that never expires). */
+export const actorOf = (u: { id: number; email: string }, role: Role = 'user'): AuthUser => ({ id: u.id, role, email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 
 let cachedHash: string | undefined;
 

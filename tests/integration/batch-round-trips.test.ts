@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthUser } from '../../server/shared/auth-user';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { invariantViolations } from '../property/invariants';
 
-const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 
 /** knex's `query` event: the statement and, inside a transaction, the transaction's id. */
 interface QueryEvent {
@@ -28,7 +26,7 @@ describeEach(mysqlDialects(), 'a group-committed batch on %s', (dialect) => {
     const node = env.nodes[0]!;
     const inv = node.services.inventory;
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
-    const u = (await createUsers(env, 5)).map(actorOf);
+    const u = (await createUsers(env, 5)).map((x) => actorOf(x));
     const s = (i: number) => ev.seatIds[i]!;
     const toBook = await inv.hold(u[0]!, ev.eventId, { seatIds: [s(0), s(1)] });
     const toRelease = await inv.hold(u[1]!, ev.eventId, { seatIds: [s(2)] });

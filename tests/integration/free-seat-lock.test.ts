@@ -1,12 +1,10 @@
 import mysql from 'mysql2/promise';
-import type { AuthUser } from '../../server/shared/auth-user';
 import { AppError } from '../../server/shared/errors';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { lockWaits, LOCK_WAITS_POLL_MS, untilLockWait } from '../helpers/mysql';
 import { invariantViolations } from '../property/invariants';
 
-const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? (r.reason as AppError).code : 'ok');
 
 /**
@@ -37,7 +35,7 @@ describeEach(mysqlDialects(), 'the free-seat lock of a batch on %s', (dialect) =
   it('When a taken seat is locked by another transaction, then holds that ask for it are answered without waiting for it', async () => {
     const inv = env.nodes[0]!.services.inventory;
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 80 });
-    const u = (await createUsers(env, 4)).map(actorOf);
+    const u = (await createUsers(env, 4)).map((x) => actorOf(x));
     const s = (i: number) => ev.seatIds[i]!;
     await inv.hold(u[0]!, ev.eventId, { seatIds: [s(40)] });
     await lockSeat(ev.eventId, s(40));
@@ -64,7 +62,7 @@ describeEach(mysqlDialects(), 'the free-seat lock of a batch on %s', (dialect) =
   it('When a free seat is locked by another transaction that then takes it, then a hold that asks for it waits and is refused', async () => {
     const inv = env.nodes[0]!.services.inventory;
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
-    const [buyer] = (await createUsers(env, 1)).map(actorOf);
+    const [buyer] = (await createUsers(env, 1)).map((u) => actorOf(u));
     const seat = ev.seatIds[3]!;
     await lockSeat(ev.eventId, seat);
 

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthUser } from '../../server/shared/auth-user';
 import type { EventlyNode } from '../../server/entry/node';
 import { AppError } from '../../server/shared/errors';
 import { describeEach, mysqlDialects, testDialects } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
+import { actorOf, createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { invariantViolations } from '../property/invariants';
 import { untilLockWait } from '../helpers/mysql';
 import { send, watch, type Watcher } from '../helpers/sockets';
@@ -16,7 +15,6 @@ function batches(node: EventlyNode): { count: number; commands: number } {
   return { count: v?.count ?? 0, commands: v?.sum ?? 0 };
 }
 
-const actorOf = (u: { id: number; email: string }, role: AuthUser['role'] = 'user'): AuthUser => ({ id: u.id, role, email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 
 
 /** An answer reduced to what must not depend on batching: success and the seats, or the error code and its seats. */

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthUser } from '../../server/shared/auth-user';
 import { AppError } from '../../server/shared/errors';
 import { describeEach, testDialects } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 
-const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 
 /** `Idempotency-Key` is unique per owner and event (a sharded index can only be unique within its event). */
 describeEach(testDialects(), 'idempotency keys per event on %s', (dialect) => {
@@ -16,7 +14,7 @@ describeEach(testDialects(), 'idempotency keys per event on %s', (dialect) => {
 
   it('When one buyer uses one key on two events, then each event books once; in one event the key replays or is refused for another hold', async () => {
     const [a, b] = [await seedEvent(env, { rows: 1, seatsPerRow: 4 }), await seedEvent(env, { rows: 1, seatsPerRow: 4 })];
-    const [buyer] = (await createUsers(env, 1)).map(actorOf);
+    const [buyer] = (await createUsers(env, 1)).map((u) => actorOf(u));
     const { seats, bookings } = env.nodes[0]!.services;
     const key = randomUUID();
     const onA = await seats.hold(buyer!, a.eventId, { seatIds: [a.seatIds[0]!] });

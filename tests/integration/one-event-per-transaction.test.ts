@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthUser } from '../../server/shared/auth-user';
 import type { Db } from '../../server/db/knex';
 import { rectangularSection } from '../../server/venues/layout-generator';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 
 /**
  * The sharding claim of docs/SCALING.md, checked mechanically: every transaction that touches an event's rows
@@ -132,7 +131,6 @@ function violations(rows: AuditRow[], statements: Statement[]): string[] {
   return found;
 }
 
-const actorOf = (u: { id: number; email: string }, role: AuthUser['role'] = 'user'): AuthUser => ({ id: u.id, role, email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 
 describeEach(mysqlDialects(), 'every seat transaction touches one event (%s)', (dialect) => {
   let env: TestEnv;

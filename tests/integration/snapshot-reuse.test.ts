@@ -1,8 +1,6 @@
-import type { AuthUser } from '../../server/shared/auth-user';
 import { describeEach, testDialects } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 
-const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 
 /**
  * SeatsService reuses the last snapshot of an event on SQLite while no seat changed (a synchronous read of a
@@ -17,7 +15,7 @@ describeEach(testDialects(), 'snapshot reuse on %s', (dialect) => {
 
   it('When nothing changed, SQLite reuses the snapshot; after a change on either node, every snapshot shows it', async () => {
     const ev = await seedEvent(env, { rows: 2, seatsPerRow: 5 });
-    const [buyer] = (await createUsers(env, 1)).map(actorOf);
+    const [buyer] = (await createUsers(env, 1)).map((u) => actorOf(u));
     const [a, b] = env.nodes.map((n) => n.services.seats);
     const first = await a!.snapshot(ev.eventId);
     const again = await a!.snapshot(ev.eventId);

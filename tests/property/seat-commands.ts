@@ -1,5 +1,6 @@
 /** The commands of the seat state machine: each runs against the server and checks the reply the model predicts. */
-import { actorOf, compare, deadHoldCode, expectHold, expectReply, free, live, now, rest, setSeat, sock, TTL_S, type Cmd, type MBooking, type MHold, type Model, type Real, type Reply } from './seat-model';
+import { actorOf } from '../helpers/env';
+import { compare, deadHoldCode, expectHold, expectReply, free, live, now, rest, setSeat, sock, TTL_S, type Cmd, type MBooking, type MHold, type Model, type Real, type Reply } from './seat-model';
 
 export class HoldCmd implements Cmd {
   constructor(readonly user: number, readonly seatIdx: number[], readonly viaSocket: boolean) {}

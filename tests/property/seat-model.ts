@@ -1,6 +1,5 @@
 /** The in-memory model of one event's seats that tests/property/seat-machine.test.ts checks the server against, and its checks. */
 import fc from 'fast-check';
-import type { AuthUser } from '../../server/shared/auth-user';
 import type { SeededEvent, TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, type Watcher } from '../helpers/sockets';
@@ -62,7 +61,6 @@ export async function sock(w: Watcher, event: string, payload: unknown): Promise
 }
 
 export const now = (r: Real) => r.env.clock.now();
-export const actorOf = (u: { id: number; email: string }): AuthUser => ({ id: u.id, role: 'user', email: u.email, name: u.email, expiresAt: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
 export const live = (h: MHold, t: number) => h.status === 'active' && h.expiresAt > t;
 export const free = (m: Model, seatId: number, t: number) => {
   const s = m.seats.get(seatId)!;
