@@ -33,25 +33,23 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
   const inserts = together ? writes : new StatementRound();
   const newHoldsRef = plan.newHolds.length ? inserts.insert('holds', plan.newHolds.map(({ id: _ref, ...row }) => row)) : undefined;
   const bookingsRef = plan.newBookings.length ? inserts.insert('bookings', plan.newBookings.map(({ id: _ref, ...row }) => row)) : undefined;
-  /** Placeholder id → the real id (SQLite, after the inserts) or the SQL expression for it (MySQL, same round). */
+  /** Placeholder id → the real id, once the inserts have run; on MySQL before that, the SQL expression for it. */
   const ids = new Map<number, number>();
   const idExprs = new Map<number, Knex.Raw>();
-  const place = (rows: { id: number }[], ref: Ref<WriteResult> | undefined, inserted: boolean) =>
+  const expressIds = (rows: { id: number }[], ref: Ref<WriteResult> | undefined) => rows.forEach((row, i) => idExprs.set(row.id, writes.idOf(ref!, i, trx)));
+  const assignIds = (rows: { id: number }[], ref: Ref<WriteResult> | undefined) =>
     rows.forEach((row, i) => {
-      if (!inserted) idExprs.set(row.id, writes.idOf(ref!, i, trx));
-      else {
-        const id = inserts.get(ref!).firstId + i;
-        ids.set(row.id, id);
-        row.id = id;
-      }
+      const id = inserts.get(ref!).firstId + i;
+      ids.set(row.id, id);
+      row.id = id;
     });
   if (together) {
-    place(plan.newHolds, newHoldsRef, false);
-    place(plan.newBookings, bookingsRef, false);
+    expressIds(plan.newHolds, newHoldsRef);
+    expressIds(plan.newBookings, bookingsRef);
   } else {
     await runCatchingDuplicates(inserts, trx);
-    place(plan.newHolds, newHoldsRef, true);
-    place(plan.newBookings, bookingsRef, true);
+    assignIds(plan.newHolds, newHoldsRef);
+    assignIds(plan.newBookings, bookingsRef);
   }
   const real = (ref: number | null): IdValue => (ref !== null && ref < 0 ? (idExprs.get(ref) ?? ids.get(ref)!) : ref);
 
@@ -102,8 +100,8 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
   const extrasFollow = plan.extrasClosed.length > 0 || plan.extrasBooked.length > 0;
   await runCatchingDuplicates(writes, trx, { commit: !!opts.commit && !extrasFollow });
   if (together) {
-    place(plan.newHolds, newHoldsRef, true);
-    place(plan.newBookings, bookingsRef, true);
+    assignIds(plan.newHolds, newHoldsRef);
+    assignIds(plan.newBookings, bookingsRef);
   }
   for (const holdId of plan.extrasClosed) await extras?.closeHold(trx, holdId);
   for (const b of plan.extrasBooked) await extras?.bookHold(trx, b.holdId, ids.get(b.bookingId) ?? b.bookingId);
