@@ -3,6 +3,7 @@ import { MAX_ENDPOINTS } from '../../server/contracts/webhooks';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
+import { until } from '../helpers/sockets';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 
 /**
@@ -103,11 +104,17 @@ describeEach(testDialects(), 'webhook admin API on %s', (dialect) => {
 
     await receiver.waitFor(before + 1); // the node's own dispatcher, polling
     expect(receiver.received[before]!.json).toMatchObject({ type: 'event.status_changed', data: { eventId, to: 'on_sale' } });
-    const log = await api('GET', `/${on.body.id}/deliveries?status=delivered`);
+    // The receiver answers before the dispatcher records the outcome: wait for the record, not for the POST.
+    const delivered = () => api('GET', `/${on.body.id}/deliveries?status=delivered`);
+    await until(async () => (await delivered()).body.items.length > 0, 5000, 'the delivery recorded as delivered');
+    const log = await delivered();
     expect(log.body).toMatchObject({ total: 1, items: [{ status: 'delivered', attempts: 1 }] });
     expect((await api('GET', `/${off.body.id}/deliveries`)).body.items).toEqual([]);
+    // The counter moves just after the record commits, in the dispatcher's own continuation.
+    const counted = /^evently_webhook_deliveries_total\{outcome="delivered"\} [1-9]/m;
+    await until(async () => counted.test((await http(env.nodes[0]!.url, 'GET', '/metrics')).body), 5000, 'the delivery counted in /metrics');
     const metrics = await http(env.nodes[0]!.url, 'GET', '/metrics');
-    expect(metrics.body).toMatch(/^evently_webhook_deliveries_total\{outcome="delivered"\} [1-9]/m);
+    expect(metrics.body).toMatch(counted);
     expect(metrics.body).toMatch(/^evently_webhook_backlog\{stage="outbox"\} \d+/m);
     expect((await api('DELETE', `/${on.body.id}`)).status).toBe(204);
     expect(await env.db('webhook_deliveries').where({ endpoint_id: on.body.id }).count({ n: '*' })).toEqual([{ n: 0 }]);
