@@ -14,6 +14,12 @@ const boolish = z
  */
 export const SEAT_BATCH_DEFAULTS = { maxCommands: 200, maxSeats: 1000 } as const;
 
+/**
+ * How many holds may queue for one event's next batch, and how long one may expect to wait there before it is
+ * refused BUSY, when HOLD_QUEUE_MAX and HOLD_QUEUE_WAIT_MS are not set; also InventoryService's defaults.
+ */
+export const HOLD_QUEUE_DEFAULTS = { maxQueuedHolds: 5000, maxQueueWaitMs: 2000 } as const;
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -25,8 +31,8 @@ const envSchema = z
       .default('sqlite:./data/evently.sqlite'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DB_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(500),
-    HOLD_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(5000),
-    HOLD_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(2000),
+    HOLD_QUEUE_MAX: z.coerce.number().int().min(0).max(100000).default(HOLD_QUEUE_DEFAULTS.maxQueuedHolds),
+    HOLD_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(HOLD_QUEUE_DEFAULTS.maxQueueWaitMs),
     SEAT_BATCH_MAX_COMMANDS: z.coerce.number().int().min(1).max(5000).default(SEAT_BATCH_DEFAULTS.maxCommands),
     SEAT_BATCH_MAX_SEATS: z.coerce.number().int().min(1).max(20000).default(SEAT_BATCH_DEFAULTS.maxSeats),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),

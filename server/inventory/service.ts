@@ -2,7 +2,7 @@ import type { AuthUser } from '../shared/auth-user';
 import { BusyError } from '../db/backpressure';
 import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions } from '../db/transaction';
-import { SEAT_BATCH_DEFAULTS } from '../config';
+import { HOLD_QUEUE_DEFAULTS, SEAT_BATCH_DEFAULTS } from '../config';
 import type { HoldExtras } from './hold-extras';
 import type { Notifier } from '../realtime/notifier';
 import type { Clock } from '../shared/clock';
@@ -40,7 +40,7 @@ export interface InventoryDeps {
  * size. 1,000 seats keep every statement of a full batch within SQLite's limits (32,766 bindings; the seat
  * compare-and-set binds 13 values per seat there; tests/integration/group-commit.test.ts runs a full batch).
  */
-const DEFAULTS: GroupCommitOptions = { ...SEAT_BATCH_DEFAULTS, maxQueuedHolds: 5000, maxQueueWaitMs: 1000 };
+const DEFAULTS: GroupCommitOptions = { ...SEAT_BATCH_DEFAULTS, ...HOLD_QUEUE_DEFAULTS };
 /** Hold tokens whose event this node knows (a token's event never changes), so routing a command costs no read. */
 const TOKEN_CACHE = 50_000;
 
