@@ -49,6 +49,8 @@ const envSchema = z
     CORS_ORIGINS: z.string().optional(),
     SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60000).default(250),
     BROADCAST_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
+    // The widest window while an event's broadcasts are spaced by their cost (realtime/broadcaster.ts).
+    BROADCAST_MAX_BATCH_MS: z.coerce.number().int().min(0).max(5000).default(200),
     TRUST_PROXY: boolish.default(false),
     // Rate limits (0 turns one off). Defaults are generous: they stop abuse, not a busy on-sale.
     RATE_LIMIT_LOGIN_FAILURES: z.coerce.number().int().min(0).max(100000).default(10),
@@ -105,6 +107,8 @@ export interface Config {
   corsOrigins: string[];
   sweepIntervalMs: number;
   broadcastBatchMs: number;
+  /** The widest seat-change window on a busy node (BROADCAST_MAX_BATCH_MS; at broadcastBatchMs or below: no widening). */
+  broadcastMaxBatchMs: number;
   trustProxy: boolean;
   /**
    * How long a node trusts a user's role/active/token version without reading it again. Changes are pushed to
@@ -220,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: e.CORS_ORIGINS ? parseOrigins(e.CORS_ORIGINS) : [],
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     broadcastBatchMs: e.BROADCAST_BATCH_MS,
+    broadcastMaxBatchMs: e.BROADCAST_MAX_BATCH_MS,
     trustProxy: e.TRUST_PROXY,
     authCacheSeconds: e.AUTH_CACHE_SECONDS,
     holdCapPerIp: e.HOLD_CAP_PER_IP,

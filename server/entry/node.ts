@@ -76,7 +76,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   if (!opts.skipMigrations) await migrateLatest(db);
 
   const metrics = new Metrics({ db, clock });
-  const broadcaster = new Broadcaster(config.broadcastBatchMs, logger, metrics.onFlush);
+  const broadcaster = new Broadcaster(config.broadcastBatchMs, logger, metrics.onFlush, { maxMs: config.broadcastMaxBatchMs });
   const retry = {
     ...opts.retry,
     onRetry: (err: unknown, attempt: number) => {
