@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../shared/logger';
 import type { GaChanged, WaitlistOffer } from '../contracts';
 import type { Notifier } from './notifier';
 import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState, SeatsChanged } from '../contracts';
+import { BroadcastPacer, type BroadcastPacing } from './broadcast-pacing';
 import { encodeChanges, type LayoutOrder } from './compact';
 import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace } from './types';
 
@@ -10,50 +10,6 @@ interface Pending {
   seats: Map<number, SeatState>;
   cursor: number;
   timer: NodeJS.Timeout;
-}
-
-/**
- * How a busy node spaces an event's broadcasts (see Broadcaster). `maxMs`: the widest window; at `batchMs` or
- * below every window is `batchMs`. `clock`: milliseconds, monotonic. `utilization`: the share of the recent time
- * the node's event loop was busy, 0-1 (default: Node's event loop utilization, read at most every 100 ms). Tests
- * pass their own.
- */
-export interface BroadcastPacing {
-  maxMs: number;
-  clock?: () => number;
-  utilization?: () => number;
-}
-
-/**
- * On a busy node a flush's emits may take a twentieth of its time at most: the event's next window stays open
- * until 19 times the last flush's emit time has passed since it ended (capped at `maxMs`). A tenth (9 times) did
- * not move the flash sale: batches commit ~8 times a second per node in the rush, about that spacing already.
- */
-const BUSY_SPACING = 19;
-/**
- * Busy: the event loop was busy at least this share of the recent time. Below it every window is `batchMs`. In the
- * flash sale's rush it reads 0.96-0.99; a fan-out of 10 holds a second to 2,000 watchers reads 0.2-0.3, crossing
- * 0.5 only in short spikes. Marks of 0.75 and 0.9 showed no gain in the sale (load/README.md).
- */
-const BUSY_UTILIZATION = 0.5;
-
-/**
- * Node's event loop utilization since its last reading, read at most every 100 ms (so a call costs nothing). It
- * is read only when asked: after a quiet spell the first reading covers the whole spell, and says "not busy".
- */
-function recentUtilization(): () => number {
-  let mark = performance.eventLoopUtilization();
-  let at = performance.now();
-  let last = 0;
-  return () => {
-    const now = performance.now();
-    if (now - at >= 100) {
-      last = performance.eventLoopUtilization(mark).utilization;
-      mark = performance.eventLoopUtilization();
-      at = now;
-    }
-    return last;
-  };
 }
 
 /** Staff batches of one event waiting for (or in) the staff view; one read in flight per event. */
@@ -83,18 +39,14 @@ function mergeSeats(into: Map<number, SeatState>, seats: Iterable<SeatState>): v
  *
  * On a busy node the window widens with what its emits cost. An emit writes to every socket of the event on this
  * node (~13 µs each), so in a flash sale's rush socket writes took 40% of the nodes' thread (acks included), and
- * the holds and bookings that make the changes waited behind them. While the event loop is busy (BUSY_UTILIZATION),
- * the next flush waits until 19 times the last one's emit time has passed (BUSY_SPACING, at most `pacing.maxMs`);
+ * the holds and bookings that make the changes waited behind them. While the event loop is busy,
+ * the next flush waits until 19 times the last one's emit time has passed (BroadcastPacer, at most `pacing.maxMs`);
  * otherwise, and after a quiet spell, a change leaves after `batchMs`. Measured in load/README.md (issue 17,
  * "broadcasts paced by their cost").
  */
 export class Broadcaster implements Notifier {
   private readonly pending = new Map<number, Pending>();
-  /** Per event: the instant (pacing clock) before which its next flush should not leave. */
-  private readonly nextFlushAt = new Map<number, number>();
-  private readonly clock: () => number;
-  private readonly utilization: () => number;
-  private readonly maxMs: number;
+  private readonly pacer: BroadcastPacer;
   private namespaceOf: ((eventId: number) => EventNamespace) | undefined;
   private staffView: StaffView | undefined;
   private layoutOf: LayoutOf | undefined;
@@ -107,14 +59,12 @@ export class Broadcaster implements Notifier {
   private closed = false;
 
   constructor(
-    private readonly batchMs: number,
+    batchMs: number,
     private readonly logger: Logger,
     private readonly onFlush?: (eventId: number, size: number) => void,
     pacing: BroadcastPacing = { maxMs: batchMs },
   ) {
-    this.clock = pacing.clock ?? (() => performance.now());
-    this.maxMs = Math.max(batchMs, pacing.maxMs);
-    this.utilization = pacing.utilization ?? (this.maxMs > batchMs ? recentUtilization() : () => 0);
+    this.pacer = new BroadcastPacer(batchMs, pacing);
   }
 
   /** Connects to Socket.IO; until then there is nobody to tell and changes are dropped. */
@@ -126,7 +76,7 @@ export class Broadcaster implements Notifier {
     if (!this.namespaceOf || this.closed || seats.length === 0) return;
     let p = this.pending.get(eventId);
     if (!p) {
-      p = { seats: new Map(), cursor: 0, timer: setTimeout(() => this.flush(eventId), this.windowMs(eventId)) };
+      p = { seats: new Map(), cursor: 0, timer: setTimeout(() => this.flush(eventId), this.pacer.windowMs(eventId)) };
       this.pending.set(eventId, p);
     }
     mergeSeats(p.seats, seats);
@@ -178,33 +128,6 @@ export class Broadcaster implements Notifier {
     if (batch.areas.length) this.live(batch.eventId)?.to(WATCHERS_ROOM).emit('ga:changed', batch);
   }
 
-  /** How long a change that opens a window waits: `batchMs`, or longer while the last flush's spacing runs. */
-  private windowMs(eventId: number): number {
-    const next = this.nextFlushAt.get(eventId);
-    if (next === undefined) return this.batchMs;
-    const wait = next - this.clock();
-    if (wait <= this.batchMs) {
-      this.nextFlushAt.delete(eventId); // the spell is over: nothing to remember
-      return this.batchMs;
-    }
-    return Math.min(this.maxMs, Math.ceil(wait));
-  }
-
-  /** Runs `emit`; on a busy node, spaces the event's next flush by what the emit cost (BUSY_SPACING). */
-  private timed(eventId: number, emit: () => void): void {
-    if (this.maxMs <= this.batchMs || this.utilization() < BUSY_UTILIZATION) return emit();
-    const start = this.clock();
-    try {
-      emit();
-    } finally {
-      const end = this.clock();
-      const spacing = BUSY_SPACING * (end - start);
-      // The plain and the compact emit of one flush both count: the later end, plus both costs (never more than
-      // `maxMs` ahead, so a long rush leaves nothing to wait out after it).
-      this.nextFlushAt.set(eventId, Math.min(end + this.maxMs, Math.max(end, this.nextFlushAt.get(eventId) ?? 0) + spacing));
-    }
-  }
-
   /** The event's namespace, or undefined once closed (or before attach): nobody to tell. */
   private live(eventId: number): EventNamespace | undefined {
     return this.closed ? undefined : this.namespaceOf?.(eventId);
@@ -231,7 +154,7 @@ export class Broadcaster implements Notifier {
         const compact = !!layoutOf && this.mayHave(nsp, COMPACT_ROOM);
         const except = [...(staff ? [STAFF_ROOM] : []), ...(compact ? [COMPACT_ROOM] : [])];
         // With nobody here in those rooms: one plain emit, no per-socket room filter, no database read.
-        this.timed(eventId, () => (except.length ? nsp.to(WATCHERS_ROOM).except(except) : nsp.to(WATCHERS_ROOM)).emit('seats:changed', batch));
+        this.pacer.timed(eventId, () => (except.length ? nsp.to(WATCHERS_ROOM).except(except) : nsp.to(WATCHERS_ROOM)).emit('seats:changed', batch));
         if (staff) this.queueStaff(eventId, nsp, batch.seats, batch.cursor);
         if (compact && layoutOf) this.sendCompact(nsp, batch, layoutOf);
       }
@@ -256,7 +179,7 @@ export class Broadcaster implements Notifier {
   private sendCompact(nsp: EventNamespace, batch: SeatsChanged, layoutOf: LayoutOf): void {
     this.track(
       layoutOf(batch.eventId)
-        .then(({ order }) => this.timed(batch.eventId, () => nsp.to(COMPACT_ROOM).emit('seats:changed:compact', encodeChanges(batch, order))))
+        .then(({ order }) => this.pacer.timed(batch.eventId, () => nsp.to(COMPACT_ROOM).emit('seats:changed:compact', encodeChanges(batch, order))))
         .catch((err: unknown) => {
           // At most once, like every batch: compact clients resync from their cursor on reconnect.
           this.logger.error({ err, eventId: batch.eventId }, 'compact broadcast failed');

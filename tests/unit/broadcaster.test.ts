@@ -1,4 +1,5 @@
 import { Broadcaster } from '../../server/realtime/broadcaster';
+import { BUSY_SPACING } from '../../server/realtime/broadcast-pacing';
 import type { SeatState } from '../../server/contracts';
 import { createLogger } from '../../server/shared/logger';
 import { decodeChanges, layoutOrder } from '../../server/realtime/compact';
@@ -244,21 +245,22 @@ describe('Broadcaster pacing on a busy node', () => {
     return { b, sentAt, cost, load };
   }
 
-  it('When the node is busy, then the window after a flush is 19 times what its emit cost, up to the cap', () => {
+  it('When the node is busy, then the window after a flush is BUSY_SPACING times what its emit cost, up to the cap', () => {
     const { b, sentAt, cost } = start(0.9);
     cost.ms = 10;
     expect(windowOf(b, sentAt, 1)).toBe(batchMs); // nothing flushed before: the short window
-    expect(windowOf(b, sentAt, 2)).toBe(19 * 10); // 19 x 10 ms after the last emit ended
+    expect(BUSY_SPACING * 10).toBeLessThan(maxMs); // so the first spacing is not capped
+    expect(windowOf(b, sentAt, 2)).toBe(BUSY_SPACING * 10); // after the last emit ended
     cost.ms = 50;
     windowOf(b, sentAt, 3);
-    expect(windowOf(b, sentAt, 4)).toBe(maxMs); // 19 x 50 ms, capped
+    expect(windowOf(b, sentAt, 4)).toBe(maxMs); // BUSY_SPACING x 50 ms, capped
   });
 
   it('When the node is busy but the spacing has passed, then a change leaves after the short window', () => {
     const { b, sentAt, cost } = start(0.9);
     cost.ms = 10;
     windowOf(b, sentAt, 1);
-    jest.advanceTimersByTime(19 * 10);
+    jest.advanceTimersByTime(BUSY_SPACING * 10);
     expect(windowOf(b, sentAt, 2)).toBe(batchMs);
   });
 
