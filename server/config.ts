@@ -49,7 +49,7 @@ const envSchema = z
     CORS_ORIGINS: z.string().optional(),
     SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60000).default(250),
     BROADCAST_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(20),
-    // The widest window while an event's broadcasts are spaced by their cost (realtime/broadcaster.ts).
+    // The widest window while an event's broadcasts are spaced by their cost (realtime/broadcast-pacing.ts).
     BROADCAST_MAX_BATCH_MS: z.coerce.number().int().min(0).max(5000).default(200),
     TRUST_PROXY: boolish.default(false),
     // Rate limits (0 turns one off). Defaults are generous: they stop abuse, not a busy on-sale.

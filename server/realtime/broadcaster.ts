@@ -39,10 +39,10 @@ function mergeSeats(into: Map<number, SeatState>, seats: Iterable<SeatState>): v
  *
  * On a busy node the window widens with what its emits cost. An emit writes to every socket of the event on this
  * node (~13 µs each), so in a flash sale's rush socket writes took 40% of the nodes' thread (acks included), and
- * the holds and bookings that make the changes waited behind them. While the event loop is busy,
- * the next flush waits until 19 times the last one's emit time has passed (BroadcastPacer, at most `pacing.maxMs`);
- * otherwise, and after a quiet spell, a change leaves after `batchMs`. Measured in load/README.md (issue 17,
- * "broadcasts paced by their cost").
+ * the holds and bookings that make the changes waited behind them. While the event loop is busy, the next flush
+ * waits until 19 times the last one's emit time has passed (BroadcastPacer, at most `pacing.maxMs`); otherwise,
+ * and after a quiet spell, a change leaves after `batchMs`. Measured in load/README.md (issue 17, "broadcasts
+ * paced by their cost").
  */
 export class Broadcaster implements Notifier {
   private readonly pending = new Map<number, Pending>();
