@@ -65,8 +65,13 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   // The holds the commands name (locked; only this event's: a batch never locks another event's rows,
   // docs/SCALING.md), and lapsed holds to expire.
   const namedRef = tokens.size ? first.read<HoldRow>(lockIf(mysql, trx('holds').where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select()) : undefined;
+  // By primary key on MySQL: through the (status, expires_at) index, which the optimizer picks when few holds are
+  // active, the read locked that index's entries of other lapsed holds (of any event) that it did not return, and
+  // another node's sweep expiring one of those then waited for this batch (deadlocks between two nodes' sweeps;
+  // tests/integration/lapsed-holds-lock.test.ts).
+  const lapsedFrom = mysql ? trx.from(trx.raw('holds FORCE INDEX (PRIMARY)')) : trx('holds');
   const lapsedRef = expireIds.size
-    ? first.read<HoldRow>(lockIf(mysql, trx('holds').whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
+    ? first.read<HoldRow>(lockIf(mysql, lapsedFrom.whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
     : undefined;
   // The buyers' holder rows, locked (only rows of an event that exists are made), then the seats they hold,
   // counted behind the lock, so two nodes cannot both pass one buyer's limit.
