@@ -42,6 +42,7 @@ export class Metrics {
   readonly commandLatency: Histogram<'command' | 'outcome'>;
   readonly httpLatency: Histogram<'method' | 'route' | 'status'>;
   readonly broadcastBatch: Histogram;
+  readonly broadcastWindow: Histogram;
   /** Webhook delivery attempts by outcome: delivered, retry (failed, will be tried again), failed (gave up after a day). */
   readonly webhookDeliveries: Counter<'outcome'>;
   /** Dispatcher rounds that failed (database unreachable): each is logged too. */
@@ -73,6 +74,12 @@ export class Metrics {
       name: 'evently_broadcast_batch_seats',
       help: 'Seats per seats:changed broadcast (one batch per event per window)',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [r],
+    });
+    this.broadcastWindow = new Histogram({
+      name: 'evently_broadcast_window_ms',
+      help: 'How long each seats:changed batch was held open, ms (BROADCAST_BATCH_MS; wider on a busy node, up to BROADCAST_MAX_BATCH_MS)',
+      buckets: [5, 10, 20, 50, 100, 200, 500, 1000],
       registers: [r],
     });
     this.webhookDeliveries = new Counter({ name: 'evently_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome (delivered, retry, failed)', labelNames: ['outcome'], registers: [r] });
@@ -157,9 +164,10 @@ export class Metrics {
   readonly onWebhookOutcome = (outcome: 'delivered' | 'retry' | 'failed'): void => void this.webhookDeliveries.inc({ outcome });
   readonly onWebhookError = (): void => void this.webhookErrors.inc();
 
-  /** Broadcaster onFlush: seats per emitted batch. */
-  readonly onFlush = (_eventId: number, size: number): void => {
+  /** Broadcaster onFlush: seats per emitted batch, and the window it was merged over. */
+  readonly onFlush = (_eventId: number, size: number, windowMs: number): void => {
     this.broadcastBatch.observe(size);
+    this.broadcastWindow.observe(windowMs);
   };
 
   private countError(transport: string, code: string): void {

@@ -10,6 +10,8 @@ interface Pending {
   seats: Map<number, SeatState>;
   cursor: number;
   timer: NodeJS.Timeout;
+  /** The window this batch is merged over (ms). */
+  windowMs: number;
 }
 
 /** Staff batches of one event waiting for (or in) the staff view; one read in flight per event. */
@@ -61,7 +63,7 @@ export class Broadcaster implements Notifier {
   constructor(
     batchMs: number,
     private readonly logger: Logger,
-    private readonly onFlush?: (eventId: number, size: number) => void,
+    private readonly onFlush?: (eventId: number, size: number, windowMs: number) => void,
     pacing: BroadcastPacing = { maxMs: batchMs },
   ) {
     this.pacer = new BroadcastPacer(batchMs, pacing);
@@ -76,7 +78,8 @@ export class Broadcaster implements Notifier {
     if (!this.namespaceOf || this.closed || seats.length === 0) return;
     let p = this.pending.get(eventId);
     if (!p) {
-      p = { seats: new Map(), cursor: 0, timer: setTimeout(() => this.flush(eventId), this.pacer.windowMs(eventId)) };
+      const windowMs = this.pacer.windowMs(eventId);
+      p = { seats: new Map(), cursor: 0, timer: setTimeout(() => this.flush(eventId), windowMs), windowMs };
       this.pending.set(eventId, p);
     }
     mergeSeats(p.seats, seats);
@@ -158,7 +161,7 @@ export class Broadcaster implements Notifier {
         if (staff) this.queueStaff(eventId, nsp, batch.seats, batch.cursor);
         if (compact && layoutOf) this.sendCompact(nsp, batch, layoutOf);
       }
-      this.onFlush?.(eventId, p.seats.size);
+      this.onFlush?.(eventId, p.seats.size, p.windowMs);
     } catch (err) {
       // Delivery is at most once by design; clients resync from their cursor. Never throw into a timer.
       this.logger.error({ err, eventId }, 'broadcast failed');

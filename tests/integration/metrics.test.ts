@@ -61,6 +61,10 @@ describeEach(testDialects(), '/metrics (%s)', (dialect) => {
       expect(sample(a, 'evently_booking_duration_seconds_count', { transport: 'rest', outcome: 'ok' })).toBe(1);
       expect(sample(a, 'evently_sockets_connected')).toBe(1);
       expect(sample(a, 'evently_broadcast_batch_seats_count')).toBeGreaterThanOrEqual(2);
+      // Each batch's window is counted, and none is shorter than BROADCAST_BATCH_MS (10 ms in tests).
+      expect(sample(a, 'evently_broadcast_window_ms_count')).toBe(sample(a, 'evently_broadcast_batch_seats_count'));
+      expect(sample(a, 'evently_broadcast_window_ms_bucket', { le: '5' })).toBe(0);
+      expect(sample(a, 'evently_broadcast_window_ms_sum')).toBeGreaterThanOrEqual(10 * sample(a, 'evently_broadcast_window_ms_count')!);
       expect(sample(a, 'evently_http_request_duration_seconds_count', { method: 'POST', route: '/api/bookings', status: '201' })).toBe(1);
       expect(sample(a, 'evently_db_pool_connections', { state: 'used' })).toBe(0);
       expect(sample(a, 'evently_db_pool_connections', { state: 'free' })).toBeGreaterThanOrEqual(1);

@@ -240,13 +240,14 @@ describe('Broadcaster pacing on a busy node', () => {
     const cost = { ms: 0 };
     const { nsp, sentAt } = costlyNamespace(cost);
     const load = { utilization };
-    const b = new Broadcaster(batchMs, logger, undefined, { maxMs: pacingMaxMs, clock: () => Date.now(), utilization: () => load.utilization });
+    const onFlush = jest.fn();
+    const b = new Broadcaster(batchMs, logger, onFlush, { maxMs: pacingMaxMs, clock: () => Date.now(), utilization: () => load.utilization });
     b.attach(() => nsp);
-    return { b, sentAt, cost, load };
+    return { b, sentAt, cost, load, onFlush };
   }
 
   it('When the node is busy, then the window after a flush is BUSY_SPACING times what its emit cost, up to the cap', () => {
-    const { b, sentAt, cost } = start(0.9);
+    const { b, sentAt, cost, onFlush } = start(0.9);
     cost.ms = 10;
     expect(windowOf(b, sentAt, 1)).toBe(batchMs); // nothing flushed before: the short window
     expect(BUSY_SPACING * 10).toBeLessThan(maxMs); // so the first spacing is not capped
@@ -254,6 +255,7 @@ describe('Broadcaster pacing on a busy node', () => {
     cost.ms = 50;
     windowOf(b, sentAt, 3);
     expect(windowOf(b, sentAt, 4)).toBe(maxMs); // BUSY_SPACING x 50 ms, capped
+    expect(onFlush.mock.calls.map(([, , windowMs]) => windowMs)).toEqual([batchMs, BUSY_SPACING * 10, BUSY_SPACING * 10, maxMs]); // for /metrics
   });
 
   it('When the node is busy but the spacing has passed, then a change leaves after the short window', () => {
