@@ -37,7 +37,7 @@ describe('configuration', () => {
     expect(c.webhooks).toEqual({ dispatcher: false, pollIntervalMs: 250, batchSize: 100, timeoutMs: 5000, allowPrivateTargets: true });
   });
 
-  it('When the hold queue variables are set, then new holds are shed by them (1 s expected wait, 5000 queued by default)', () => {
+  it('When the hold queue variables are set, then new holds are shed by them (2 s expected wait, 5000 queued by default)', () => {
     expect(loadConfig({})).toMatchObject({ holdQueueWaitMs: 2000, holdQueueMax: 5000, dbQueueMax: 500 });
     expect(loadConfig({ HOLD_QUEUE_WAIT_MS: '0', HOLD_QUEUE_MAX: '200' })).toMatchObject({ holdQueueWaitMs: 0, holdQueueMax: 200 });
     expect(loadConfig({}).seatBatch).toEqual({ maxCommands: 200, maxSeats: 1000 });
@@ -48,6 +48,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ SEAT_BATCH_MAX_COMMANDS: '0' })).toThrow(/SEAT_BATCH_MAX_COMMANDS/);
     expect(() => loadConfig({ HOLD_QUEUE_WAIT_MS: '-1' })).toThrow(/HOLD_QUEUE_WAIT_MS/);
     expect(() => loadConfig({ HOLD_QUEUE_MAX: 'many' })).toThrow(/HOLD_QUEUE_MAX/);
+  });
+
+  it('When the broadcast windows are set, then a busy node widens them up to BROADCAST_MAX_BATCH_MS (20 and 200 ms by default)', () => {
+    expect(loadConfig({})).toMatchObject({ broadcastBatchMs: 20, broadcastMaxBatchMs: 200 });
+    expect(loadConfig({ BROADCAST_BATCH_MS: '50', BROADCAST_MAX_BATCH_MS: '50' })).toMatchObject({ broadcastBatchMs: 50, broadcastMaxBatchMs: 50 });
+    expect(() => loadConfig({ BROADCAST_MAX_BATCH_MS: '-1' })).toThrow(/BROADCAST_MAX_BATCH_MS/);
+    expect(() => loadConfig({ BROADCAST_MAX_BATCH_MS: '5001' })).toThrow(/BROADCAST_MAX_BATCH_MS/);
   });
 
   it.each([
