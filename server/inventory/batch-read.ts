@@ -10,6 +10,9 @@ import { heldCounts, heldSeatsQuery, type EventRules, type HeldCountRow, type Ho
 import { holderLockQuery } from './holder-lock';
 import { SEAT_COLUMNS, type SeatRow } from './seat-store';
 
+/** The unique index on holds' tokens: locking reads of named holds go through it (see loadBatchState). */
+const TOKEN_INDEX = 'holds_token_unique';
+
 /**
  * Reads what a batch of one event's commands needs, inside its transaction, in ONE round trip for a batch of holds,
  * bookings, releases and extends (StatementRound: the statements go together and run in the order added).
@@ -64,11 +67,14 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   );
   // The holds the commands name (locked; only this event's: a batch never locks another event's rows,
   // docs/SCALING.md), and lapsed holds to expire.
-  const namedRef = tokens.size ? first.read<HoldRow>(lockIf(mysql, trx('holds').where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select()) : undefined;
+  // By token on MySQL: for a long list of tokens in a small table the optimizer scans the whole table instead, and
+  // a locking scan waits for every hold another batch has locked (deadlocks between two nodes' batches of bookings).
+  const namedFrom = mysql ? trx.from(trx.raw(`holds FORCE INDEX (${TOKEN_INDEX})`)) : trx('holds');
+  const namedRef = tokens.size ? first.read<HoldRow>(lockIf(mysql, namedFrom.where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select()) : undefined;
   // By primary key on MySQL: through the (status, expires_at) index, which the optimizer picks when few holds are
   // active, the read locked that index's entries of other lapsed holds (of any event) that it did not return, and
   // another node's sweep expiring one of those then waited for this batch (deadlocks between two nodes' sweeps;
-  // tests/integration/lapsed-holds-lock.test.ts).
+  // tests/integration/batch-hold-locks.test.ts).
   const lapsedFrom = mysql ? trx.from(trx.raw('holds FORCE INDEX (PRIMARY)')) : trx('holds');
   const lapsedRef = expireIds.size
     ? first.read<HoldRow>(lockIf(mysql, lapsedFrom.whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
@@ -198,12 +204,13 @@ function freeSeatsLock(trx: Trx, eventId: number, ids: number[], now: number): K
 
 /**
  * Every held seat of the holds of this event named by `tokens`, locked on MySQL. The holds are read first
- * (STRAIGHT_JOIN; SQLite: CROSS JOIN, which it never reorders), by their unique token, and their seats through the
- * `hold_id` index: the seats of other holds are never scanned, so never waited for.
+ * (STRAIGHT_JOIN; SQLite: CROSS JOIN, which it never reorders), by their unique token (forced: see the named
+ * holds' read), and their seats through the `hold_id` index: the seats of other holds are never scanned, so never
+ * waited for.
  */
 function namedHoldSeatsQuery(trx: Trx, eventId: number, tokens: string[], mysql: boolean): Knex.QueryBuilder {
   const q = trx
-    .from(trx.raw(`holds AS h ${mysql ? 'STRAIGHT_JOIN' : 'CROSS JOIN'} event_seats AS es ON es.event_id = h.event_id AND es.hold_id = h.id`))
+    .from(trx.raw(`holds AS h ${mysql ? `FORCE INDEX (${TOKEN_INDEX}) STRAIGHT_JOIN` : 'CROSS JOIN'} event_seats AS es ON es.event_id = h.event_id AND es.hold_id = h.id`))
     .where('h.event_id', eventId)
     .whereIn('h.token', tokens)
     .where('es.status', 'held')

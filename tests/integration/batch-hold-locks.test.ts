@@ -2,22 +2,30 @@ import mysql from 'mysql2/promise';
 import { loadBatchState } from '../../server/inventory/batch-read';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { lockWaits, LOCK_WAITS_POLL_MS } from '../helpers/mysql';
 import { until } from '../helpers/sockets';
 
 const TTL_SECONDS = 60;
 /** Holds of the event that lapsed and were expired; the batch names NAMED of them (a sweep overtaken by another). */
 const GONE = 100;
 const NAMED = 24;
+/** Holds a batch of bookings or releases names by token: more than the optimizer reads by the token index. */
+const MANY = 150;
 const ER_LOCK_WAIT_TIMEOUT = 1205; // what MariaDB answers a NOWAIT read that meets a lock
 
 /**
- * A batch that expires lapsed holds reads them locked (SKIP LOCKED: one another node is expiring is not its own),
- * and must lock no other hold. The sweeper's list can name many holds of which few are still active (another
- * node's sweep expired the rest since), and then the optimizer reads them through the (status, expires_at) index;
- * that read locked the index's entries of other lapsed holds it did not return, of any event, and another node's
- * sweep expiring one of those waited for the batch: deadlocks between two nodes' sweeps in the flash sale.
+ * A batch reads the holds its commands name locked, and must lock (and wait for) no other hold: another node's
+ * batch may hold that one, and waiting for it while holding one the other wants is a deadlock. Both cases below
+ * were deadlocks in flash sales, and in both the optimizer chose the path that reads other holds:
+ *
+ * - **Lapsed holds** (SKIP LOCKED: one another node is expiring is not this batch's). The sweeper's list can name
+ *   many holds of which few are still active (another node's sweep expired the rest since); the optimizer then read
+ *   them through the (status, expires_at) index, and that read kept locks on the index's entries of other lapsed
+ *   holds it did not return, of any event, which another node's sweep was about to expire.
+ * - **Holds named by token** (bookings, releases, extends). For a long list of tokens the optimizer scanned the
+ *   whole table, and a locking scan waits for every hold another batch has locked.
  */
-describeEach(mysqlDialects(), 'the lapsed-holds read of a batch on %s', (dialect) => {
+describeEach(mysqlDialects(), 'the holds a batch locks on %s', (dialect) => {
   let env: TestEnv;
   let probe: mysql.Connection;
   beforeAll(async () => {
@@ -83,5 +91,38 @@ describeEach(mysqlDialects(), 'the lapsed-holds read of a batch on %s', (dialect
       expect(await entryLocked(elsewhere.hold)).toBe(false);
       expect(await entryLocked(named.hold)).toBe(true); // the probe does see a lock: the one the batch took
     });
+  });
+
+  it('When it names many holds by token, then it waits for no other hold another transaction has locked', async () => {
+    const inv = env.nodes[0]!.services.inventory;
+    const ev = await seedEvent(env, { rows: 4, seatsPerRow: 50 });
+    const buyers = (await createUsers(env, MANY + 1)).map((u) => actorOf(u));
+    const holds = await Promise.all(buyers.map((b, i) => inv.hold(b, ev.eventId, { seatIds: [ev.seatIds[i]!] })));
+    const [locked, ...named] = holds as [(typeof holds)[number], ...typeof holds];
+    const releases = named.map((h, i) => ({ kind: 'release' as const, actor: buyers[i + 1]!, holdToken: h.hold.token }));
+    // The precondition: left to itself, the optimizer would scan the table for this list of tokens.
+    const tokens = named.map((h) => `'${h.hold.token}'`).join(',');
+    await env.db.raw('ANALYZE TABLE holds');
+    const [[plan]] = (await env.db.raw(`EXPLAIN SELECT * FROM holds WHERE event_id = ${ev.eventId} AND token IN (${tokens}) ORDER BY id FOR UPDATE`)) as [{ key: string }[]];
+    expect(plan!.key).not.toBe('holds_token_unique');
+
+    // Another transaction (another node's batch, say) has the one hold the batch does not name locked.
+    await probe.beginTransaction();
+    await probe.query('SELECT id FROM holds WHERE id = ? FOR UPDATE', [locked.hold.id]);
+    let settled = false;
+    const read = env.db
+      .transaction((trx) => loadBatchState(trx, ev.eventId, releases, env.clock.now()))
+      .finally(() => (settled = true));
+    // Until the batch's reads are done, look for a lock wait (one that waited would wait until this rollback).
+    let waited = false;
+    while (!settled && !waited) {
+      waited = (await lockWaits(probe)) > 0;
+      if (!waited) await new Promise((r) => setTimeout(r, LOCK_WAITS_POLL_MS));
+    }
+    await probe.rollback();
+    const state = await read;
+
+    expect(waited).toBe(false);
+    expect(state.holdsByToken.size).toBe(MANY);
   });
 });
