@@ -69,15 +69,13 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   // docs/SCALING.md), and lapsed holds to expire.
   // By token on MySQL: for a long list of tokens in a small table the optimizer scans the whole table instead, and
   // a locking scan waits for every hold another batch has locked (deadlocks between two nodes' batches of bookings).
-  const namedFrom = mysql ? trx.from(trx.raw(`holds FORCE INDEX (${TOKEN_INDEX})`)) : trx('holds');
-  const namedRef = tokens.size ? first.read<HoldRow>(lockIf(mysql, namedFrom.where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select()) : undefined;
+  const namedRef = tokens.size ? first.read<HoldRow>(lockIf(mysql, holdsThrough(trx, mysql, TOKEN_INDEX).where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select()) : undefined;
   // By primary key on MySQL: through the (status, expires_at) index, which the optimizer picks when few holds are
   // active, the read locked that index's entries of other lapsed holds (of any event) that it did not return, and
   // another node's sweep expiring one of those then waited for this batch (deadlocks between two nodes' sweeps;
   // tests/integration/batch-hold-locks.test.ts).
-  const lapsedFrom = mysql ? trx.from(trx.raw('holds FORCE INDEX (PRIMARY)')) : trx('holds');
   const lapsedRef = expireIds.size
-    ? first.read<HoldRow>(lockIf(mysql, lapsedFrom.whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
+    ? first.read<HoldRow>(lockIf(mysql, holdsThrough(trx, mysql, 'PRIMARY').whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
     : undefined;
   // The buyers' holder rows, locked (only rows of an event that exists are made), then the seats they hold,
   // counted behind the lock, so two nodes cannot both pass one buyer's limit.
@@ -151,6 +149,11 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   const heldByUser = heldCounts(holderIds, rowsOf(first, byUserRef));
   const heldByIp = heldCounts(addresses, rowsOf(first, byIpRef));
   return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals };
+}
+
+/** `holds`, read through `index` on MySQL (forced: the optimizer's own choice locked holds the batch never named). */
+function holdsThrough(trx: Trx, mysql: boolean, index: string): Knex.QueryBuilder {
+  return mysql ? trx.from(trx.raw(`holds FORCE INDEX (${index})`)) : trx('holds');
 }
 
 /** `FOR UPDATE` (or `FOR UPDATE SKIP LOCKED`) on MySQL; SQLite's one writer at a time already serialises batches. */
