@@ -75,6 +75,22 @@ export async function lockWaits(conn: mysql.Connection): Promise<number> {
 /** The interval between two reads of {@link lockWaits} that lets InnoDB refresh its answer. */
 export const LOCK_WAITS_POLL_MS = 150;
 
+/**
+ * Whether another transaction of `conn`'s database waited for a row lock before `work` settled, read every
+ * {@link LOCK_WAITS_POLL_MS}. Resolves true at the first wait seen: if `conn` holds the lock, the caller releases it
+ * then (work that waits for it would otherwise wait until its lock timeout).
+ */
+export async function lockWaitBefore(conn: mysql.Connection, work: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  const done = () => void (settled = true);
+  work.then(done, done);
+  while (!settled) {
+    if ((await lockWaits(conn)) > 0) return true;
+    await new Promise((r) => setTimeout(r, LOCK_WAITS_POLL_MS));
+  }
+  return false;
+}
+
 /** Resolves once another transaction of `conn`'s database waits for a row lock; fails after `timeoutMs`. */
 export async function untilLockWait(conn: mysql.Connection, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

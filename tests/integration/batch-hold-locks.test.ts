@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { loadBatchState } from '../../server/inventory/batch-read';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
-import { lockWaits, LOCK_WAITS_POLL_MS } from '../helpers/mysql';
+import { lockWaitBefore } from '../helpers/mysql';
 import { until } from '../helpers/sockets';
 
 const TTL_SECONDS = 60;
@@ -109,16 +109,9 @@ describeEach(mysqlDialects(), 'the holds a batch locks on %s', (dialect) => {
     // Another transaction (another node's batch, say) has the one hold the batch does not name locked.
     await probe.beginTransaction();
     await probe.query('SELECT id FROM holds WHERE id = ? FOR UPDATE', [locked.hold.id]);
-    let settled = false;
-    const read = env.db
-      .transaction((trx) => loadBatchState(trx, ev.eventId, releases, env.clock.now()))
-      .finally(() => (settled = true));
+    const read = env.db.transaction((trx) => loadBatchState(trx, ev.eventId, releases, env.clock.now()));
     // Until the batch's reads are done, look for a lock wait (one that waited would wait until this rollback).
-    let waited = false;
-    while (!settled && !waited) {
-      waited = (await lockWaits(probe)) > 0;
-      if (!waited) await new Promise((r) => setTimeout(r, LOCK_WAITS_POLL_MS));
-    }
+    const waited = await lockWaitBefore(probe, read);
     await probe.rollback();
     const state = await read;
 

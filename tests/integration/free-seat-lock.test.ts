@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import { AppError } from '../../server/shared/errors';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
-import { lockWaits, LOCK_WAITS_POLL_MS, untilLockWait } from '../helpers/mysql';
+import { lockWaitBefore, untilLockWait } from '../helpers/mysql';
 import { invariantViolations } from '../property/invariants';
 
 const codeOf = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? (r.reason as AppError).code : 'ok');
@@ -40,18 +40,13 @@ describeEach(mysqlDialects(), 'the free-seat lock of a batch on %s', (dialect) =
     await inv.hold(u[0]!, ev.eventId, { seatIds: [s(40)] });
     await lockSeat(ev.eventId, s(40));
 
-    let settled = false;
     const answers = Promise.allSettled([
       inv.hold(u[1]!, ev.eventId, { seatIds: [s(39), s(40)] }), // the taken seat, with a free neighbour
       inv.hold(u[2]!, ev.eventId, { seatIds: [s(0), s(41), s(79)] }), // free seats around it, far apart
       inv.hold(u[3]!, ev.eventId, { seatIds: [s(40)] }), // the taken seat alone
-    ]).finally(() => (settled = true));
+    ]);
     // Until they are answered, look for a lock wait (a batch that waited would wait until this rollback).
-    let waited = false;
-    while (!settled && !waited) {
-      waited = (await lockWaits(conn)) > 0;
-      if (!waited) await new Promise((r) => setTimeout(r, LOCK_WAITS_POLL_MS));
-    }
+    const waited = await lockWaitBefore(conn, answers);
     await conn.rollback();
 
     expect(waited).toBe(false);
