@@ -3,7 +3,6 @@ import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { invariantViolations } from '../property/invariants';
 
-
 /** knex's `query` event: the statement and, inside a transaction, the transaction's id. */
 interface QueryEvent {
   sql: string;

@@ -15,8 +15,6 @@ function batches(node: EventlyNode): { count: number; commands: number } {
   return { count: v?.count ?? 0, commands: v?.sum ?? 0 };
 }
 
-
-
 /** An answer reduced to what must not depend on batching: success and the seats, or the error code and its seats. */
 function normalise(ev: SeededEvent, out: PromiseSettledResult<unknown>): unknown {
   const index = (id: number) => ev.seatIds.indexOf(id);

@@ -3,7 +3,6 @@ import { AppError } from '../../server/shared/errors';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 
-
 /** `Idempotency-Key` is unique per owner and event (a sharded index can only be unique within its event). */
 describeEach(testDialects(), 'idempotency keys per event on %s', (dialect) => {
   let env: TestEnv;

@@ -131,7 +131,6 @@ function violations(rows: AuditRow[], statements: Statement[]): string[] {
   return found;
 }
 
-
 describeEach(mysqlDialects(), 'every seat transaction touches one event (%s)', (dialect) => {
   let env: TestEnv;
   const rec: Recorder = { next: 0, statements: [] };

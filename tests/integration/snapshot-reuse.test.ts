@@ -1,7 +1,6 @@
 import { describeEach, testDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 
-
 /**
  * SeatsService reuses the last snapshot of an event on SQLite while no seat changed (a synchronous read of a
  * big venue cannot be shared by joins that arrive one after another). A reused snapshot must never be stale.
