@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Db } from '../db/knex';
 import type { ReadinessProbe } from '../shared/readiness';
+import { withTimeout } from '../shared/with-timeout';
 
 export type { ReadinessProbe };
 
@@ -26,12 +27,5 @@ export function mountHealth(app: Express, deps: { db: Db; probes?: ReadinessProb
       }),
     );
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timed out')), ms);
-    p.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
   });
 }

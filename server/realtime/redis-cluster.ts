@@ -2,6 +2,7 @@ import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Cluster, type ClusterOptions } from 'ioredis';
 import type { RedisNode } from '../config';
 import type { Logger } from '../shared/logger';
+import { withTimeout } from '../shared/with-timeout';
 import type { EventNamespace } from './types';
 import { redisRetryDelay, throttledRedisErrorLog, type AdapterFactory, type RedisConnections, type RedisHooks } from './redis';
 import { keepShardedSubscriptions } from './sharded-subscriptions';
@@ -88,20 +89,4 @@ export function createRedisClusterConnections(nodes: RedisNode[], keyPrefix: str
       sub.disconnect();
     },
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(t);
-        reject(err);
-      },
-    );
-  });
 }
