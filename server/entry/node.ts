@@ -11,6 +11,7 @@ import { RateLimits } from '../ratelimit/limits';
 import { Broadcaster } from '../realtime/broadcaster';
 import { createRealtime, type RealtimeDeps } from './socket-app';
 import { createRedisChannel, type RedisConnections } from '../realtime/redis';
+import { createSeatRelay } from '../realtime/seat-relay';
 import { createRedisConnections } from '../realtime/redis-connections';
 import type { AccessBus } from '../accounts/user-access';
 import type { IoServer } from '../realtime/types';
@@ -117,9 +118,9 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   const probes: ReadinessProbe[] = [];
   // Box office and admin sockets see who holds each seat; buyers get the same batches without it. The
   // holder read has one MySQL connection of its own, so staff batches do not wait in the main pool's queue
-  // behind buyers; with one node it is skipped while no staff socket is connected (see Broadcaster).
+  // behind buyers; it is skipped while no staff socket is connected to this node (see Broadcaster).
   const staffDb = ownsDb && config.database.client === 'mysql2' ? createDb({ database: config.database, dbPoolMax: 1 }, logger) : undefined;
-  broadcaster.setStaffView((eventId, seats) => services.staffView.withHolders(eventId, seats, staffDb), { clustered: !!redis });
+  broadcaster.setStaffView((eventId, seats) => services.staffView.withHolders(eventId, seats, staffDb));
   if (redis) probes.push(redis.probe);
   // Shared by all nodes through Redis, so N nodes do not give a client N times the budget.
   const rateLimits = new RateLimits(config.rateLimits, logger, {
@@ -152,6 +153,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
     trustProxy: config.trustProxy,
     adapter: redis?.adapter,
     roomSubscribed: redis?.roomSubscribed,
+    relay: redis && createSeatRelay(redis.pubsub, config.redisKeyPrefix, logger),
     isShuttingDown: () => shuttingDown,
     commandHooks,
   });

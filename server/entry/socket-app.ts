@@ -16,6 +16,7 @@ import { manageChildNamespaces } from '../realtime/child-namespaces';
 import { socketClientIp } from '../realtime/client-ip';
 import { applyUser, CommandTable, recheckUser, type CommandContext } from '../realtime/commands';
 import { encodeChanges, encodeSnapshot } from '../realtime/compact';
+import type { SeatRelay } from '../realtime/seat-relay';
 import { authRefreshPayload, eventNamespace, handshakeAuth, type CompactSeatsSnapshot, type SeatsSnapshot, type ServerToClientEvents } from '../contracts';
 import { SharedDelivery, SnapshotLoader } from '../realtime/snapshot-loader';
 import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace, type EventSocket, type IoServer, type SocketData } from '../realtime/types';
@@ -30,6 +31,8 @@ export interface RealtimeDeps {
   adapter?: Parameters<Server['adapter']>[0];
   /** Resolves once the adapter's subscription for a room is in place (sharded Redis adapter); see RedisConnections. */
   roomSubscribed?: (nsp: EventNamespace, room: string) => Promise<void>;
+  /** Seat changes between nodes (several nodes): the node receives an event's while it has watchers of it. */
+  relay?: SeatRelay;
   commandHooks?: Pick<CommandContext, 'beforeCommand' | 'afterCommand'>;
   /** Trust X-Forwarded-For for the client's address (TRUST_PROXY), as REST does. */
   trustProxy?: boolean;
@@ -51,7 +54,7 @@ function connectError(err: unknown): Error & { data: unknown } {
 /**
  * Creates the Socket.IO server: one namespace per event (`/events/<id>`), handshake auth, the initial
  * snapshot or catch-up, and the seat and booking commands. Returns the server and a way to reach an event's
- * namespace (created on demand, so a node with no watchers of an event can still broadcast through Redis).
+ * namespace (created on demand, so a node with no watchers of an event can still relay and notify through Redis).
  */
 export function createRealtime(
   httpServer: HttpServer,
@@ -82,6 +85,16 @@ export function createRealtime(
   const parent = io.of(NAMESPACE);
   // Refused handshakes and emptied namespaces leave nothing behind (no namespace, no Redis subscriptions).
   const children = manageChildNamespaces<EventNamespace>(io, parent, logger);
+  // Other nodes' seat changes are received for an event while this node has watchers of it (see SeatRelay).
+  const relay = deps.relay;
+  if (relay) {
+    io.on('new_namespace', (nsp) => {
+      const eventId = Number(NAMESPACE.exec(nsp.name)?.[1]);
+      if (!eventId) return;
+      nsp.adapter.on('create-room', (room: string) => room === WATCHERS_ROOM && relay.watch(eventId));
+      nsp.adapter.on('delete-room', (room: string) => room === WATCHERS_ROOM && relay.unwatch(eventId));
+    });
+  }
   const namespaceOf = (eventId: number): EventNamespace => children.get(eventNamespace(eventId));
 
   /**
@@ -186,7 +199,7 @@ export function createRealtime(
   parent.on('connection', (socket: EventSocket) => {
     const user = socket.data.user;
     // The socket joins the event's broadcast room before its snapshot is read (and, with the sharded adapter,
-    // the room's channel subscription is acknowledged first), so no change can fall in between.
+    // the room's channel subscription is acknowledged first, as is the relay's), so no change can fall in between.
     void socket.join(WATCHERS_ROOM);
     if (user) void socket.join(userRoom(user.id));
     if (user && isStaff(user)) void socket.join(STAFF_ROOM);
@@ -194,7 +207,7 @@ export function createRealtime(
     commands.attach(socket);
     const cursor = (socket.handshake.auth as { cursor?: number } | undefined)?.cursor;
     const rooms = socket.data.compact ? [WATCHERS_ROOM, COMPACT_ROOM] : [WATCHERS_ROOM];
-    const subscribed = Promise.all(rooms.map((room) => deps.roomSubscribed?.(socket.nsp, room)));
+    const subscribed = Promise.all([...rooms.map((room) => deps.roomSubscribed?.(socket.nsp, room)), relay?.watching(socket.data.eventId)]);
     subscribed.then(() => sync(socket, cursor)).catch((err) => {
       logger.error({ err, eventId: socket.data.eventId }, 'initial sync failed');
       socket.disconnect(true);
@@ -211,7 +224,7 @@ export function createRealtime(
     }
   });
 
-  deps.broadcaster.attach(namespaceOf);
+  deps.broadcaster.attach(namespaceOf, { relay: deps.relay, find: (eventId) => children.find(eventNamespace(eventId)) });
   deps.broadcaster.setCompactLayouts((eventId) => services.layouts.forEvent(eventId));
   return { io, namespaceOf, eventNamespaces: () => children.list(), namespaceCount: children.count };
 }

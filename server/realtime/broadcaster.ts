@@ -4,6 +4,7 @@ import type { Notifier } from './notifier';
 import type { BookingCancelledNotice, EventStatusNotice, HoldExpiredNotice, SeatState, SeatsChanged } from '../contracts';
 import { BroadcastPacer, type BroadcastPacing } from './broadcast-pacing';
 import { encodeChanges, type LayoutOrder } from './compact';
+import type { SeatRelay } from './seat-relay';
 import { COMPACT_ROOM, STAFF_ROOM, userRoom, WATCHERS_ROOM, type EventNamespace } from './types';
 
 interface Pending {
@@ -26,6 +27,15 @@ type StaffView = (eventId: number, seats: SeatState[]) => Promise<SeatState[]>;
 /** The seat order of an event's layout; the same Promise for every caller while cached (see PublishedLayouts). */
 type LayoutOf = (eventId: number) => Promise<{ order: LayoutOrder }>;
 
+/**
+ * Whether a socket of this node is in `room` of the namespace: who receives a batch from here (a socket joins
+ * its rooms synchronously on connection, before its snapshot is read, so a batch flushed before the join is in
+ * that snapshot).
+ */
+function hasMembers(nsp: EventNamespace, room: string): boolean {
+  return (nsp.adapter.rooms.get(room)?.size ?? 0) > 0;
+}
+
 /** Merges seat states into `into`, keeping the highest version per seat. */
 function mergeSeats(into: Map<number, SeatState>, seats: Iterable<SeatState>): void {
   for (const s of seats) {
@@ -35,9 +45,15 @@ function mergeSeats(into: Map<number, SeatState>, seats: Iterable<SeatState>): v
 }
 
 /**
- * Fans committed seat changes out to an event's namespace. Changes are merged per seat (highest version
- * wins) over a short window so a burst of commits costs one emit, not hundreds; with the Redis adapter that
- * one emit reaches the sockets of every node. Per socket there is no work beyond the write.
+ * Fans committed seat changes out to an event's sockets on this node. Changes are merged per seat (highest
+ * version wins) over a short window so a burst of commits costs one emit, not hundreds. Per socket there is no
+ * work beyond the write.
+ *
+ * With several nodes (a `relay`), each commit is also relayed at once to the other nodes watching the event
+ * (realtime/seat-relay.ts), which merge it into their own windows; every emit is local. So a buyer gets one
+ * batch per window whatever the number of nodes that committed in it, where an emit through the adapter reaches
+ * every socket of every node, once per node and window: with 2 nodes in a flash sale's rush, twice the writes
+ * per buyer (load/README.md, issue 17, "one batch per window across nodes").
  *
  * On a busy node the window widens with what its emits cost. An emit writes to every socket of the event on this
  * node (~13 µs each), so in a flash sale's rush socket writes took 40% of the nodes' thread (acks included), and
@@ -50,10 +66,12 @@ export class Broadcaster implements Notifier {
   private readonly pending = new Map<number, Pending>();
   private readonly pacer: BroadcastPacer;
   private namespaceOf: ((eventId: number) => EventNamespace) | undefined;
+  /** The event's namespace if this node has one, without creating it: seat batches are for this node's sockets. */
+  private findNamespace: ((eventId: number) => EventNamespace | undefined) | undefined;
   private staffView: StaffView | undefined;
   private layoutOf: LayoutOf | undefined;
-  /** True when other nodes share the namespaces (Redis adapter): their staff sockets cannot be seen here. */
-  private clustered = false;
+  /** Other nodes' changes come in, and this node's go out, through it (several nodes, Redis). */
+  private relay: SeatRelay | undefined;
   private readonly staffQueues = new Map<number, StaffQueue>();
   /** Staff reads and compact encodings whose emit has not happened yet (see close()). */
   private readonly sending = new Set<Promise<unknown>>();
@@ -69,13 +87,31 @@ export class Broadcaster implements Notifier {
     this.pacer = new BroadcastPacer(batchMs, pacing);
   }
 
-  /** Connects to Socket.IO; until then there is nobody to tell and changes are dropped. */
-  attach(namespaceOf: (eventId: number) => EventNamespace): void {
+  /**
+   * Connects to Socket.IO (once); until then there is nobody to tell and changes are dropped. `namespaceOf`
+   * creates the event's namespace if need be (notices go through it to every node); `find` (by default
+   * `namespaceOf`) does not: an event without a namespace here has no socket here to send seat batches to, and
+   * a socket that joins later reads a snapshot with the change in it. With a `relay` (several nodes), each commit
+   * is relayed to the other nodes, and theirs are sent to this node's sockets with its own.
+   */
+  attach(namespaceOf: (eventId: number) => EventNamespace, opts: { relay?: SeatRelay; find?: (eventId: number) => EventNamespace | undefined } = {}): void {
     this.namespaceOf = namespaceOf;
+    this.findNamespace = opts.find ?? namespaceOf;
+    this.relay = opts.relay;
+    // Another node's changes: the relay hands over only events with watchers here, so the namespace exists.
+    this.relay?.onBatch((batch) => {
+      if (!this.closed) this.merge(batch.eventId, batch.seats, batch.cursor);
+    });
   }
 
   seatsChanged(eventId: number, seats: SeatState[], cursor: number): void {
     if (!this.namespaceOf || this.closed || seats.length === 0) return;
+    this.relay?.publish({ eventId, cursor, seats });
+    this.merge(eventId, seats, cursor);
+  }
+
+  private merge(eventId: number, seats: SeatState[], cursor: number): void {
+    if (!this.findNamespace?.(eventId)) return;
     let p = this.pending.get(eventId);
     if (!p) {
       const windowMs = this.pacer.windowMs(eventId);
@@ -103,15 +139,13 @@ export class Broadcaster implements Notifier {
    * other socket gets the plain batch, so a buyer never sees another person's identity. Without a view
    * everybody gets the plain batch.
    *
-   * The view is a database read, so it is run only when a staff socket may be listening, at most one at a
-   * time per event (batches flushed meanwhile are merged, highest version per seat, and read together next),
-   * and the plain batch never waits for it. `clustered` (Redis adapter) means staff sockets of other nodes
-   * cannot be seen from here, so every batch is read; a single node skips the read and the `except(staff)`
-   * filter whenever its staff room is empty.
+   * The view is a database read, so it is run only when a staff socket of this node is listening, at most one
+   * at a time per event (batches flushed meanwhile are merged, highest version per seat, and read together
+   * next), and the plain batch never waits for it. While this node's staff room is empty it skips the read and
+   * the `except(staff)` filter (every node sees every change, so each reads for its own staff).
    */
-  setStaffView(view: StaffView, opts: { clustered?: boolean } = {}): void {
+  setStaffView(view: StaffView): void {
     this.staffView = view;
-    this.clustered = opts.clustered ?? false;
   }
 
   /**
@@ -150,14 +184,15 @@ export class Broadcaster implements Notifier {
     clearTimeout(p.timer);
     try {
       const batch = { eventId, cursor: p.cursor, seats: [...p.seats.values()] };
-      const nsp = this.namespaceOf?.(eventId);
+      const nsp = this.findNamespace?.(eventId);
       if (nsp) {
-        const staff = !!this.staffView && this.mayHave(nsp, STAFF_ROOM);
+        const staff = !!this.staffView && hasMembers(nsp, STAFF_ROOM);
         const layoutOf = this.layoutOf;
-        const compact = !!layoutOf && this.mayHave(nsp, COMPACT_ROOM);
+        const compact = !!layoutOf && hasMembers(nsp, COMPACT_ROOM);
         const except = [...(staff ? [STAFF_ROOM] : []), ...(compact ? [COMPACT_ROOM] : [])];
+        const watchers = nsp.local.to(WATCHERS_ROOM);
         // With nobody here in those rooms: one plain emit, no per-socket room filter, no database read.
-        this.pacer.timed(eventId, () => (except.length ? nsp.to(WATCHERS_ROOM).except(except) : nsp.to(WATCHERS_ROOM)).emit('seats:changed', batch));
+        this.pacer.timed(eventId, () => (except.length ? watchers.except(except) : watchers).emit('seats:changed', batch));
         if (staff) this.queueStaff(eventId, nsp, batch.seats, batch.cursor);
         if (compact && layoutOf) this.sendCompact(nsp, batch, layoutOf);
       }
@@ -168,21 +203,11 @@ export class Broadcaster implements Notifier {
     }
   }
 
-  /**
-   * Whether a staff (or compact) socket may receive this namespace's batches. With the in-memory adapter the
-   * local room is the whole truth (a socket joins it synchronously on connection, before its snapshot is
-   * read, so a batch flushed before the join is in that snapshot); clustered, assume yes.
-   */
-  private mayHave(nsp: EventNamespace, room: string): boolean {
-    if (this.clustered) return true;
-    return (nsp.adapter.rooms.get(room)?.size ?? 0) > 0;
-  }
-
-  /** Encodes the batch once and sends it to every compact socket (of every node, through the adapter). */
+  /** Encodes the batch once and sends it to this node's compact sockets. */
   private sendCompact(nsp: EventNamespace, batch: SeatsChanged, layoutOf: LayoutOf): void {
     this.track(
       layoutOf(batch.eventId)
-        .then(({ order }) => this.pacer.timed(batch.eventId, () => nsp.to(COMPACT_ROOM).emit('seats:changed:compact', encodeChanges(batch, order))))
+        .then(({ order }) => this.pacer.timed(batch.eventId, () => nsp.local.to(COMPACT_ROOM).emit('seats:changed:compact', encodeChanges(batch, order))))
         .catch((err: unknown) => {
           // At most once, like every batch: compact clients resync from their cursor on reconnect.
           this.logger.error({ err, eventId: batch.eventId }, 'compact broadcast failed');
@@ -222,7 +247,7 @@ export class Broadcaster implements Notifier {
         })
         .then((seats) => {
           try {
-            q.nsp.to(STAFF_ROOM).emit('seats:changed', { ...batch, seats });
+            q.nsp.local.to(STAFF_ROOM).emit('seats:changed', { ...batch, seats });
           } catch (err) {
             this.logger.error({ err, eventId }, 'staff broadcast failed');
           }
@@ -241,10 +266,10 @@ export class Broadcaster implements Notifier {
 
   /**
    * Last step before the node closes its Redis connections: sends everything still batched, waits for the staff
-   * reads and compact encodings already started to emit, and from then on drops every notice (clients resync
-   * from their cursor on another node). Why: with the Redis adapter every emit is a PUBLISH the adapter does not
-   * wait for, so an emit after `disconnect()` (a staff read finishing late) rejects with "Connection is closed."
-   * and nobody handles it: an unhandled rejection.
+   * reads and compact encodings already started to emit, and from then on drops every change and notice (clients
+   * resync from their cursor on another node). Why: with the Redis adapter every relay and every notice to a user
+   * or an event's watchers is a PUBLISH the adapter does not wait for, so one sent after `disconnect()` rejects
+   * with "Connection is closed." and nobody handles it: an unhandled rejection.
    */
   async close(): Promise<void> {
     this.flushAll();

@@ -32,6 +32,8 @@ interface ChildInternals {
 export interface ChildNamespaces<N extends Namespace = Namespace> {
   /** The child named `name`, created (and kept until a socket came and went) if there is none. */
   get(name: string): N;
+  /** The child named `name` if this node has it (a socket is, or was, there), without creating one. */
+  find(name: string): N | undefined;
   list(): N[];
   /** How many namespaces the server holds (children and others): what a leak would grow. */
   count(): number;
@@ -71,6 +73,10 @@ export function manageChildNamespaces<N extends Namespace>(io: Server, parent: N
     // Public API: io.of() returns the namespace if it exists, else has the parent whose regex matches the name
     // create the child (through the wrapper above).
     get: (name) => io.of(name) as N,
+    find: (name) => {
+      const nsp = nsps.get(name);
+      return nsp && live.has(nsp) ? (nsp as N) : undefined;
+    },
     list: () => [...live] as N[],
     count: () => nsps.size,
   };

@@ -84,6 +84,13 @@ export function createRedisClusterConnections(nodes: RedisNode[], keyPrefix: str
       },
     },
     roomSubscribed,
+    // Sharded, on the adapter's subscriber: its channels are kept through a failover like the adapter's (above).
+    pubsub: {
+      publish: (channel, message) => pub.spublish(channel, message),
+      subscribe: (channel) => sub.ssubscribe(channel),
+      unsubscribe: (channel) => sub.sunsubscribe(channel),
+      onMessage: (listener) => void sub.on('smessage', listener),
+    },
     close: async () => {
       pub.disconnect();
       sub.disconnect();

@@ -26,7 +26,22 @@ export interface RedisConnections {
    * subscribes per room (asynchronously, on the room's first local member); elsewhere it resolves at once.
    */
   roomSubscribed(nsp: EventNamespace, room: string): Promise<void>;
+  /** Channels of our own, subscribed one by one: other nodes' seat changes (realtime/seat-relay.ts). */
+  pubsub: ChannelPubSub;
   close(): Promise<void>;
+}
+
+/**
+ * Pub/sub on channels of our own that a node subscribes to and leaves one by one (seat relays): classic
+ * PUBLISH/SUBSCRIBE on one Redis, sharded SPUBLISH/SSUBSCRIBE on a cluster, where each channel lives on its
+ * slot's shard and only the nodes subscribed to it receive it.
+ */
+export interface ChannelPubSub {
+  publish(channel: string, message: string): Promise<unknown>;
+  /** Settles when Redis has answered the SUBSCRIBE: from then on, every message published reaches this node. */
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  onMessage(listener: (channel: string, message: string) => void): void;
 }
 
 /** What a node wants to hear from its Redis connections (metrics). */
@@ -58,12 +73,14 @@ export function createRedisAdapter(url: string, keyPrefix: string, logger: Logge
   };
   const pub = new Redis(url, options);
   const sub = pub.duplicate();
+  // Our own channels have a subscriber of their own: the adapter's stays the adapter's alone.
+  const channelSub = pub.duplicate();
   // The adapter adds listeners per event namespace on these two clients (and removes them when the namespace
   // goes): more than ten watched events on a node is normal, not a leak.
   pub.setMaxListeners(0);
   sub.setMaxListeners(0);
   const onError = throttledRedisErrorLog(logger);
-  for (const client of [pub, sub]) client.on('error', onError);
+  for (const client of [pub, sub, channelSub]) client.on('error', onError);
   return {
     mode: 'single',
     redis: pub,
@@ -78,9 +95,16 @@ export function createRedisAdapter(url: string, keyPrefix: string, logger: Logge
     },
     // The classic adapter subscribes to the whole namespace when it is created: nothing per room to wait for.
     roomSubscribed: async () => undefined,
+    pubsub: {
+      publish: (channel, message) => pub.publish(channel, message),
+      subscribe: (channel) => channelSub.subscribe(channel),
+      unsubscribe: (channel) => channelSub.unsubscribe(channel),
+      onMessage: (listener) => void channelSub.on('message', listener),
+    },
     close: async () => {
       pub.disconnect();
       sub.disconnect();
+      channelSub.disconnect();
     },
   };
 }

@@ -50,7 +50,7 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
     });
     return s;
   };
-  /** Counts the sharded-channel messages a node's subscriber receives for one event's namespace. */
+  /** Counts the sharded-channel messages a node's subscriber receives for one event: the adapter's and the seat relay's. */
   const countMessages = (nodeIndex: number, eventId: number): { count: number } => {
     const counter = { count: 0 };
     const marker = `#/events/${eventId}#`;
@@ -105,7 +105,7 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
     const yOnC = await watcher(2, y.eventId);
     const a = await actor(0, x.eventId, alice!.token);
 
-    // C publishes for X (a REST hold served by C): that creates X's namespace on C, but no subscription to its watchers.
+    // C publishes for X (a REST hold served by C relays its change), but subscribes to none of X's channels.
     const viaC = await http(node(2).url, 'POST', `/api/events/${x.eventId}/holds`, { token: bob!.token, body: { seatIds: [x.seatIds[5]!] } });
     expect(viaC.status).toBe(201);
     expect((await send(a, 'seat:hold', { seatIds: [x.seatIds[0]!] })).ok).toBe(true);
