@@ -54,7 +54,9 @@ export class Buyer {
       if (this.awaitingExpiry.size) {
         for (const s of b.seats) {
           const w = this.awaitingExpiry.get(s.id);
-          if (w && s.status === 'available' && s.version > w.version) {
+          // Any newer version: the expiry (one version up), or a later state merged over it in the same window (the
+          // seat taken again within the window shows only as held by someone else): either way the buyer now knows.
+          if (w && s.version > w.version) {
             this.stats.expiryDelivery.recordMs(Math.max(0, Date.now() - w.expiresAt));
             this.awaitingExpiry.delete(s.id);
           }
