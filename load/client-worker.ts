@@ -179,6 +179,11 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
   };
   const sockets: ClientSocket[] = [];
   let failures = 0;
+  const failuresByNode = job.urls.map(() => 0);
+  const failed = (node: number) => {
+    failures++;
+    failuresByNode[node]!++;
+  };
   const order = await orderFor(job.format, job.urls[0]!, job.eventId);
   await pool(job.tokens, job.connectConcurrency, async (t, i) => {
     const node = i % job.urls.length;
@@ -187,7 +192,7 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
     if (job.waitFor === 'snapshot') {
       const w = watcher(url, job.eventId, t ?? undefined, onBatch, order);
       sockets.push(w.socket);
-      await w.ready.catch(() => failures++);
+      await w.ready.catch(() => failed(node));
     } else {
       const s = connect(url, job.eventId, t ?? undefined, order);
       onChanges(s, order, (b) => onBatch(b, performance.timeOrigin + performance.now()));
@@ -195,7 +200,7 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
       await new Promise<void>((resolve) => {
         s.once('connect', () => resolve());
         s.once('connect_error', () => {
-          failures++;
+          failed(node);
           resolve();
         });
       });
@@ -210,6 +215,7 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
   const byNode = job.urls.map(() => new Latency());
   const commits = new Map(commitTimes);
   const versions = new Set<string>();
+  const versionsByNode = job.urls.map(() => new Set<string>());
   let unmatched = 0;
   receiptsByNode.forEach((receipts, node) => {
     for (const [k, times] of receipts) {
@@ -219,6 +225,7 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
         continue;
       }
       versions.add(k);
+      versionsByNode[node]!.add(k);
       for (const t of times) {
         delivery.recordMs(t - c);
         byNode[node]!.recordMs(t - c);
@@ -226,7 +233,17 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
     }
   });
   // The seat versions that reached this process at all: a version merged away in a batch reached nobody.
-  post({ type: 'done', delivery: delivery.encode(), deliveryByNode: byNode.map((h) => h.encode()), batches, unmatched, failures, versions: [...versions] });
+  post({
+    type: 'done',
+    delivery: delivery.encode(),
+    deliveryByNode: byNode.map((h) => h.encode()),
+    batches,
+    unmatched,
+    failures,
+    versions: [...versions],
+    versionsByNode: versionsByNode.map((v) => [...v]),
+    watchersByNode: job.urls.map((_, node) => job.tokens.filter((_t, i) => i % job.urls.length === node).length - failuresByNode[node]!),
+  });
 }
 
 async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void> {

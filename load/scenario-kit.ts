@@ -14,7 +14,7 @@ import type { Options } from './options';
 import { figure, type Figure } from './report';
 import { Latency, Progress, round, sleep, type LatencySummary } from './stats';
 import { readNodes, seatBatchStats, serverCommandStats } from './node-metrics';
-import { mergeDelivery, mergeDeliveryByNode, type WatchersDone } from './watcher-results';
+import { expectedDeliveries, mergeDelivery, mergeDeliveryByNode, type WatchersDone } from './watcher-results';
 
 /** rows x seatsPerRow == seats, rows of at most 50 (or 200 for big venues). */
 export function layout(seats: number): { rows: number; seatsPerRow: number } {
@@ -58,6 +58,7 @@ export async function startWatchers(ctx: Ctx, eventId: number, tokens: (string |
         ctx.details.watcherBatchesPerProcess = parts.map((p) => p.batches);
         // Seat versions broadcast at all (received by some watcher): the base for "every watcher got every batch".
         ctx.details.broadcastVersions = new Set(parts.flatMap((p) => p.versions ?? [])).size;
+        ctx.details.expectedDeliveries = expectedDeliveries(parts);
         ctx.details.deliveryByNode = mergeDeliveryByNode(parts).map((h) => h.summary());
         return mergeDelivery(parts);
       } finally {
