@@ -178,12 +178,7 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
     }
   };
   const sockets: ClientSocket[] = [];
-  let failures = 0;
-  const failuresByNode = job.urls.map(() => 0);
-  const failed = (node: number) => {
-    failures++;
-    failuresByNode[node]!++;
-  };
+  const failed = job.urls.map(() => 0);
   const order = await orderFor(job.format, job.urls[0]!, job.eventId);
   await pool(job.tokens, job.connectConcurrency, async (t, i) => {
     const node = i % job.urls.length;
@@ -192,7 +187,7 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
     if (job.waitFor === 'snapshot') {
       const w = watcher(url, job.eventId, t ?? undefined, onBatch, order);
       sockets.push(w.socket);
-      await w.ready.catch(() => failed(node));
+      await w.ready.catch(() => failed[node]!++);
     } else {
       const s = connect(url, job.eventId, t ?? undefined, order);
       onChanges(s, order, (b) => onBatch(b, performance.timeOrigin + performance.now()));
@@ -200,12 +195,13 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
       await new Promise<void>((resolve) => {
         s.once('connect', () => resolve());
         s.once('connect_error', () => {
-          failed(node);
+          failed[node]!++;
           resolve();
         });
       });
     }
   });
+  const failures = failed.reduce((a, b) => a + b, 0);
   post({ type: 'connected', failures });
   const progress = setInterval(() => post({ type: 'progress', counters: { batches } }), 500);
   const { commitTimes } = await nextMessage<{ type: 'finish'; commitTimes: [string, number][] }>('finish');
@@ -214,7 +210,6 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
   const delivery = new Latency();
   const byNode = job.urls.map(() => new Latency());
   const commits = new Map(commitTimes);
-  const versions = new Set<string>();
   const versionsByNode = job.urls.map(() => new Set<string>());
   let unmatched = 0;
   receiptsByNode.forEach((receipts, node) => {
@@ -224,7 +219,6 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
         unmatched += times.length;
         continue;
       }
-      versions.add(k);
       versionsByNode[node]!.add(k);
       for (const t of times) {
         delivery.recordMs(t - c);
@@ -232,18 +226,10 @@ async function runWatchers(job: Extract<ClientJob, { kind: 'watchers' }>): Promi
       }
     }
   });
-  // The seat versions that reached this process at all: a version merged away in a batch reached nobody.
-  post({
-    type: 'done',
-    delivery: delivery.encode(),
-    deliveryByNode: byNode.map((h) => h.encode()),
-    batches,
-    unmatched,
-    failures,
-    versions: [...versions],
-    versionsByNode: versionsByNode.map((v) => [...v]),
-    watchersByNode: job.urls.map((_, node) => job.tokens.filter((_t, i) => i % job.urls.length === node).length - failuresByNode[node]!),
-  });
+  const watchersByNode = job.urls.map((_, node) => job.tokens.filter((_t, i) => i % job.urls.length === node).length - failed[node]!);
+  // The seat versions that reached this process at all (a version merged away in a batch reached nobody), and by node.
+  const versions = [...new Set(versionsByNode.flatMap((v) => [...v]))];
+  post({ type: 'done', delivery: delivery.encode(), deliveryByNode: byNode.map((h) => h.encode()), batches, unmatched, failures, versions, versionsByNode: versionsByNode.map((v) => [...v]), watchersByNode });
 }
 
 async function runJoin(job: Extract<ClientJob, { kind: 'join' }>): Promise<void> {
