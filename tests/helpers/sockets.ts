@@ -51,6 +51,14 @@ export function watch(baseUrl: string, eventId: number, auth: HandshakeAuth = {}
   return { socket, map, ready, close: () => socket.close() };
 }
 
+/** Resolves once `socket` is connected; rejects with its `connect_error`. */
+export function connected<S extends { once(ev: 'connect' | 'connect_error', fn: (err?: unknown) => void): unknown }>(socket: S): Promise<S> {
+  return new Promise<S>((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
 /** Emits a command and resolves with its ack. */
 export function send<E extends keyof ClientToServerEvents>(
   socket: ClientSocket,

@@ -3,7 +3,7 @@ import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { SeatMap } from '../../packages/client/src';
-import { connect, send, until, watch, type ClientSocket, type Watcher } from '../helpers/sockets';
+import { connect, connected, send, until, watch, type ClientSocket, type Watcher } from '../helpers/sockets';
 
 /**
  * Three Evently nodes on MariaDB and a real local Redis Cluster (3 masters + 3 replicas on loopback, started
@@ -44,11 +44,7 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
   const actor = async (nodeIndex: number, eventId: number, token: string): Promise<ClientSocket> => {
     const s = connect(node(nodeIndex).url, eventId, { token });
     sockets.push(s);
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    return s;
+    return connected(s);
   };
   /** Counts the sharded-channel messages a node's subscriber receives for one event: the adapter's and the seat relay's. */
   const countMessages = (nodeIndex: number, eventId: number): { count: number } => {

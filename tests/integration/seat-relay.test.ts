@@ -3,7 +3,7 @@ import type { SeatsChanged } from '../../packages/client/src';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
-import { connect, send, until, watch, type ClientSocket, type Watcher } from '../helpers/sockets';
+import { connect, connected, send, until, watch, type ClientSocket, type Watcher } from '../helpers/sockets';
 
 /** A window long enough that both nodes' holds below commit inside it, however slow the machine. */
 const WINDOW_MS = 1000;
@@ -45,11 +45,7 @@ describeEach(mysqlDialects(), 'seat changes relayed between nodes (%s, 2 nodes, 
   const actor = async (nodeIndex: number, eventId: number, token: string): Promise<ClientSocket> => {
     const s = connect(node(nodeIndex).url, eventId, { token });
     sockets.push(s);
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    return s;
+    return connected(s);
   };
 
   it('When seats change on both nodes within one window, then a watcher on each node receives them in one batch', async () => {

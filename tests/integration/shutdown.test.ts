@@ -1,7 +1,7 @@
 import { createUsers, seedEvent, startTestEnv, TEST_JWT_SECRET, type TestEnv } from '../helpers/env';
 import { http, type HttpReply } from '../helpers/http';
 import { mysqlDialects, describeEach } from '../helpers/dialects';
-import { connect, connectError, until } from '../helpers/sockets';
+import { connect, connectError, connected, until } from '../helpers/sockets';
 import { spawnNode, type ChildNode } from '../fault/procs';
 
 /**
@@ -136,11 +136,7 @@ describeEach(mysqlDialects(), 'closing a node on Redis with a staff batch in fli
     const [clerk] = await createUsers(env, 1, 'box_office');
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
     // A box office socket on the node: its batches need the holder read.
-    const staff = connect(node.url, ev.eventId, { token: clerk!.token });
-    await new Promise<void>((resolve, reject) => {
-      staff.once('connect', () => resolve());
-      staff.once('connect_error', reject);
-    });
+    const staff = await connected(connect(node.url, ev.eventId, { token: clerk!.token }));
     const hold = await http(node.url, 'POST', `/api/events/${ev.eventId}/holds`, { token: user!.token, body: { seatIds: [ev.seatIds[0]] } });
     expect(hold.status).toBe(201);
     await until(() => reads > 0, 5000, 'the staff read started');

@@ -6,7 +6,7 @@ import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/e
 import { WaitingRoomConfigs } from '../../server/queue/config-store';
 import type { Db } from '../../server/db/knex';
 import { http } from '../helpers/http';
-import { connect, send, until, type ClientSocket } from '../helpers/sockets';
+import { connect, connected, send, until, type ClientSocket } from '../helpers/sockets';
 
 /**
  * The waiting room end to end on one node: configuration over the admin API, the `/queue/<id>` socket and its REST
@@ -34,11 +34,7 @@ describeEach(cases, 'Waiting room ($dialect, redis: $redis)', ({ dialect, redis 
   const queueSocket = async (eventId: number, token: string): Promise<ClientSocket> => {
     const s = ioc(`${url()}/queue/${eventId}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true }) as unknown as ClientSocket;
     sockets.push(s);
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    return s;
+    return connected(s);
   };
   const setup = async (config: Record<string, unknown>) => {
     const event = await seedEvent(env, { rows: 2, seatsPerRow: 10 });
