@@ -77,6 +77,8 @@ export class Cluster {
   config!: Config;
   /** URL of the database (for baselines and child processes). */
   databaseUrl = '';
+  /** The run's own database (MariaDB name or SQLite file), dropped by close(); undefined against `url`. */
+  ownDatabase: string | undefined;
   private queries = 0;
   /** Commit time (wall ms) of each seat state `seatId:version`, recorded where the server hands it to the broadcaster. */
   readonly commitTimes = new Map<string, number>();
@@ -117,6 +119,7 @@ export class Cluster {
       await conn.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
       await conn.end();
       this.databaseUrl = `${root}/${name}`;
+      this.ownDatabase = name;
       this.cleanup.push(async () => {
         const c = await mysql.createConnection({ uri: root });
         await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
@@ -125,6 +128,7 @@ export class Cluster {
     } else {
       const dir = mkdtempSync(join(tmpdir(), 'evently-load-'));
       this.databaseUrl = `sqlite:${join(dir, 'load.sqlite')}`;
+      this.ownDatabase = join(dir, 'load.sqlite');
       this.cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
     }
     const nodes = o.url ? 0 : o.dialect === 'sqlite' ? 1 : o.nodes;

@@ -44,8 +44,18 @@ export async function runScenario(scenario: ScenarioName, opts: Options, command
   // Servers and clients share this process's event loop: its delay bounds every latency measured here.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  // Ctrl-C (or SIGTERM) mid-run would leave the run's database, and a Redis Cluster it started, behind: close the
+  // cluster, which drops them, then exit 130. A second signal exits at once.
+  const interrupted = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping the nodes and dropping the run's database (${signal} again to exit now)\n`);
+    process.once(signal, () => process.exit(130));
+    void cluster.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     await cluster.start();
+    if (cluster.ownDatabase) process.stderr.write(`${scenario}: database ${cluster.ownDatabase} (dropped when the run ends)\n`);
     await RUNNERS[scenario](ctx);
     loopDelay.disable();
     ctx.details.eventLoopDelayMs = { p50: round(loopDelay.percentile(50) / 1e6), p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) };
@@ -56,6 +66,8 @@ export async function runScenario(scenario: ScenarioName, opts: Options, command
       );
     }
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await cluster.close();
   }
   return {
