@@ -52,7 +52,14 @@ export function createSeatRelay(pubsub: ChannelPubSub, keyPrefix: string, logger
   /** Events watched here, each with its subscription's acknowledgement. */
   const watched = new Map<number, Promise<void>>();
   const listeners: ((batch: SeatsChanged) => void)[] = [];
-  let lastFailureLog = 0;
+  // Both failures below can come at the rate of commits (a Redis outage, something publishing junk on a channel):
+  // each is logged at most every 5 s.
+  const lastLogged = { failure: 0, malformed: 0 };
+  const throttled = (kind: keyof typeof lastLogged): boolean => {
+    if (Date.now() - lastLogged[kind] < 5000) return true;
+    lastLogged[kind] = Date.now();
+    return false;
+  };
 
   pubsub.onMessage((channel, message) => {
     if (!channel.startsWith(`${keyPrefix}:relay#`)) return;
@@ -66,7 +73,7 @@ export function createSeatRelay(pubsub: ChannelPubSub, keyPrefix: string, logger
     if ((raw as { node?: unknown } | undefined)?.node === node) return;
     const result = relayed.safeParse(raw);
     if (!result.success || channel !== channelOf(result.data.eventId)) {
-      logger.warn({ channel }, 'dropped a malformed relayed seat batch');
+      if (!throttled('malformed')) logger.warn({ channel }, 'dropped a malformed relayed seat batch');
       return;
     }
     const parsed = result.data;
@@ -79,11 +86,8 @@ export function createSeatRelay(pubsub: ChannelPubSub, keyPrefix: string, logger
   return {
     publish(batch) {
       pubsub.publish(channelOf(batch.eventId), JSON.stringify({ node, ...batch })).catch((err: unknown) => {
-        // At most once, like every broadcast: the other nodes' clients catch up from their cursor. In an outage
-        // this fails at the rate of commits, so it is logged at most every 5 s.
-        if (Date.now() - lastFailureLog < 5000) return;
-        lastFailureLog = Date.now();
-        logger.warn({ err, eventId: batch.eventId }, 'relaying seat changes to the other nodes failed');
+        // At most once, like every broadcast: the other nodes' clients catch up from their cursor.
+        if (!throttled('failure')) logger.warn({ err, eventId: batch.eventId }, 'relaying seat changes to the other nodes failed');
       });
     },
     watch(eventId) {
