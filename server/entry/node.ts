@@ -89,7 +89,7 @@ export async function startNode(config: Config, opts: NodeOptions = {}): Promise
   // holds), so it needs no connection of its own: one event's batches hold at most one pool connection.
   const redis = createRedisConnections(config, logger, { onSubscriptionRetry: () => metrics.redisSubscriptionRetries.inc() });
   // Role changes and deactivations reach every node's auth cache and open sockets at once.
-  const accessChannel = redis ? createRedisChannel(redis.redis, `${config.redisKeyPrefix}:user-access`, logger) : undefined;
+  const accessChannel = redis ? createRedisChannel(redis.pubsub, `${config.redisKeyPrefix}:user-access`, logger) : undefined;
   const accessBus: AccessBus | undefined = accessChannel && {
     publish: (userId) => accessChannel.publish(String(userId)),
     subscribe: (listener) =>

@@ -26,13 +26,13 @@ export interface RedisConnections {
    * subscribes per room (asynchronously, on the room's first local member); elsewhere it resolves at once.
    */
   roomSubscribed(nsp: EventNamespace, room: string): Promise<void>;
-  /** Channels of our own, subscribed one by one: other nodes' seat changes (realtime/seat-relay.ts). */
+  /** Channels of our own, subscribed one by one: seat changes between nodes (realtime/seat-relay.ts), user access notices. */
   pubsub: ChannelPubSub;
   close(): Promise<void>;
 }
 
 /**
- * Pub/sub on channels of our own that a node subscribes to and leaves one by one (seat relays): classic
+ * Pub/sub on channels of our own that a node subscribes to and leaves one by one (seat relays, access notices): classic
  * PUBLISH/SUBSCRIBE on one Redis, sharded SPUBLISH/SSUBSCRIBE on a cluster, where each channel lives on its
  * slot's shard and only the nodes subscribed to it receive it.
  */
@@ -109,44 +109,44 @@ export function createRedisAdapter(url: string, keyPrefix: string, logger: Logge
   };
 }
 
-/** One Redis pub/sub channel of plain-string messages, on a subscriber connection of its own. */
+/** One Redis pub/sub channel of plain-string messages (on the node's ChannelPubSub). */
 export interface RedisChannel {
   publish(message: string): Promise<void>;
   /** Called for every message, this node's own included. */
   subscribe(listener: (message: string) => void): void;
   /** Settles once subscribed (or failed to): a node waits for it briefly so it does not miss early notices. */
   ready: Promise<void>;
+  /** Leaves the channel (the connection itself closes with the node's RedisConnections). */
   close(): Promise<void>;
 }
 
 /**
- * A channel for node-to-node notices that are not Socket.IO broadcasts (user access changes). Publishing when
- * Redis is down fails and is logged: the receivers' caches expire on their own (AUTH_CACHE_SECONDS).
+ * A channel for node-to-node notices that are not Socket.IO broadcasts (user access changes), on the same
+ * pub/sub as the seat relay: no subscriber connection of its own, and on a cluster a sharded channel kept through
+ * a failover. Publishing when Redis is down fails and is logged: the receivers' caches expire on their own
+ * (AUTH_CACHE_SECONDS).
  */
-export function createRedisChannel(redis: Redis | Cluster, channel: string, logger: Logger): RedisChannel {
-  const sub = redis.duplicate();
-  sub.on('error', () => undefined); // the adapter's connections already log Redis being unavailable
+export function createRedisChannel(pubsub: ChannelPubSub, channel: string, logger: Logger): RedisChannel {
   const listeners: ((message: string) => void)[] = [];
-  const ready = sub.subscribe(channel).then(
+  const ready = pubsub.subscribe(channel).then(
     () => undefined,
     (err) => logger.warn({ err: (err as Error).message, channel }, 'redis subscribe failed'),
   );
-  sub.on('message', (ch: string, message: string) => {
+  pubsub.onMessage((ch, message) => {
     if (ch !== channel) return;
     for (const l of listeners) l(message);
   });
   return {
     publish: async (message) => {
       try {
-        await redis.publish(channel, message);
+        await pubsub.publish(channel, message);
       } catch (err) {
         logger.error({ err: (err as Error).message, channel }, 'redis publish failed; other nodes rely on their cache expiry');
       }
     },
     subscribe: (l) => void listeners.push(l),
     ready,
-    close: async () => {
-      sub.disconnect();
-    },
+    // Not awaited: with Redis down the UNSUBSCRIBE would wait in the offline queue, and the node closes next anyway.
+    close: async () => void pubsub.unsubscribe(channel).catch(() => undefined),
   };
 }

@@ -115,6 +115,19 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
     expect(onCx.count).toBe(0);
   });
 
+  it('When a user is deactivated on node A, then their socket on node C is disconnected at once (the access notice crosses the cluster)', async () => {
+    const [user] = await createUsers(env, 1);
+    const [admin] = await createUsers(env, 1, 'admin');
+    const ev = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
+    const s = await actor(2, ev.eventId, user!.token);
+    const gone = new Promise<string>((resolve) => s.on('disconnect', (reason) => resolve(reason)));
+    const r = await http(node(0).url, 'PATCH', `/api/admin/users/${user!.id}`, { token: admin!.token, body: { active: false } });
+    expect(r.status).toBe(200);
+    // Well inside AUTH_CACHE_SECONDS (30 s): only the notice can do it.
+    const reason = await Promise.race([gone, new Promise<string>((resolve) => setTimeout(() => resolve('still connected after 10 s'), 10_000).unref())]);
+    expect(reason).toBe('io server disconnect');
+  });
+
   it('When a client calls three nodes in turn, then they share one rate-limit budget', async () => {
     const [dave, erin] = await createUsers(env, 2);
     const statuses: number[] = [];
