@@ -3,38 +3,8 @@ import { mysqlDialects, testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, until, watch } from '../helpers/sockets';
-import { rectangularSection } from '../../server/venues/layout-generator';
+import { seedGaEvent } from '../helpers/ga';
 import type { GaChanged } from '../../packages/client/src';
-
-/** A venue with a small seated block and one standing area of `capacity`, and an on-sale event over it. */
-async function seedGaEvent(env: TestEnv, capacity: number, opts: { maxSeatsPerUser?: number } = {}): Promise<{ eventId: number; sectionId: number }> {
-  const services = env.nodes[0]!.services;
-  const venue = await services.venues.create({
-    name: `GA Hall ${randomUUID().slice(0, 6)}`,
-    layout: {
-      sections: [
-        rectangularSection({ name: 'Main', rows: 1, seatsPerRow: 4, category: 'standard' }),
-        { name: 'Standing', kind: 'ga', capacity, category: 'standing', seats: [] },
-      ],
-    },
-  });
-  const event = await services.events.create({
-    venueId: venue.id,
-    name: 'GA Event',
-    startsAt: new Date(env.clock.now() + 7 * 24 * 3600 * 1000).toISOString(),
-    status: 'on_sale',
-    holdTtlSeconds: 600,
-    maxHoldLifeSeconds: 1800,
-    maxSeatsPerOrder: 10,
-    maxSeatsPerUser: opts.maxSeatsPerUser ?? 10,
-    prices: [
-      { category: 'standard', priceCents: 3000 },
-      { category: 'standing', priceCents: 1500 },
-    ],
-  });
-  const section = await env.db('sections').where({ venue_id: venue.id, kind: 'ga' }).first('id');
-  return { eventId: event.id, sectionId: section.id };
-}
 
 describeEach(testDialects(), 'general admission on %s', (dialect) => {
   let env: TestEnv;
@@ -45,7 +15,7 @@ describeEach(testDialects(), 'general admission on %s', (dialect) => {
   beforeAll(async () => {
     env = await startTestEnv({ dialect });
     url = env.nodes[0]!.url;
-    ev = await seedGaEvent(env, 5);
+    ev = await seedGaEvent(env, { capacity: 5 });
     [alice] = await createUsers(env, 1);
   });
   afterAll(() => env.stop());
@@ -162,7 +132,7 @@ describeEach(mysqlDialects(), 'general admission under concurrency on %s', (dial
 
   it('never oversells an area, however many hold at once across two nodes', async () => {
     const capacity = 25;
-    const ev = await seedGaEvent(env, capacity);
+    const ev = await seedGaEvent(env, { capacity });
     const users = await createUsers(env, 40);
     // 40 buyers ask for 1-3 tickets each (80 wanted, 25 exist), spread over both nodes, all at once.
     const results = await Promise.all(

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../server/db/knex';
-import { rectangularSection } from '../../server/venues/layout-generator';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { seedGaEvent } from '../helpers/ga';
 
 /**
  * The sharding claim of docs/SCALING.md, checked mechanically: every transaction that touches an event's rows
@@ -145,7 +145,7 @@ describeEach(mysqlDialects(), 'every seat transaction touches one event (%s)', (
 
   it('holds, adds, releases, extends, books, cancels, reseats, blocks, best available, GA, waitlist, expiry and event cancellation on two events at once', async () => {
     const [a, b] = [await seedEvent(env, { rows: 3, seatsPerRow: 10, holdTtlSeconds: 60 }), await seedEvent(env, { rows: 3, seatsPerRow: 10, holdTtlSeconds: 60 })];
-    const ga = await seedGaEvent(env);
+    const ga = await seedGaEvent(env, { holdTtlSeconds: 60 });
     const buyers = (await createUsers(env, 4)).map((u) => actorOf(u));
     const [admin] = (await createUsers(env, 1, 'admin')).map((u) => actorOf(u, 'admin'));
     const [n0, n1] = env.nodes.map((n) => n.services);
@@ -231,28 +231,3 @@ describeEach(mysqlDialects(), 'every seat transaction touches one event (%s)', (
     ]);
   });
 });
-
-/** A venue with a small seated block and one standing area, and an on-sale event over it. */
-async function seedGaEvent(env: TestEnv): Promise<{ eventId: number; sectionId: number }> {
-  const services = env.nodes[0]!.services;
-  const venue = await services.venues.create({
-    name: `GA Hall ${randomUUID().slice(0, 6)}`,
-    layout: { sections: [rectangularSection({ name: 'Main', rows: 1, seatsPerRow: 4, category: 'standard' }), { name: 'Standing', kind: 'ga', capacity: 20, category: 'standing', seats: [] }] },
-  });
-  const event = await services.events.create({
-    venueId: venue.id,
-    name: 'GA Event',
-    startsAt: new Date(env.clock.now() + 7 * 24 * 3600 * 1000).toISOString(),
-    status: 'on_sale',
-    holdTtlSeconds: 60,
-    maxHoldLifeSeconds: 1800,
-    maxSeatsPerOrder: 10,
-    maxSeatsPerUser: 10,
-    prices: [
-      { category: 'standard', priceCents: 3000 },
-      { category: 'standing', priceCents: 1500 },
-    ],
-  });
-  const section = await env.db('sections').where({ venue_id: venue.id, kind: 'ga' }).first('id');
-  return { eventId: event.id, sectionId: section.id };
-}
