@@ -101,7 +101,7 @@ export function createServices(core: CoreDeps): Services {
   const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit, ipHoldCap: config.holdCapPerIp, onIpCap });
   const seats = new SeatsService({ db, clock, inventory, holdGate: queue });
   const onBooked = (eventId: number, userId: number) => queue.finished(eventId, userId, 'booked').catch((err) => logger.warn({ err, eventId }, "waiting room: could not pass a booked buyer's slot on"));
-  const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory, onBooked });
+  const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory, onBooked, seatDirectory: layouts });
   waitlist = new WaitlistService({ db, clock, notifier, retry, bookings, logger });
   const best = new BestAvailableService({ db, clock, notifier, retry, ipHoldCap: config.holdCapPerIp, holdGate: queue });
   const venueCatalogue = new VenueCatalogue({ db, clock, venues, retry });

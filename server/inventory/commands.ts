@@ -43,13 +43,23 @@ export interface BookingRow {
   cancelled_at: number | null;
 }
 
+/**
+ * What a booking just made in a batch carries, so its answer needs no read after COMMIT: the seats it booked with
+ * their prices (by seat id), and how many general-admission tickets it took (only then are its lines read).
+ */
+export interface BookedNow {
+  seats: { seatId: number; priceCents: number }[];
+  gaTickets: number;
+}
+
 /** The answer to one command of a batch. */
 export type CommandOutcome =
   | { kind: 'hold'; hold: HoldOutcome }
   /** `forcedFrom`: staff released someone else's hold; that holder is told (hold:expired, reason force_release). */
   | { kind: 'release'; released: number[]; hold: HoldOutcome | null; forcedFrom?: { userId: number; holdToken: string } }
   | { kind: 'extend'; hold: HoldOutcome }
-  | { kind: 'book'; booking: BookingRow; replayed: boolean }
+  /** `booked`: only on a booking made now; a replay answers with the booking made before. */
+  | { kind: 'book'; booking: BookingRow; replayed: boolean; booked?: BookedNow }
   | { kind: 'expire'; expired: { holdId: number; token: string; userId: number; seatIds: number[] }[] };
 
 export type CommandResult = { ok: true; value: CommandOutcome } | { ok: false; error: AppError };

@@ -247,7 +247,8 @@ class Decider {
     }
     if (extra.count) this.plan.extrasBooked.push({ holdId: hold.id, bookingId: booking.id });
     this.adjustHeld(hold, -seats.length);
-    return { kind: 'book', booking, replayed: false };
+    const booked = { seats: seats.map((s) => ({ seatId: s.seat_id, priceCents: s.price_cents })).sort((a, b) => a.seatId - b.seatId), gaTickets: extra.count };
+    return { kind: 'book', booking, replayed: false, booked };
   }
 
   private expire(cmd: Extract<SeatCommand, { kind: 'expire' }>): CommandOutcome {

@@ -9,7 +9,7 @@ import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
 import { loadBatchState } from './batch-read';
 import { writePlan } from './batch-write';
-import type { BookingRow, CommandOutcome, HoldOutcome, SeatCommand, WalkInCustomer } from './commands';
+import type { BookedNow, BookingRow, CommandOutcome, HoldOutcome, SeatCommand, WalkInCustomer } from './commands';
 import type { BatchPlan } from './batch-plan';
 import { decideBatch } from './decide';
 import { GroupCommit, type GroupCommitOptions, type Pending } from './group-commit';
@@ -72,9 +72,9 @@ export class InventoryService {
     return (out as Extract<CommandOutcome, { kind: 'extend' }>).hold;
   }
 
-  async book(actor: AuthUser, holdToken: string, idempotencyKey: string): Promise<{ booking: BookingRow; replayed: boolean }> {
+  async book(actor: AuthUser, holdToken: string, idempotencyKey: string): Promise<{ booking: BookingRow; replayed: boolean; booked?: BookedNow }> {
     const out = (await this.route(holdToken, { kind: 'book', actor, holdToken, idempotencyKey })) as Extract<CommandOutcome, { kind: 'book' }>;
-    return { booking: out.booking, replayed: out.replayed };
+    return { booking: out.booking, replayed: out.replayed, booked: out.booked };
   }
 
   /**
