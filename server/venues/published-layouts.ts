@@ -49,7 +49,7 @@ export class PublishedLayouts {
   /**
    * The seats of an event's venue by id (label, section, row, number, category), for answers that name seats a
    * command just moved, such as a new booking's, without reading them again. Kept apart from the published form:
-   * built on first use from one read, without the compression (a 20,000-seat venue's takes seconds).
+   * built on first use from one read, without waiting for that form's compression.
    */
   async seatsOf(eventId: number): Promise<ReadonlyMap<number, SeatView>> {
     const venueId = await this.venueOf(eventId);
