@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Logger } from '../shared/logger';
 import { migrationSource } from '../../migrations';
 import { FoldingMysqlClient } from './mysql-client';
+import { CachingSqliteClient } from './sqlite-client';
 
 export type Db = Knex;
 
@@ -17,7 +18,8 @@ export type Db = Knex;
  * not rows matched. Every seat write also bumps `version`, so the two agree anyway; we still read the
  * stricter one on purpose.
  *
- * SQLite: one connection (better-sqlite3 is synchronous, SQLite has one writer), WAL, foreign keys on.
+ * SQLite: one connection (better-sqlite3 is synchronous, SQLite has one writer), WAL, foreign keys on, statements
+ * prepared once and reused.
  */
 export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>, logger?: Logger): Db {
   // knex prints its own warnings (lost connections, pool trouble) with console.*; route them into the JSON logs.
@@ -69,7 +71,8 @@ export function createDb(config: Pick<Config, 'database' | 'dbPoolMax'>, logger?
   const filename = config.database.filename;
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   return knexFactory({
-    client: 'better-sqlite3',
+    // knex's better-sqlite3 client, with each statement text prepared once per connection (sqlite-client.ts).
+    client: CachingSqliteClient as unknown as typeof Knex.Client,
     log,
     connection: { filename },
     useNullAsDefault: true,
