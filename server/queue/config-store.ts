@@ -18,9 +18,18 @@ export interface WaitingRoomConfig {
 
 /**
  * How long a node trusts its copy of an event's configuration. Every hold asks "is the queue on here?", so it
- * must not cost a query; a change made on another node reaches this one within this time.
+ * must not cost a query; a change made on another node reaches this one within this time (and one read).
  */
 const CACHE_MS = 1000;
+
+/**
+ * How much longer an older copy still answers at once while one read refreshes it in the background. Without this,
+ * every hold that arrived while the once-a-second read was out waited for it: in a flash sale's rush 7% of holds,
+ * 34 ms at the median and up to 137 ms, waiting for a pool connection (load/README.md, issue 17, "the waiting
+ * room's settings refreshed behind the holds"). Past it (a node idle for a while, or a database that stopped
+ * answering) callers wait for the read, and see its error.
+ */
+const STALE_MS = 10_000;
 
 interface Row {
   event_id: number;
@@ -33,7 +42,7 @@ interface Row {
   event_status: string;
 }
 
-/** The `waiting_rooms` table, with a short per-node cache (see CACHE_MS). */
+/** The `waiting_rooms` table, with a short per-node cache (see CACHE_MS and STALE_MS). */
 export class WaitingRoomConfigs {
   private readonly cache = new Map<number, { at: number; config: WaitingRoomConfig | null }>();
   /**
@@ -44,19 +53,29 @@ export class WaitingRoomConfigs {
    */
   private readonly reading = new SingleFlight<number, WaitingRoomConfig | null>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Milliseconds for the cache's age (real time, not the injectable clock: the copy ages as it is served); tests move it. */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async get(eventId: number): Promise<WaitingRoomConfig | null> {
     const hit = this.cache.get(eventId);
-    if (hit && hit.at > Date.now() - CACHE_MS) return hit.config;
-    return this.reading.run(
+    const now = this.now();
+    if (hit && hit.at > now - CACHE_MS) return hit.config;
+    const read = this.reading.run(
       eventId,
       () => this.read(eventId),
       (config) => {
         if (this.cache.size > 10_000) this.cache.clear();
-        this.cache.set(eventId, { at: Date.now(), config });
+        this.cache.set(eventId, { at: this.now(), config });
       },
     );
+    if (!hit || hit.at <= now - CACHE_MS - STALE_MS) return read;
+    // Answered from the older copy; the read refreshes it. A failed read keeps the copy, and the next call (after
+    // the single flight ended) tries again.
+    read.catch(() => undefined);
+    return hit.config;
   }
 
   private async read(eventId: number): Promise<WaitingRoomConfig | null> {
@@ -85,7 +104,7 @@ export class WaitingRoomConfigs {
   async enabledEvents(): Promise<WaitingRoomConfig[]> {
     const rows = (await this.db('waiting_rooms as w').join('events as e', 'e.id', 'w.event_id').where('w.enabled', true).limit(1000).select('w.*', 'e.status as event_status')) as Row[];
     const configs = rows.map(fromRow);
-    for (const c of configs) this.cache.set(c.eventId, { at: Date.now(), config: c });
+    for (const c of configs) this.cache.set(c.eventId, { at: this.now(), config: c });
     return configs;
   }
 }

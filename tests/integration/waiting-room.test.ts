@@ -162,6 +162,60 @@ describeEach(cases, 'Waiting room ($dialect, redis: $redis)', ({ dialect, redis 
     expect(new Set(answers).size).toBe(1);
   });
 
+  it('When the settings copy is over a second old, then it answers at once while one read refreshes it; when it is much older, the caller waits for the read', async () => {
+    const { event } = await setup({ maxActive: 5 });
+    const db = env.nodes[0]!.db;
+    // Reads of the settings are real reads of the real table, held on their way back while the gate is shut.
+    let shut: Promise<void> | undefined;
+    let open = () => {};
+    let arrived = () => {};
+    let reads = 0;
+    const gated = ((...args: Parameters<Db>) => {
+      const qb = db(...args);
+      const first = qb.first.bind(qb);
+      return Object.assign(qb, {
+        first: (...cols: string[]) => {
+          reads++;
+          return first(...cols).then(async (row: unknown) => {
+            arrived();
+            await shut;
+            return row;
+          });
+        },
+      });
+    }) as unknown as Db;
+    const shutGate = () => {
+      shut = new Promise((r) => (open = r));
+      return new Promise<void>((r) => (arrived = r));
+    };
+    let now = 1_000_000;
+    const configs = new WaitingRoomConfigs(gated, () => now);
+    expect(await configs.get(event.eventId)).toMatchObject({ maxActive: 5 });
+    const WAITED = 'waited for the read';
+
+    // Another node changes the settings (straight in the table: nothing tells this cache).
+    await db('waiting_rooms').where({ event_id: event.eventId }).update({ max_active: 7 });
+    now += 1500;
+    let atGate = shutGate();
+    const stale = configs.get(event.eventId);
+    expect(await Promise.race([stale, atGate.then(() => WAITED)])).toMatchObject({ maxActive: 5 });
+    expect(await configs.get(event.eventId)).toMatchObject({ maxActive: 5 }); // the same read still out
+    expect(reads).toBe(2);
+    open();
+    await until(async () => (await configs.get(event.eventId))?.maxActive === 7, 5000, 'the refreshed copy');
+    expect(reads).toBe(2);
+
+    // Past the stale allowance the caller waits for the read, and gets what it read.
+    await db('waiting_rooms').where({ event_id: event.eventId }).update({ max_active: 9 });
+    now += 12_000;
+    atGate = shutGate();
+    const fresh = configs.get(event.eventId);
+    expect(await Promise.race([fresh, atGate.then(() => WAITED)])).toBe(WAITED);
+    open();
+    expect(await fresh).toMatchObject({ maxActive: 9 });
+    expect(reads).toBe(3);
+  });
+
   it('When the settings change while a read of them is in flight, then that read’s older answer is not cached', async () => {
     const { event } = await setup({ maxActive: 5 });
     const db = env.nodes[0]!.db;
