@@ -29,6 +29,11 @@ export interface LocalRedisCluster {
   restart(port: number): Promise<void>;
   /** Resolves once every live node says cluster_state:ok and every slot has a live master. */
   waitHealthy(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once every master serving slots has its replicas again, each in sync: after a killed node is
+   * restarted, it rejoins as a replica only when gossip tells it, some time after the cluster is healthy.
+   */
+  waitReplicated(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -197,6 +202,20 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
         await sleep(100);
       }
     },
+    waitReplicated: async (timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = (await clusterNodes().catch(() => '')).split('\n').map((l) => l.split(' '));
+        const serving = lines.filter((l) => l[2]?.includes('master') && !l[2].includes('fail') && l.slice(8).some((r) => r.length > 0));
+        const replicated = serving.length > 0 && serving.every((m) => lines.filter((l) => l[2]?.includes('slave') && !l[2].includes('fail') && l[3] === m[0]).length >= replicas);
+        if (replicated) {
+          await waitReplicasInSync(live().map((n) => n.port), replicas > 0, Math.max(1000, deadline - Date.now()));
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`redis cluster: a master serving slots has fewer than ${replicas} replicas after ${timeoutMs} ms`);
+        await sleep(100);
+      }
+    },
     stop,
   };
   await self.waitHealthy();
@@ -220,14 +239,14 @@ async function killProc(n: NodeProc): Promise<void> {
 }
 
 /** Every replica has finished its first sync: until then a failover could not promote it. */
-async function waitReplicasInSync(ports: number[], expectReplicas: boolean): Promise<void> {
+async function waitReplicasInSync(ports: number[], expectReplicas: boolean, timeoutMs = 30_000): Promise<void> {
   if (!expectReplicas) return;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const infos = await Promise.all(ports.map((p) => redisCli(p, ['info', 'replication'], 2000).catch(() => '')));
     const replicas = infos.filter((i) => i.includes('role:slave'));
     if (replicas.length > 0 && replicas.every((i) => i.includes('master_link_status:up'))) return;
-    if (Date.now() > deadline) throw new Error('redis cluster replicas did not sync within 30 s');
+    if (Date.now() > deadline) throw new Error(`redis cluster replicas did not sync within ${timeoutMs} ms`);
     await sleep(100);
   }
 }

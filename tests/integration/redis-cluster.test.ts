@@ -175,9 +175,10 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
     expect((await send(g, 'seat:hold', { seatIds: [ev.seatIds[10]!] })).ok).toBe(true);
     await until(() => onB.map.seats.get(ev.seatIds[10]!)?.status === 'held' && onC.map.seats.get(ev.seatIds[10]!)?.status === 'held', 20_000, 'the new hold on B and C');
 
-    // The old master comes back as a replica; the cluster stays healthy.
+    // The old master comes back as a replica; the cluster stays healthy, and the shard has a replica again.
     await cluster.restart(master);
     await cluster.waitHealthy(30_000);
+    await cluster.waitReplicated(30_000);
   }, 120_000);
 
   it("When a node subscribes to a room while every server of the room's shard is down, then it subscribes again once the shard is back", async () => {
@@ -201,6 +202,7 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
       for (const port of shard) await cluster.restart(port);
     }
     await cluster.waitHealthy(30_000);
+    await cluster.waitReplicated(30_000);
     for (let i = 0; i < 3; i++) {
       await until(async () => (await http(node(i).url, 'GET', '/readyz')).status === 200, 30_000, `node ${i} ready again`);
     }
