@@ -52,7 +52,7 @@ const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3') as new (
 const statements = new WeakMap<Connection, Map<string, Statement>>();
 
 /** The connection's prepared statement for `sql`, prepared now if it is not kept (and kept from now on). */
-export function preparedStatement(connection: Connection, sql: string): Statement {
+function preparedStatement(connection: Connection, sql: string): Statement {
   let kept = statements.get(connection);
   if (!kept) statements.set(connection, (kept = new Map()));
   const hit = kept.get(sql);
