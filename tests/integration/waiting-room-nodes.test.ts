@@ -3,9 +3,10 @@ import { startNode } from '../../server/entry/node';
 import type { QueueAdmitted } from '../../packages/client/src';
 import { createLogger } from '../../server/shared/logger';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
+import { createUsers, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { send, until, type ClientSocket } from '../helpers/sockets';
+import { seedWaitingRoom } from '../helpers/waiting-room';
 
 /**
  * Two nodes sharing MariaDB and Redis: the line is one line. Concurrent ticks, joins, holds and bookings on both
@@ -23,19 +24,10 @@ describeEach(mysqlDialects(), 'Waiting room across 2 nodes (%s + Redis)', (diale
   });
   afterAll(() => env?.stop(), 60_000);
 
-  const MIN = 60_000;
   const iso = (ms: number) => new Date(env.clock.now() + ms).toISOString();
   const node = (i: number) => env.nodes[i]!;
-  const setup = async (maxActive: number) => {
-    const event = await seedEvent(env, { rows: 10, seatsPerRow: 20, maxSeatsPerUser: 2 });
-    const [admin] = await createUsers(env, 1, 'admin');
-    const res = await http(node(0).url, 'PUT', `/api/admin/events/${event.eventId}/queue`, {
-      token: admin!.token,
-      body: { enabled: true, opensAt: iso(-MIN), saleStartsAt: iso(-1), maxActive, windowSeconds: 600 },
-    });
-    expect(res.status).toBe(200);
-    return event;
-  };
+  const setup = async (maxActive: number) =>
+    (await seedWaitingRoom(env, { saleStartsAt: iso(-1), maxActive }, { rows: 10, seatsPerRow: 20, maxSeatsPerUser: 2 })).event;
 
   it('When 60 buyers on both nodes race through holds, bookings and ticks, then never more than maxActive (3) can hold at once', async () => {
     const event = await setup(3);

@@ -1,9 +1,9 @@
 import type { Db } from '../../server/db/knex';
 import { WaitingRoomConfigs } from '../../server/queue/config-store';
 import { describeEach, mysqlAvailable } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
-import { http } from '../helpers/http';
+import { startTestEnv, type TestEnv } from '../helpers/env';
 import { until } from '../helpers/sockets';
+import { seedWaitingRoom } from '../helpers/waiting-room';
 
 /**
  * The waiting room's settings as each node keeps them (server/queue/config-store.ts): every hold asks for them, so
@@ -21,13 +21,7 @@ describeEach(cases, 'Waiting room settings ($dialect)', ({ dialect }) => {
   afterAll(() => env?.stop(), 60_000);
 
   const iso = (ms: number) => new Date(env.clock.now() + ms).toISOString();
-  const setup = async (config: Record<string, unknown>) => {
-    const event = await seedEvent(env, { rows: 1, seatsPerRow: 4 });
-    const [admin] = await createUsers(env, 1, 'admin');
-    const res = await http(env.nodes[0]!.url, 'PUT', `/api/admin/events/${event.eventId}/queue`, { token: admin!.token, body: { enabled: true, opensAt: iso(-MIN), saleStartsAt: iso(MIN), windowSeconds: 600, ...config } });
-    expect(res.status).toBe(200);
-    return { event };
-  };
+  const setup = (config: Record<string, unknown>) => seedWaitingRoom(env, config, { rows: 1, seatsPerRow: 4 });
 
   it('When many holds ask for an event’s waiting room at once on a cold cache, then one read answers them all', async () => {
     const { event } = await setup({ maxActive: 5 });

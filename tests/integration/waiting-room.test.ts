@@ -5,6 +5,7 @@ import { describeEach, mysqlAvailable } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
 import { connect, connected, send, until, type ClientSocket } from '../helpers/sockets';
+import { seedWaitingRoom } from '../helpers/waiting-room';
 
 /**
  * The waiting room end to end on one node: configuration over the admin API, the `/queue/<id>` socket and its REST
@@ -34,13 +35,7 @@ describeEach(cases, 'Waiting room ($dialect, redis: $redis)', ({ dialect, redis 
     sockets.push(s);
     return connected(s);
   };
-  const setup = async (config: Record<string, unknown>) => {
-    const event = await seedEvent(env, { rows: 2, seatsPerRow: 10 });
-    const [admin] = await createUsers(env, 1, 'admin');
-    const res = await http(url(), 'PUT', `/api/admin/events/${event.eventId}/queue`, { token: admin!.token, body: { enabled: true, opensAt: iso(-MIN), saleStartsAt: iso(MIN), windowSeconds: 600, ...config } });
-    expect(res.status).toBe(200);
-    return { event, admin: admin! };
-  };
+  const setup = (config: Record<string, unknown>) => seedWaitingRoom(env, config);
   const tick = () => env.nodes[0]!.services.queue.tickAll();
 
   it('When the configuration is bad, then the admin API answers VALIDATION_FAILED naming the field and stores nothing', async () => {
