@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { isStaff } from '../shared/auth-user';
 import { isMysql } from '../db/knex';
+import { fromVia, tableVia } from '../db/index-hint';
 import type { Trx } from '../db/transaction';
 import { StatementRound, type Ref } from '../db/statement-round';
 import type { HoldExtras } from './hold-extras';
@@ -12,6 +13,8 @@ import { SEAT_COLUMNS, type SeatRow } from './seat-store';
 
 /** The unique index on holds' tokens: locking reads of named holds go through it (see loadBatchState). */
 const TOKEN_INDEX = 'holds_token_unique';
+/** The index on the hold a seat is in: a hold's seats are read through it, never by scanning the event's seats. */
+const HOLD_ID_INDEX = 'event_seats_hold_id_index';
 
 /**
  * Reads what a batch of one event's commands needs, inside its transaction, in ONE round trip for a batch of holds,
@@ -69,13 +72,13 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   // docs/SCALING.md), and lapsed holds to expire.
   // By token on MySQL: for a long list of tokens in a small table the optimizer scans the whole table instead, and
   // a locking scan waits for every hold another batch has locked (deadlocks between two nodes' batches of bookings).
-  const namedRef = tokens.size ? first.read<HoldRow>(lockIf(mysql, holdsThrough(trx, mysql, TOKEN_INDEX).where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select()) : undefined;
+  const namedRef = tokens.size ? first.read<HoldRow>(lockIf(mysql, holdsThrough(trx, TOKEN_INDEX).where('event_id', eventId).whereIn('token', [...tokens]).orderBy('id')).select()) : undefined;
   // By primary key on MySQL: through the (status, expires_at) index, which the optimizer picks when few holds are
   // active, the read locked that index's entries of other lapsed holds (of any event) that it did not return, and
   // another node's sweep expiring one of those then waited for this batch (deadlocks between two nodes' sweeps;
   // tests/integration/batch-hold-locks.test.ts).
   const lapsedRef = expireIds.size
-    ? first.read<HoldRow>(lockIf(mysql, holdsThrough(trx, mysql, 'PRIMARY').whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
+    ? first.read<HoldRow>(lockIf(mysql, holdsThrough(trx, 'PRIMARY').whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
     : undefined;
   // The buyers' holder rows, locked (only rows of an event that exists are made), then the seats they hold,
   // counted behind the lock, so two nodes cannot both pass one buyer's limit.
@@ -151,9 +154,12 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals };
 }
 
-/** `holds`, read through `index` on MySQL (forced: the optimizer's own choice locked holds the batch never named). */
-function holdsThrough(trx: Trx, mysql: boolean, index: string): Knex.QueryBuilder {
-  return mysql ? trx.from(trx.raw(`holds FORCE INDEX (${index})`)) : trx('holds');
+/**
+ * `holds`, read through `index` on both engines (index-hint.ts). MySQL: the optimizer's own choice locked holds
+ * the batch never named. SQLite: its own choice read every hold of the event.
+ */
+function holdsThrough(trx: Trx, index: string): Knex.QueryBuilder {
+  return trx.from(fromVia(trx, 'holds', index, { mysql: true }));
 }
 
 /** `FOR UPDATE` (or `FOR UPDATE SKIP LOCKED`) on MySQL; SQLite's one writer at a time already serialises batches. */
@@ -208,12 +214,14 @@ function freeSeatsLock(trx: Trx, eventId: number, ids: number[], now: number): K
 /**
  * Every held seat of the holds of this event named by `tokens`, locked on MySQL. The holds are read first
  * (STRAIGHT_JOIN; SQLite: CROSS JOIN, which it never reorders), by their unique token (forced: see the named
- * holds' read), and their seats through the `hold_id` index: the seats of other holds are never scanned, so never
- * waited for.
+ * holds' read), and their seats through the `hold_id` index (forced on SQLite, which otherwise read every seat
+ * of the event for one hold): the seats of other holds are never scanned, so never waited for.
  */
 function namedHoldSeatsQuery(trx: Trx, eventId: number, tokens: string[], mysql: boolean): Knex.QueryBuilder {
+  const holds = tableVia(trx, 'holds', TOKEN_INDEX, { alias: 'h', mysql: true });
+  const seats = tableVia(trx, 'event_seats', HOLD_ID_INDEX, { alias: 'es' });
   const q = trx
-    .from(trx.raw(`holds AS h ${mysql ? `FORCE INDEX (${TOKEN_INDEX}) STRAIGHT_JOIN` : 'CROSS JOIN'} event_seats AS es ON es.event_id = h.event_id AND es.hold_id = h.id`))
+    .from(trx.raw(`${holds} ${mysql ? 'STRAIGHT_JOIN' : 'CROSS JOIN'} ${seats} ON es.event_id = h.event_id AND es.hold_id = h.id`))
     .where('h.event_id', eventId)
     .whereIn('h.token', tokens)
     .where('es.status', 'held')
@@ -222,9 +230,13 @@ function namedHoldSeatsQuery(trx: Trx, eventId: number, tokens: string[], mysql:
   return lockIf(mysql, q);
 }
 
-/** Every held seat of the holds `holdIds` of this event, locked on MySQL. */
+/**
+ * Every held seat of the holds `holdIds` of this event, locked on MySQL, through the `hold_id` index (forced:
+ * MariaDB's own plan during a flash sale was a range of the event's primary key, 1,000 seats locked one by one, so a
+ * sweep waited for every seat another batch had locked; SQLite's read every seat of the event too).
+ */
 function holdSeatsByIdQuery(trx: Trx, eventId: number, holdIds: number[], mysql: boolean): Knex.QueryBuilder {
-  return lockIf(mysql, trx('event_seats').where('event_id', eventId).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id')).select(SEAT_COLUMNS);
+  return lockIf(mysql, trx.from(fromVia(trx, 'event_seats', HOLD_ID_INDEX, { mysql: true })).where('event_id', eventId).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id')).select(SEAT_COLUMNS);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { caseByKey } from '../db/case-by-key';
 import { isMysql } from '../db/knex';
+import { fromVia } from '../db/index-hint';
 import { isDuplicateKey, RetryableConflict, type Trx } from '../db/transaction';
 import { outboxChunks } from '../shared/outbox';
 import { StatementRound, type Ref, type WriteResult } from '../db/statement-round';
@@ -87,7 +88,9 @@ export async function writePlan(trx: Trx, eventId: number, plan: BatchPlan, now:
   if (holds.length) {
     const caseOf = (pick: (h: HoldRow) => Knex.RawBinding) => caseByKey(trx, 'id', holds, (h) => h.id, pick);
     writes.write(
-      trx('holds')
+      // By primary key on SQLite too (index-hint.ts): its own plan read every active hold through the status index.
+      trx
+        .from(fromVia(trx, 'holds', 'PRIMARY'))
         .whereIn('id', holds.map((h) => h.id))
         .where('status', 'active')
         .update({ status: caseOf((h) => h.status), expires_at: caseOf((h) => h.expires_at) }),

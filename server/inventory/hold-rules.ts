@@ -2,6 +2,8 @@ import type { AuthUser } from '../shared/auth-user';
 import { isStaff } from '../shared/auth-user';
 import type { Knex } from 'knex';
 import type { Trx } from '../db/transaction';
+import { isMysql } from '../db/knex';
+import { tableVia } from '../db/index-hint';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../shared/errors';
 import { newToken } from '../shared/ids';
 import { lockHolders } from './holder-lock';
@@ -121,10 +123,21 @@ export async function heldSeatsBy<K extends number | string>(trx: Knex, eventId:
 /** One row of `heldSeatsQuery`: a key and its seats held. */
 export type HeldCountRow<K> = { k: K; n: number | string };
 
-/** The grouped read behind `heldSeatsBy`, for a caller that sends it in a round of its own (`heldCounts` reads its rows). */
+/** The holds index that leads with (event_id, key, status), for each key a limit is counted by. */
+const HELD_BY_INDEX = { user_id: 'holds_event_id_user_id_status_index', client_ip: 'holds_event_client_ip_status' } as const;
+
+/**
+ * The grouped read behind `heldSeatsBy`, for a caller that sends it in a round of its own (`heldCounts` reads its
+ * rows). On SQLite the holds of the keys are read first, through their index, and their seats by `hold_id`
+ * (index-hint.ts): its own plan read every seat of the event.
+ */
 export function heldSeatsQuery(trx: Knex, eventId: number, now: number, by: 'user_id' | 'client_ip', keys: (number | string)[]): Knex.QueryBuilder {
-  return trx('event_seats as es')
-    .join('holds as h', 'h.id', 'es.hold_id')
+  const from: Knex.QueryBuilder = isMysql(trx)
+    ? trx('event_seats as es').join('holds as h', 'h.id', 'es.hold_id')
+    : trx
+        .from(trx.raw(`${tableVia(trx, 'holds', HELD_BY_INDEX[by], { alias: 'h' })} CROSS JOIN ${tableVia(trx, 'event_seats', 'event_seats_hold_id_index', { alias: 'es' })} ON es.hold_id = h.id`))
+        .where('h.event_id', eventId);
+  return from
     .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.status': 'active' })
     .andWhere('es.hold_expires_at', '>', now)
     .whereIn(`h.${by}`, keys)
