@@ -11,8 +11,11 @@
  * Bounded per connection ({@link MAX_STATEMENTS}, least recently used out): texts that differ with the length of
  * a list (`in (?, ?, …)`) cannot grow it without limit. A query asking for `safeIntegers` is prepared fresh, as knex
  * does, since that setting stays on the statement.
+ *
+ * A connection to a file also gets its WAL checkpointed by a thread of its own (sqlite-checkpointer.ts).
  */
 import type { Knex } from 'knex';
+import { BACKSTOP_PAGES, WalCheckpointer } from './sqlite-checkpointer';
 
 /** Prepared statements kept per connection. */
 export const MAX_STATEMENTS = 500;
@@ -27,6 +30,10 @@ interface Statement {
 
 interface Connection {
   prepare(sql: string): Statement;
+  pragma(source: string): unknown;
+  close(): void;
+  /** True inside BEGIN … COMMIT: a write outside one is a commit of its own. */
+  readonly inTransaction: boolean;
 }
 
 /** What knex hands its client's `_query` (the compiled statement) and gets back with `response` filled in. */
@@ -39,6 +46,9 @@ interface QueryObject {
 }
 
 interface KnexSqliteClient {
+  connectionSettings: { filename: string };
+  acquireRawConnection(): Promise<Connection>;
+  destroyRawConnection(connection: Connection): Promise<void>;
   _query(connection: Connection, obj: QueryObject): Promise<QueryObject>;
   _formatBindings(bindings: unknown[] | undefined): unknown[];
   _optSafeIntegers(options: unknown): boolean | undefined;
@@ -73,10 +83,34 @@ export function keptStatements(connection: object): number {
   return statements.get(connection as Connection)?.size ?? 0;
 }
 
+/** Each file connection's checkpointer (sqlite-checkpointer.ts); an in-memory database has no log to checkpoint. */
+const checkpointers = new WeakMap<Connection, WalCheckpointer>();
+
+/** The checkpointer of a connection, if it has one: tests and metrics. */
+export function checkpointerOf(connection: object): WalCheckpointer | undefined {
+  return checkpointers.get(connection as Connection);
+}
+
 export class CachingSqliteClient extends BetterSqlite3Client {
   constructor(config: Knex.Config) {
     // `client.config.client` stays 'better-sqlite3', as with knex's own client.
     super({ ...config, client: 'better-sqlite3' });
+  }
+
+  override async acquireRawConnection(): Promise<Connection> {
+    const connection = await super.acquireRawConnection();
+    const { filename } = this.connectionSettings;
+    if (filename && filename !== ':memory:' && !filename.startsWith('file::memory:')) {
+      // The worker checkpoints; this connection only past the backstop (sqlite-checkpointer.ts).
+      connection.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      checkpointers.set(connection, new WalCheckpointer(filename));
+    }
+    return connection;
+  }
+
+  override async destroyRawConnection(connection: Connection): Promise<void> {
+    await checkpointers.get(connection)?.stop();
+    return super.destroyRawConnection(connection);
   }
 
   // Same as knex's better-sqlite3 `_query` (knex 3.x), but for where the statement comes from.
@@ -91,6 +125,8 @@ export class CachingSqliteClient extends BetterSqlite3Client {
       return obj;
     }
     const response = statement.run(bindings);
+    // A COMMIT, or a write outside a transaction: the log grew by a commit.
+    if (!connection.inTransaction) checkpointers.get(connection)?.committed();
     obj.response = response;
     obj.context = { lastID: response.lastInsertRowid, changes: response.changes };
     return obj;
