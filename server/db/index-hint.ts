@@ -8,7 +8,7 @@ import { isMysql } from './knex';
  * Why on SQLite: the embedded database is never ANALYZEd, and without statistics SQLite's planner guesses that an
  * equality on any indexed column finds ~10 rows. So for a list of four keys or more in an IN it prefers an index
  * on `event_id` alone, and reads every hold or every seat of the event to find a few: a batch's cost grew with the
- * sale (holds by token: 1.3 ms against 0.05 ms after a few thousand holds; load/README.md, "SQLite plans").
+ * sale (holds by token: 1.3 ms against 0.05 ms after a few thousand holds; load/README.md, "a batch's plans on SQLite").
  * `tests/integration/sqlite-plans.test.ts` checks the plan of every statement a batch runs.
  *
  * Why on MySQL: only where `mysql` is asked for, since InnoDB keeps statistics; the callers say why they force it.

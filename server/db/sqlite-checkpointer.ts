@@ -4,11 +4,11 @@
  * SQLite in WAL mode appends each commit to the write-ahead log, and by default the connection that commits past
  * 1,000 pages of log copies them back into the database file and syncs it, inside that COMMIT. better-sqlite3 is
  * synchronous, so that is the node's event loop stopped: in a hot-seat run on SQLite one COMMIT in ~40 took 2-36 ms
- * (7.8 ms on average), half of all the time spent in COMMIT and ~7% of the node's thread (load/README.md, "SQLite
- * checkpoints off the event loop"). Here a worker thread with its own connection to the same file runs PASSIVE
- * checkpoints, which never block the writer, every {@link CHECKPOINT_EVERY_COMMITS} commits; the node's connection
- * keeps its own automatic checkpoint only as a backstop ({@link BACKSTOP_PAGES}), should the worker fall behind or
- * fail.
+ * (7.8 ms on average), half of all the time spent in COMMIT and ~7% of the node's thread (load/README.md, "a batch's
+ * plans on SQLite, and checkpoints off the event loop"). Here a worker thread with its own connection to the same
+ * file runs PASSIVE checkpoints, which never block the writer, every {@link CHECKPOINT_EVERY_COMMITS} commits; the
+ * node's connection keeps its own automatic checkpoint only as a backstop ({@link BACKSTOP_PAGES}), should the
+ * worker fall behind or fail.
  */
 import { Worker } from 'node:worker_threads';
 
