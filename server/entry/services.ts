@@ -23,7 +23,7 @@ import { VenueCatalogue } from '../venues/catalogue';
 import { PublishedLayouts } from '../venues/published-layouts';
 import { VenuesService } from '../venues/service';
 import { WaitlistService } from '../waitlist/service';
-import { closeEntriesOfEvent } from '../waitlist/entries';
+import { closeEntriesOfEvent, entriesInLineSql } from '../waitlist/entries';
 import { WebhookService } from '../webhooks/service';
 import type { Cluster, Redis } from 'ioredis';
 import { MemoryQueueStore } from '../queue/memory-store';
@@ -98,7 +98,7 @@ export function createServices(core: CoreDeps): Services {
   const onSeatsFreed = (eventId: number, seatIds: number[]) => waitlist?.seatsFreed(eventId, seatIds);
   // New holds are shed (BUSY) when their expected wait for the event's next batch is too long (or too many wait).
   const groupCommit = { ...config.seatBatch, maxQueuedHolds: config.holdQueueMax, maxQueueWaitMs: config.holdQueueWaitMs };
-  const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, onBatch, groupCommit, ipHoldCap: config.holdCapPerIp, onIpCap });
+  const inventory = new InventoryService({ db, clock, notifier, retry, onSeatsFreed, freedSeatsWanted: entriesInLineSql, holdExtras: ga, onBatch, groupCommit, ipHoldCap: config.holdCapPerIp, onIpCap });
   const seats = new SeatsService({ db, clock, inventory, holdGate: queue });
   const onBooked = (eventId: number, userId: number) => queue.finished(eventId, userId, 'booked').catch((err) => logger.warn({ err, eventId }, "waiting room: could not pass a booked buyer's slot on"));
   const bookings = new BookingsService({ db, clock, notifier, retry, onSeatsFreed, holdExtras: ga, inventory, onBooked, seatDirectory: layouts });

@@ -26,6 +26,8 @@ export interface BatchState {
   previousBookings: Map<string, BookingRow>;
   /** What else (general-admission tickets) each hold the batch books, releases or expires carries. */
   extras: Map<number, { count: number; totalCents: number }>;
+  /** Whether anyone wanted the seats this batch frees, as read with the event's rules (true when not asked). */
+  freedWanted: boolean;
 }
 
 /** One seat transition, in the order the batch decided it (one seat_changes row each). */

@@ -34,7 +34,15 @@ const HOLD_ID_INDEX = 'event_seats_hold_id_index';
  * compare-and-set in `writePlan` stays the authority either way. Lapsed holds are read `SKIP LOCKED`: one another
  * node's batch is expiring is not this batch's to expire.
  */
-export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCommand[], now: number, extras?: HoldExtras, ipCap = 0): Promise<BatchState> {
+export async function loadBatchState(
+  trx: Trx,
+  eventId: number,
+  commands: SeatCommand[],
+  now: number,
+  extras?: HoldExtras,
+  ipCap = 0,
+  freedSeatsWanted?: FreedSeatsWanted,
+): Promise<BatchState> {
   const mysql = isMysql(trx);
   const tokens = new Set<string>();
   const expireIds = new Set<number>();
@@ -54,8 +62,10 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
   const books = commands.filter((c): c is Extract<SeatCommand, { kind: 'book' }> => c.kind === 'book');
 
   const first = new StatementRound();
-  // The event's rules; whether it has general-admission areas rides along (only then can its holds carry tickets).
-  const eventRef = first.read<EventRules & { ga_areas: number | string }>(
+  // The event's rules; whether it has general-admission areas rides along (only then can its holds carry tickets),
+  // and, in a batch that may free seats, whether anyone wants them (the waitlist's read, without a round trip).
+  const mayFree = commands.some((c) => c.kind === 'release' || c.kind === 'expire');
+  const eventRef = first.read<EventRules & { ga_areas: number | string; freed_wanted?: number | string | boolean }>(
     trx('events')
       .where({ id: eventId })
       .select(
@@ -66,6 +76,7 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
         'max_seats_per_order',
         'max_seats_per_user',
         trx.raw('(select count(*) from event_ga_areas g where g.event_id = events.id) as ga_areas'),
+        ...(freedSeatsWanted && mayFree ? [freedSeatsWanted(trx).wrap('(', ') as freed_wanted')] : []),
       ),
   );
   // The holds the commands name (locked; only this event's: a batch never locks another event's rows,
@@ -107,7 +118,7 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
 
   const rowsOf = <T>(round: StatementRound, ref: Ref<T[]> | undefined): T[] => (ref ? round.get(ref) : []);
   const eventRow = rowsOf(first, eventRef)[0];
-  const { ga_areas: gaAreas, ...rules } = eventRow ?? { ga_areas: 0 };
+  const { ga_areas: gaAreas, freed_wanted: wanted, ...rules } = eventRow ?? { ga_areas: 0 };
   const event = eventRow ? (rules as EventRules) : undefined;
   const holdsByToken = new Map<string, HoldRow>();
   const holdsById = new Map<number, HoldRow>();
@@ -151,8 +162,17 @@ export async function loadBatchState(trx: Trx, eventId: number, commands: SeatCo
 
   const heldByUser = heldCounts(holderIds, rowsOf(first, byUserRef));
   const heldByIp = heldCounts(addresses, rowsOf(first, byIpRef));
-  return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals };
+  const freedWanted = !freedSeatsWanted || !mayFree || Number(wanted) === 1 || wanted === true;
+  return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals, freedWanted };
 }
+
+/**
+ * Whether anyone wants seats of the event a batch frees, as one SQL expression (1 or 0) over the `events` row of the
+ * batch's rules read: the waitlist's `exists(…)`. Read in the batch's first round, it spares a round trip after
+ * every release and expiry. An entry that joins between that read and the batch's COMMIT is not seen by it; its
+ * own matching pass, or the matcher's ticker (once a second), offers it the seats.
+ */
+export type FreedSeatsWanted = (db: Knex) => Knex.Raw;
 
 /**
  * `holds`, read through `index` on both engines (index-hint.ts). MySQL: the optimizer's own choice locked holds

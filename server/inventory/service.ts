@@ -7,7 +7,7 @@ import type { HoldExtras } from './hold-extras';
 import type { Notifier } from '../realtime/notifier';
 import type { Clock } from '../shared/clock';
 import { NotFoundError } from '../shared/errors';
-import { loadBatchState } from './batch-read';
+import { loadBatchState, type FreedSeatsWanted } from './batch-read';
 import { writePlan } from './batch-write';
 import type { BookedNow, BookingRow, CommandOutcome, HoldOutcome, SeatCommand, WalkInCustomer } from './commands';
 import type { BatchPlan } from './batch-plan';
@@ -24,6 +24,11 @@ export interface InventoryDeps {
   holdExtras?: HoldExtras;
   /** Called after seats became available (release, expiry), so the waitlist can offer them. */
   onSeatsFreed?: (eventId: number, seatIds: number[]) => void;
+  /**
+   * Whether anyone wants freed seats (the waitlist's SQL), read in the batch: `onSeatsFreed` is called only when it
+   * says so (batch-read.ts, FreedSeatsWanted). Without it, every batch that frees seats calls it.
+   */
+  freedSeatsWanted?: FreedSeatsWanted;
   /** Observes each committed batch (metrics): how many commands it decided and how long its transaction took (ms). */
   onBatch?: (eventId: number, commands: number, ms: number) => void;
   groupCommit?: Partial<GroupCommitOptions>;
@@ -130,15 +135,16 @@ export class InventoryService {
     const started = performance.now();
     let plan: BatchPlan;
     let cursor: number;
+    let freedWanted: boolean;
     try {
-      ({ plan, cursor } = await withTransaction(
+      ({ plan, cursor, freedWanted } = await withTransaction(
         this.deps.db,
         async (trx) => {
           const now = this.deps.clock.now();
-          const state = await loadBatchState(trx, eventId, commands, now, this.deps.holdExtras, this.deps.ipHoldCap ?? 0);
+          const state = await loadBatchState(trx, eventId, commands, now, this.deps.holdExtras, this.deps.ipHoldCap ?? 0, this.deps.freedSeatsWanted);
           const decided = decideBatch(state, commands);
           // Nothing follows the plan's writes, so its last round may carry the COMMIT.
-          return { plan: decided, cursor: await writePlan(trx, eventId, decided, now, this.deps.holdExtras, { commit: true }) };
+          return { plan: decided, cursor: await writePlan(trx, eventId, decided, now, this.deps.holdExtras, { commit: true }), freedWanted: state.freedWanted };
         },
         this.deps.retry,
       ));
@@ -146,7 +152,7 @@ export class InventoryService {
       for (const p of batch) p.reject(err);
       return;
     }
-    this.announce(eventId, plan, cursor);
+    this.announce(eventId, plan, cursor, freedWanted);
     this.deps.onBatch?.(eventId, batch.length, performance.now() - started);
     plan.results.forEach((r, i) => {
       const cmd = batch[i]!.cmd;
@@ -158,11 +164,11 @@ export class InventoryService {
     });
   }
 
-  /** After COMMIT: one broadcast for the batch, the freed seats to the waitlist, holders told of expiry and of a staff release. */
-  private announce(eventId: number, plan: BatchPlan, cursor: number): void {
+  /** After COMMIT: one broadcast for the batch, the freed seats to the waitlist (if anyone wants them), holders told of expiry and of a staff release. */
+  private announce(eventId: number, plan: BatchPlan, cursor: number, freedWanted: boolean): void {
     const { notifier, holdExtras, onSeatsFreed } = this.deps;
     if (plan.touched.size) notifier.seatsChanged(eventId, [...plan.touched.values()].map(toSeatState), cursor);
-    if (plan.freed.length) onSeatsFreed?.(eventId, plan.freed);
+    if (plan.freed.length && freedWanted) onSeatsFreed?.(eventId, plan.freed);
     if (plan.extrasClosed.length || plan.extrasBooked.length) holdExtras?.changed(eventId);
     for (const r of plan.results) {
       if (!r.ok) continue;

@@ -27,6 +27,14 @@ export interface EntryRow {
 /** Entries still in line: waiting, or holding an offer. */
 export const ACTIVE: WaitlistStatus[] = ['waiting', 'offered'];
 
+/**
+ * 1 when the event of an `events` row has an entry in line, else 0: the inventory reads it with a batch's rules
+ * (InventoryDeps.freedSeatsWanted), so seats a batch frees start a matching pass only when someone waits.
+ */
+export function entriesInLineSql(db: Knex): Knex.Raw {
+  return db.raw(`exists(select 1 from waitlist_entries w where w.event_id = events.id and w.status in (${ACTIVE.map(() => '?').join(', ')}))`, ACTIVE);
+}
+
 /** An entry, or 404. */
 export async function readEntry(db: Knex, entryId: number): Promise<EntryRow> {
   const row = (await db('waitlist_entries').where({ id: entryId }).first()) as EntryRow | undefined;
