@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { invariantViolations } from '../property/invariants';
-
-/** knex's `query` event: the statement and, inside a transaction, the transaction's id. */
-interface QueryEvent {
-  sql: string;
-  __knexTxId?: string;
-}
+import type { QueryEvent } from '../helpers/queries';
 
 /**
  * In a rush a group-committed batch's time is mostly its round trips (each waits for an event loop busy with socket

@@ -2,11 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describeEach, testDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { seedGaEvent } from '../helpers/ga';
-
-/** knex's `query` event. */
-interface QueryEvent {
-  sql: string;
-}
+import type { QueryEvent } from '../helpers/queries';
 
 /**
  * A new booking is answered from what its batch wrote and the venue's seats, with no read after COMMIT (in a flash

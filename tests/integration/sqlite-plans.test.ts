@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { invariantViolations } from '../property/invariants';
-
-/** knex's `query` event: the statement, its bindings and, inside a transaction, the transaction's id. */
-interface QueryEvent {
-  sql: string;
-  bindings?: unknown[];
-  __knexTxId?: string;
-}
+import type { QueryEvent } from '../helpers/queries';
 
 /**
  * The embedded database is never ANALYZEd, and without statistics SQLite's planner took an index on `event_id`

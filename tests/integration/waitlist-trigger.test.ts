@@ -1,11 +1,6 @@
 import { describeEach, testDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
-
-/** knex's `query` event: the statement and, inside a transaction, the transaction's id. */
-interface QueryEvent {
-  sql: string;
-  __knexTxId?: string;
-}
+import type { QueryEvent } from '../helpers/queries';
 
 /**
  * Seats a batch frees go to the waitlist only when someone waits for the event, and whether anyone does is read
