@@ -91,6 +91,9 @@ export async function loadBatchState(
   const lapsedRef = expireIds.size
     ? first.read<HoldRow>(lockIf(mysql, holdsThrough(trx, 'PRIMARY').whereIn('id', [...expireIds]).where({ event_id: eventId, status: 'active' }).andWhere('expires_at', '<=', now).orderBy('id'), 'skip').select())
     : undefined;
+  // MySQL: which seats those holds are in, not locked (read through the hold_id index, after the holds are locked, so
+  // none can join them), for round 2 to lock by primary key in seat order (holdSeatsByIdQuery).
+  const lapsedSeatIdsRef = mysql && expireIds.size ? first.read<{ seat_id: number }>(trx.from(fromVia(trx, 'event_seats', HOLD_ID_INDEX, { mysql: true })).where('event_id', eventId).whereIn('hold_id', [...expireIds]).select('seat_id')) : undefined;
   // The buyers' holder rows, locked (only rows of an event that exists are made), then the seats they hold,
   // counted behind the lock, so two nodes cannot both pass one buyer's limit.
   const holderLock = holderLockQuery(trx, eventId, holderIds);
@@ -150,7 +153,8 @@ export async function loadBatchState(
   const ending = commands.filter((c) => c.kind === 'book' || c.kind === 'release').map((c) => holdsByToken.get((c as { holdToken: string }).holdToken)?.id);
   const endingIds = [...new Set([...ending, ...expireIds].filter((id): id is number => id !== undefined && holdsById.has(id)))];
   const second = new StatementRound();
-  const lapsedSeatsRef = lapsed.length ? second.read<SeatRow>(holdSeatsByIdQuery(trx, eventId, lapsed.map((h) => h.id), mysql)) : undefined;
+  const lapsedSeatIds = mysql ? rowsOf(first, lapsedSeatIdsRef).map((r) => r.seat_id) : undefined;
+  const lapsedSeatsRef = lapsed.length && lapsedSeatIds?.length !== 0 ? second.read<SeatRow>(holdSeatsByIdQuery(trx, eventId, lapsed.map((h) => h.id), lapsedSeatIds)) : undefined;
   const askedSecond = expireIds.size ? asked(second) : undefined;
   const [, extraTotals] = await Promise.all([
     lapsedSeatsRef || askedSecond ? second.run(trx) : undefined,
@@ -251,12 +255,19 @@ function namedHoldSeatsQuery(trx: Trx, eventId: number, tokens: string[], mysql:
 }
 
 /**
- * Every held seat of the holds `holdIds` of this event, locked on MySQL, through the `hold_id` index (forced:
- * MariaDB's own plan during a flash sale was a range of the event's primary key, 1,000 seats locked one by one, so a
- * sweep waited for every seat another batch had locked; SQLite's read every seat of the event too).
+ * Every held seat of the holds `holdIds` of this event.
+ *
+ * MySQL (`seatIds`: the seats round 1 read those holds in): locked by primary key, so in seat order, the order in
+ * which a hold's free-seat lock takes them too (a lapsed hold's seat is free to a hold). MariaDB's own plan during a
+ * flash sale was a range of the event's primary key, all 1,000 seats locked one by one, so a sweep waited for every
+ * seat another batch had locked; through the hold_id index the seats would be locked in hold order, and a sweep and
+ * a hold each waiting for a lapsed seat the other had locked would deadlock. SQLite (no locks): through the hold_id
+ * index (index-hint.ts; its own plan read every seat of the event).
  */
-function holdSeatsByIdQuery(trx: Trx, eventId: number, holdIds: number[], mysql: boolean): Knex.QueryBuilder {
-  return lockIf(mysql, trx.from(fromVia(trx, 'event_seats', HOLD_ID_INDEX, { mysql: true })).where('event_id', eventId).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id')).select(SEAT_COLUMNS);
+function holdSeatsByIdQuery(trx: Trx, eventId: number, holdIds: number[], seatIds: number[] | undefined): Knex.QueryBuilder {
+  if (!seatIds) return trx.from(fromVia(trx, 'event_seats', HOLD_ID_INDEX)).where('event_id', eventId).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id').select(SEAT_COLUMNS);
+  const sorted = [...new Set(seatIds)].sort((a, b) => a - b);
+  return lockIf(true, trx.from(fromVia(trx, 'event_seats', 'PRIMARY', { mysql: true })).where('event_id', eventId).whereIn('seat_id', sorted).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id')).select(SEAT_COLUMNS);
 }
 
 /**

@@ -80,6 +80,32 @@ describeEach(mysqlDialects(), 'the free-seat lock of a batch on %s', (dialect) =
     expect(await invariantViolations(env.db, ev.eventId)).toEqual([]);
   });
 
+  it('When a sweep waits for a lapsed seat another transaction locked, then it holds no lapsed seat after it (seat order)', async () => {
+    const inv = env.nodes[0]!.services.inventory;
+    const ev = await seedEvent(env, { rows: 10, seatsPerRow: 100, holdTtlSeconds: 60 });
+    const u = (await createUsers(env, 2)).map((x) => actorOf(x));
+    const s = (i: number) => ev.seatIds[i]!;
+    // The older hold has the later seat: in hold order the sweep would lock seat 900 first, in seat order seat 100.
+    await inv.hold(u[0]!, ev.eventId, { seatIds: [s(900)] });
+    await inv.hold(u[1]!, ev.eventId, { seatIds: [s(100)] });
+    env.clock.advance(61_000);
+    await lockSeat(ev.eventId, s(100)); // as a hold's free-seat lock would: a lapsed seat is free to a hold
+
+    const swept = inv.sweep();
+    await untilLockWait(conn, 'the sweep to wait for seat 100');
+    // A hold locking free seats goes in seat order too, so it must find seat 900 not taken by the waiting sweep.
+    const later = await conn.query('SELECT seat_id FROM event_seats WHERE event_id = ? AND seat_id = ? FOR UPDATE NOWAIT', [ev.eventId, s(900)]).then(
+      () => 'locked',
+      (err: { code?: string }) => String(err.code),
+    );
+    await conn.rollback();
+
+    expect(later).toBe('locked');
+    await swept;
+    expect(await env.db('holds').where({ event_id: ev.eventId }).pluck('status')).toEqual(['expired', 'expired']);
+    expect(await invariantViolations(env.db, ev.eventId)).toEqual([]);
+  });
+
   it('When a free seat is locked by another transaction that then takes it, then a hold that asks for it waits and is refused', async () => {
     const inv = env.nodes[0]!.services.inventory;
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 10 });
