@@ -31,7 +31,6 @@ interface Statement {
 interface Connection {
   prepare(sql: string): Statement;
   pragma(source: string): unknown;
-  close(): void;
   /** True inside BEGIN … COMMIT: a write outside one is a commit of its own. */
   readonly inTransaction: boolean;
 }

@@ -9,12 +9,10 @@ import type { BookingRow, SeatCommand } from './commands';
 import type { BatchState } from './batch-plan';
 import { heldCounts, heldSeatsQuery, type EventRules, type HeldCountRow, type HoldRow } from './hold-rules';
 import { holderLockQuery } from './holder-lock';
-import { SEAT_COLUMNS, type SeatRow } from './seat-store';
+import { SEAT_COLUMNS, SEAT_HOLD_INDEX, type SeatRow } from './seat-store';
 
 /** The unique index on holds' tokens: locking reads of named holds go through it (see loadBatchState). */
 const TOKEN_INDEX = 'holds_token_unique';
-/** The index on the hold a seat is in: a hold's seats are read through it, never by scanning the event's seats. */
-const HOLD_ID_INDEX = 'event_seats_hold_id_index';
 
 /**
  * Reads what a batch of one event's commands needs, inside its transaction, in ONE round trip for a batch of holds,
@@ -93,7 +91,7 @@ export async function loadBatchState(
     : undefined;
   // MySQL: which seats those holds are in, not locked (read through the hold_id index, after the holds are locked, so
   // none can join them), for round 2 to lock by primary key in seat order (holdSeatsByIdQuery).
-  const lapsedSeatIdsRef = mysql && expireIds.size ? first.read<{ seat_id: number }>(trx.from(fromVia(trx, 'event_seats', HOLD_ID_INDEX, { mysql: true })).where('event_id', eventId).whereIn('hold_id', [...expireIds]).select('seat_id')) : undefined;
+  const lapsedSeatIdsRef = mysql && expireIds.size ? first.read<{ seat_id: number }>(trx.from(fromVia(trx, 'event_seats', SEAT_HOLD_INDEX, { mysql: true })).where('event_id', eventId).whereIn('hold_id', [...expireIds]).select('seat_id')) : undefined;
   // The buyers' holder rows, locked (only rows of an event that exists are made), then the seats they hold,
   // counted behind the lock, so two nodes cannot both pass one buyer's limit.
   const holderLock = holderLockQuery(trx, eventId, holderIds);
@@ -166,7 +164,7 @@ export async function loadBatchState(
 
   const heldByUser = heldCounts(holderIds, rowsOf(first, byUserRef));
   const heldByIp = heldCounts(addresses, rowsOf(first, byIpRef));
-  const freedWanted = !freedSeatsWanted || !mayFree || Number(wanted) === 1 || wanted === true;
+  const freedWanted = !freedSeatsWanted || !mayFree || Number(wanted) === 1;
   return { eventId, now, event, holdsByToken, holdsById, seats, heldByUser, ipCap, heldByIp, previousBookings, extras: extraTotals, freedWanted };
 }
 
@@ -243,7 +241,7 @@ function freeSeatsLock(trx: Trx, eventId: number, ids: number[], now: number): K
  */
 function namedHoldSeatsQuery(trx: Trx, eventId: number, tokens: string[], mysql: boolean): Knex.QueryBuilder {
   const holds = tableVia(trx, 'holds', TOKEN_INDEX, { alias: 'h', mysql: true });
-  const seats = tableVia(trx, 'event_seats', HOLD_ID_INDEX, { alias: 'es' });
+  const seats = tableVia(trx, 'event_seats', SEAT_HOLD_INDEX, { alias: 'es' });
   const q = trx
     .from(trx.raw(`${holds} ${mysql ? 'STRAIGHT_JOIN' : 'CROSS JOIN'} ${seats} ON es.event_id = h.event_id AND es.hold_id = h.id`))
     .where('h.event_id', eventId)
@@ -265,7 +263,7 @@ function namedHoldSeatsQuery(trx: Trx, eventId: number, tokens: string[], mysql:
  * index (index-hint.ts; its own plan read every seat of the event).
  */
 function holdSeatsByIdQuery(trx: Trx, eventId: number, holdIds: number[], seatIds: number[] | undefined): Knex.QueryBuilder {
-  if (!seatIds) return trx.from(fromVia(trx, 'event_seats', HOLD_ID_INDEX)).where('event_id', eventId).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id').select(SEAT_COLUMNS);
+  if (!seatIds) return trx.from(fromVia(trx, 'event_seats', SEAT_HOLD_INDEX)).where('event_id', eventId).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id').select(SEAT_COLUMNS);
   const sorted = [...new Set(seatIds)].sort((a, b) => a - b);
   return lockIf(true, trx.from(fromVia(trx, 'event_seats', 'PRIMARY', { mysql: true })).where('event_id', eventId).whereIn('seat_id', sorted).whereIn('hold_id', holdIds).where('status', 'held').orderBy('seat_id')).select(SEAT_COLUMNS);
 }

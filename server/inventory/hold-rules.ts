@@ -7,6 +7,7 @@ import { tableVia } from '../db/index-hint';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../shared/errors';
 import { newToken } from '../shared/ids';
 import { lockHolders } from './holder-lock';
+import { SEAT_HOLD_INDEX } from './seat-store';
 
 export interface HoldRow {
   id: number;
@@ -135,7 +136,7 @@ export function heldSeatsQuery(trx: Knex, eventId: number, now: number, by: 'use
   const from: Knex.QueryBuilder = isMysql(trx)
     ? trx('event_seats as es').join('holds as h', 'h.id', 'es.hold_id')
     : trx
-        .from(trx.raw(`${tableVia(trx, 'holds', HELD_BY_INDEX[by], { alias: 'h' })} CROSS JOIN ${tableVia(trx, 'event_seats', 'event_seats_hold_id_index', { alias: 'es' })} ON es.hold_id = h.id`))
+        .from(trx.raw(`${tableVia(trx, 'holds', HELD_BY_INDEX[by], { alias: 'h' })} CROSS JOIN ${tableVia(trx, 'event_seats', SEAT_HOLD_INDEX, { alias: 'es' })} ON es.hold_id = h.id`))
         .where('h.event_id', eventId);
   return from
     .where({ 'es.event_id': eventId, 'es.status': 'held', 'h.status': 'active' })

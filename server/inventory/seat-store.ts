@@ -36,6 +36,9 @@ export interface TransitionResult {
   cursor: number;
 }
 
+/** The index on the hold a seat is in (migrations): a hold's seats are read through it, not by scanning the event's. */
+export const SEAT_HOLD_INDEX = 'event_seats_hold_id_index';
+
 /** The columns of a seat row as the inventory reads it for a change. */
 export const SEAT_COLUMNS = ['seat_id', 'status', 'version', 'hold_id', 'hold_expires_at', 'booking_id', 'price_cents'] as const;
 
