@@ -30,16 +30,7 @@ export type HoldTxResult = Omit<CasResult, 'conflicts' | 'conflictsPerS' | 'roun
  */
 export async function holdTxBaseline(databaseUrl: string, o: { concurrency: number; connections: number; rows: number; durationMs: number }): Promise<HoldTxResult> {
   const pool = baselinePool(databaseUrl, o.connections, { multipleStatements: true });
-  const [seats, holds, changes] = ['seats', 'holds', 'changes'].map((t) => `load_holdtx_${t}_${process.pid}`);
-  await pool.query(`DROP TABLE IF EXISTS ${seats}, ${holds}, ${changes}`);
-  await pool.query(`CREATE TABLE ${seats} (id INT PRIMARY KEY, v INT NOT NULL, status VARCHAR(16) NOT NULL, hold_id BIGINT NULL) ENGINE=InnoDB`);
-  await pool.query(
-    `CREATE TABLE ${holds} (id BIGINT AUTO_INCREMENT PRIMARY KEY, user_id INT NOT NULL, status VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, KEY (user_id, status)) ENGINE=InnoDB`,
-  );
-  await pool.query(
-    `CREATE TABLE ${changes} (id BIGINT AUTO_INCREMENT PRIMARY KEY, seat_id INT NOT NULL, version INT NOT NULL, to_status VARCHAR(16) NOT NULL, hold_id BIGINT NULL, created_at BIGINT NOT NULL, KEY (seat_id)) ENGINE=InnoDB`,
-  );
-  await pool.query(`INSERT INTO ${seats} (id, v, status) VALUES ${Array.from({ length: o.rows }, (_, i) => `(${i + 1}, 1, 'available')`).join(',')}`);
+  const { seats, holds, changes, drop } = await holdTables(pool, o.rows);
 
   type Conn = mysql.PoolConnection;
   /** Hold: returns the new hold's id, or undefined when the seat was taken. */
@@ -108,7 +99,7 @@ export async function holdTxBaseline(databaseUrl: string, o: { concurrency: numb
       }),
     );
   } finally {
-    await pool.query(`DROP TABLE IF EXISTS ${seats}, ${holds}, ${changes}`);
+    await drop();
     await pool.end();
   }
   const durationS = (now() - started) / 1000;
@@ -124,4 +115,22 @@ export async function holdTxBaseline(databaseUrl: string, o: { concurrency: numb
     roundTripsPerCommand: 2,
     latency: latency.summary(),
   };
+}
+
+/**
+ * The scratch tables of the raw hold baselines (this one and baselines-group-tx.ts): `rows` free seats, holds with
+ * the per-user index the limit reads, and changes. Named for this process; `drop` removes them.
+ */
+export async function holdTables(pool: mysql.Pool, rows: number): Promise<{ seats: string; holds: string; changes: string; drop(): Promise<void> }> {
+  const [seats, holds, changes] = ['seats', 'holds', 'changes'].map((t) => `load_holdtx_${t}_${process.pid}`);
+  await pool.query(`DROP TABLE IF EXISTS ${seats}, ${holds}, ${changes}`);
+  await pool.query(`CREATE TABLE ${seats} (id INT PRIMARY KEY, v INT NOT NULL, status VARCHAR(16) NOT NULL, hold_id BIGINT NULL) ENGINE=InnoDB`);
+  await pool.query(
+    `CREATE TABLE ${holds} (id BIGINT AUTO_INCREMENT PRIMARY KEY, user_id INT NOT NULL, status VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, KEY (user_id, status)) ENGINE=InnoDB`,
+  );
+  await pool.query(
+    `CREATE TABLE ${changes} (id BIGINT AUTO_INCREMENT PRIMARY KEY, seat_id INT NOT NULL, version INT NOT NULL, to_status VARCHAR(16) NOT NULL, hold_id BIGINT NULL, created_at BIGINT NOT NULL, KEY (seat_id)) ENGINE=InnoDB`,
+  );
+  await pool.query(`INSERT INTO ${seats} (id, v, status) VALUES ${Array.from({ length: rows }, (_, i) => `(${i + 1}, 1, 'available')`).join(',')}`);
+  return { seats, holds, changes, drop: async () => void (await pool.query(`DROP TABLE IF EXISTS ${seats}, ${holds}, ${changes}`)) };
 }

@@ -3,6 +3,7 @@
  * and the figures every sale reports (refusals, sell-out, the compare-and-set baselines).
  */
 import { casBaseline, sqliteCasBaseline, sqliteKnexCasBaseline, type CasResult } from './baselines-cas';
+import { groupTxBaseline, type GroupTxResult } from './baselines-group-tx';
 import { holdTxBaseline, type HoldTxResult } from './baselines-hold-tx';
 import type { BuyerPlan } from './buyer';
 import { BuyerStats, COMMAND_KINDS } from './buyer-stats';
@@ -181,6 +182,16 @@ export async function holdTxBaselineFor(ctx: Ctx, o: { concurrency: number; rows
   const { opts, cluster } = ctx;
   if (!opts.baseline || !cluster.databaseUrl.startsWith('mysql')) return undefined;
   return holdTxBaseline(cluster.databaseUrl, { ...o, connections: cluster.opts.poolMax * Math.max(1, cluster.nodeCount) });
+}
+
+/**
+ * The raw group-commit baseline (MySQL only, load/baselines-group-tx.ts), with as many batches in flight per event
+ * as the nodes allow (SEAT_BATCH_IN_FLIGHT): the issue's design with nothing of Evently around it.
+ */
+export async function groupTxBaselineFor(ctx: Ctx, o: { concurrency: number; rows: number; durationMs: number }): Promise<GroupTxResult | undefined> {
+  const { opts, cluster } = ctx;
+  if (!opts.baseline || !cluster.databaseUrl.startsWith('mysql')) return undefined;
+  return groupTxBaseline(cluster.databaseUrl, { ...o, inFlight: cluster.config.seatBatch.maxInFlight });
 }
 
 /**

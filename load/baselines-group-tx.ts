@@ -1,0 +1,206 @@
+/**
+ * The issue's own design on bare mysql2: hot-seat's commands group-committed per event, one transaction per batch
+ * of whatever arrived while the batch ahead ran, with nothing else around them. It says what group commit itself
+ * can reach on this machine, next to the raw compare-and-set (one row, records nothing) and the raw hold
+ * transactions (one transaction per command, side by side): the ceiling of Evently's batches without its
+ * sockets, validation, rules and broadcasts.
+ *
+ * A batch is the fewest round trips a batch can be: BEGIN rides with the reads (the buyers' live holds for the
+ * limit, the seats and the holds released, locked in key order), the commands are decided in memory in arrival
+ * order, and COMMIT rides with the writes (the new holds, one compare-and-set UPDATE over every changed seat, the
+ * changes, the ended holds). `inFlight` 1 is Evently's lane: the next batch starts when the one ahead has committed.
+ * `inFlight` 2 lets the next batch send its reads once the one ahead has sent its writes, so its locks queue in
+ * the database behind that batch's instead of behind its round trip.
+ */
+import type mysql from 'mysql2/promise';
+import { baselinePool } from './baseline-pool';
+import { holdTables, type HoldTxResult } from './baselines-hold-tx';
+import { Latency, now } from './stats';
+
+export type GroupTxResult = Omit<HoldTxResult, 'roundTripsPerCommand'> & {
+  /** Batches that may be in flight at once (see the module comment). */
+  inFlight: number;
+  batches: number;
+  /** Commands (holds and releases) per batch, on average. */
+  commandsPerBatch: number;
+  /** Whole batches run again after a deadlock or lock wait timeout. */
+  retries: number;
+};
+
+type Request = { kind: 'hold'; userId: number; seatId: number } | { kind: 'release'; seatId: number; holdId: number };
+type Command = Request & { done(holdId: number | undefined): void };
+
+/** Most commands one batch decides, as Evently's default (SEAT_BATCH_MAX_COMMANDS). */
+const MAX_BATCH = 200;
+const RETRYABLE = new Set([1213, 1205]);
+
+/**
+ * `concurrency` workers in closed loops over `rows` seats for `durationMs`, as in holdTxBaseline (hold a random
+ * seat; if it was free, release it), their commands decided in batches. Scratch tables, dropped at the end.
+ */
+export async function groupTxBaseline(databaseUrl: string, o: { concurrency: number; rows: number; durationMs: number; inFlight: number }): Promise<GroupTxResult> {
+  const pool = baselinePool(databaseUrl, o.inFlight, { multipleStatements: true });
+  const { seats, holds, changes, drop } = await holdTables(pool, o.rows);
+  let nextHoldId = 1;
+  let batches = 0;
+  let decided = 0;
+  let retries = 0;
+
+  /** One batch, one transaction; `sentWrites` is called as its last round leaves. Returns each command's answer. */
+  const run = async (c: mysql.PoolConnection, batch: Command[], sentWrites: () => void): Promise<(number | undefined)[]> => {
+    const seatIds = [...new Set(batch.map((b) => b.seatId))].sort((a, b) => a - b);
+    const userIds = [...new Set(batch.flatMap((b) => (b.kind === 'hold' ? [b.userId] : [])))];
+    const released = [...new Set(batch.flatMap((b) => (b.kind === 'release' ? [b.holdId] : [])))].sort((a, b) => a - b);
+    const [read] = (await c.query(
+      `BEGIN;
+       SELECT user_id, COUNT(*) AS n FROM ${holds} WHERE user_id IN (?) AND status = 'active' GROUP BY user_id;
+       SELECT id, v, status, hold_id FROM ${seats} WHERE id IN (?) ORDER BY id FOR UPDATE;
+       SELECT id, status FROM ${holds} WHERE id IN (?) ORDER BY id FOR UPDATE`,
+      [userIds.length ? userIds : [0], seatIds, released.length ? released : [0]],
+    )) as unknown as [[unknown, unknown, { id: number; v: number; status: string; hold_id: number | null }[], unknown]];
+    const state = new Map(read[2].map((r) => [r.id, { v0: r.v, v: r.v, status: r.status, holdId: r.hold_id }]));
+    const t = Date.now();
+    const newHolds: unknown[][] = [];
+    const changeRows: unknown[][] = [];
+    const ended: number[] = [];
+    const answers = batch.map((b) => {
+      const seat = state.get(b.seatId)!;
+      if (b.kind === 'hold') {
+        if (seat.status !== 'available') return undefined;
+        const id = nextHoldId++;
+        Object.assign(seat, { v: seat.v + 1, status: 'held', holdId: id });
+        newHolds.push([id, b.userId, 'active', t]);
+        changeRows.push([b.seatId, seat.v, 'held', id, t]);
+        return id;
+      }
+      if (seat.holdId !== b.holdId) return undefined;
+      Object.assign(seat, { v: seat.v + 1, status: 'available', holdId: null });
+      ended.push(b.holdId);
+      changeRows.push([b.seatId, seat.v, 'available', b.holdId, t]);
+      return b.holdId;
+    });
+    const changed = [...state].filter(([, s]) => s.v !== s.v0);
+    if (!changed.length) {
+      sentWrites();
+      await c.query('COMMIT');
+      return answers;
+    }
+    const rowsSql = changed.map(() => 'SELECT ? AS id, ? AS v0, ? AS v1, ? AS st, ? AS h').join(' UNION ALL ');
+    const sql = [
+      newHolds.length ? `INSERT INTO ${holds} (id, user_id, status, created_at) VALUES ?` : '',
+      `UPDATE ${seats} s JOIN (${rowsSql}) n ON s.id = n.id AND s.v = n.v0 SET s.v = n.v1, s.status = n.st, s.hold_id = n.h`,
+      `INSERT INTO ${changes} (seat_id, version, to_status, hold_id, created_at) VALUES ?`,
+      ended.length ? `UPDATE ${holds} SET status = 'released' WHERE id IN (?)` : '',
+      'COMMIT',
+    ].filter(Boolean);
+    const params = [
+      ...(newHolds.length ? [newHolds] : []),
+      ...changed.flatMap(([id, s]) => [id, s.v0, s.v, s.status, s.holdId]),
+      changeRows,
+      ...(ended.length ? [ended] : []),
+    ];
+    sentWrites();
+    const [wrote] = (await c.query(sql.join(';\n'), params)) as unknown as [{ affectedRows: number }[]];
+    const cas = wrote[newHolds.length ? 1 : 0]!;
+    // The seats were locked since the reads, so every compare-and-set must hold; anything else is a bug here.
+    if (cas.affectedRows !== changed.length) throw new Error(`group baseline: ${cas.affectedRows} of ${changed.length} seats changed`);
+    return answers;
+  };
+
+  const queue: Command[] = [];
+  let inFlight = 0;
+  let reading = false;
+  let cutScheduled = false;
+  const runWithRetry = async (batch: Command[], sentWrites: () => void): Promise<void> => {
+    const c = await pool.getConnection();
+    try {
+      for (;;) {
+        try {
+          const answers = await run(c, batch, sentWrites);
+          batches++;
+          decided += batch.length;
+          batch.forEach((b, i) => b.done(answers[i]));
+          return;
+        } catch (err) {
+          await c.query('ROLLBACK').catch(() => undefined);
+          if (!RETRYABLE.has((err as { errno?: number }).errno ?? 0)) throw err;
+          retries++;
+        }
+      }
+    } finally {
+      c.release();
+    }
+  };
+  /** Cuts the next batch when the lane allows one, after the commands already on their way have arrived. */
+  const pump = (): void => {
+    if (cutScheduled || reading || inFlight >= o.inFlight || !queue.length) return;
+    cutScheduled = true;
+    setImmediate(() => {
+      cutScheduled = false;
+      if (reading || inFlight >= o.inFlight || !queue.length) return;
+      const batch = queue.splice(0, MAX_BATCH);
+      inFlight++;
+      reading = true;
+      let wrote = false;
+      const sentWrites = () => {
+        if (wrote) return;
+        wrote = true;
+        reading = false;
+        pump();
+      };
+      runWithRetry(batch, sentWrites)
+        .catch((err) => batch.forEach((b) => b.done(undefined)) ?? console.error(err))
+        .finally(() => {
+          inFlight--;
+          sentWrites();
+          pump();
+        });
+    });
+  };
+  const submit = (cmd: Request): Promise<number | undefined> =>
+    new Promise((done) => {
+      queue.push({ ...cmd, done });
+      pump();
+    });
+
+  const latency = new Latency();
+  let attempts = 0;
+  let successes = 0;
+  const started = now();
+  const deadline = started + o.durationMs;
+  try {
+    await Promise.all(
+      Array.from({ length: o.concurrency }, async (_, worker) => {
+        while (now() < deadline) {
+          const seatId = 1 + Math.floor(Math.random() * o.rows);
+          const t0 = now();
+          const holdId = await submit({ kind: 'hold', userId: worker + 1, seatId });
+          latency.recordMs(now() - t0);
+          attempts++;
+          if (holdId === undefined) continue;
+          successes++;
+          await submit({ kind: 'release', seatId, holdId });
+        }
+      }),
+    );
+  } finally {
+    await drop();
+    await pool.end();
+  }
+  const durationS = (now() - started) / 1000;
+  return {
+    concurrency: o.concurrency,
+    connections: o.inFlight,
+    rows: o.rows,
+    durationS,
+    attempts,
+    successes,
+    attemptsPerS: attempts / durationS,
+    successesPerS: successes / durationS,
+    latency: latency.summary(),
+    inFlight: o.inFlight,
+    batches,
+    commandsPerBatch: batches ? decided / batches : 0,
+    retries,
+  };
+}
