@@ -8,9 +8,10 @@
  * A batch is the fewest round trips a batch can be: BEGIN rides with the reads (the buyers' live holds for the
  * limit, the seats and the holds released, locked in key order), the commands are decided in memory in arrival
  * order, and COMMIT rides with the writes (the new holds, one compare-and-set UPDATE over every changed seat, the
- * changes, the ended holds). `inFlight` 1 is Evently's lane: the next batch starts when the one ahead has committed.
- * `inFlight` 2 lets the next batch send its reads once the one ahead has sent its writes, so its locks queue in
- * the database behind that batch's instead of behind its round trip.
+ * changes, the ended holds). `inFlight` 1 is Evently's lane (hot-seat runs it so): the next batch starts when the
+ * one ahead has committed. `inFlight` 2 lets the next batch send its reads once the one ahead has sent its writes,
+ * so its locks queue in the database behind that batch's instead of behind its round trip (the experiment of
+ * load/experiments/batches-in-flight.patch).
  */
 import type mysql from 'mysql2/promise';
 import { baselinePool } from './baseline-pool';

@@ -185,13 +185,13 @@ export async function holdTxBaselineFor(ctx: Ctx, o: { concurrency: number; rows
 }
 
 /**
- * The raw group-commit baseline (MySQL only, load/baselines-group-tx.ts), with as many batches in flight per event
- * as the nodes allow (SEAT_BATCH_IN_FLIGHT): the issue's design with nothing of Evently around it.
+ * The raw group-commit baseline (MySQL only, load/baselines-group-tx.ts) with one batch in flight, as Evently's
+ * lane: the issue's design with nothing of Evently around it.
  */
 export async function groupTxBaselineFor(ctx: Ctx, o: { concurrency: number; rows: number; durationMs: number }): Promise<GroupTxResult | undefined> {
   const { opts, cluster } = ctx;
   if (!opts.baseline || !cluster.databaseUrl.startsWith('mysql')) return undefined;
-  return groupTxBaseline(cluster.databaseUrl, { ...o, inFlight: cluster.config.seatBatch.maxInFlight });
+  return groupTxBaseline(cluster.databaseUrl, { ...o, inFlight: 1 });
 }
 
 /**

@@ -9,11 +9,10 @@ const boolish = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /**
- * A seat batch's caps when SEAT_BATCH_MAX_COMMANDS, SEAT_BATCH_MAX_SEATS and SEAT_BATCH_IN_FLIGHT are not set, and
- * InventoryService's when it is built without them (why these sizes: inventory/service.ts; batches in flight:
- * inventory/group-commit.ts, MySQL only).
+ * A seat batch's caps when SEAT_BATCH_MAX_COMMANDS and SEAT_BATCH_MAX_SEATS are not set, and InventoryService's
+ * when it is built without them (why these sizes: inventory/service.ts).
  */
-export const SEAT_BATCH_DEFAULTS = { maxCommands: 200, maxSeats: 1000, maxInFlight: 2 } as const;
+export const SEAT_BATCH_DEFAULTS = { maxCommands: 200, maxSeats: 1000 } as const;
 
 /**
  * How many holds may queue for one event's next batch, and how long one may expect to wait there before it is
@@ -36,7 +35,6 @@ const envSchema = z
     HOLD_QUEUE_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(HOLD_QUEUE_DEFAULTS.maxQueueWaitMs),
     SEAT_BATCH_MAX_COMMANDS: z.coerce.number().int().min(1).max(5000).default(SEAT_BATCH_DEFAULTS.maxCommands),
     SEAT_BATCH_MAX_SEATS: z.coerce.number().int().min(1).max(20000).default(SEAT_BATCH_DEFAULTS.maxSeats),
-    SEAT_BATCH_IN_FLIGHT: z.coerce.number().int().min(1).max(4).optional(),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port').optional(),
     // Seed nodes of a Redis Cluster (any few masters or replicas; the client discovers the rest).
     REDIS_CLUSTER_NODES: z
@@ -92,7 +90,7 @@ export interface Config {
   /** A new hold whose expected wait for its seat batch is longer than this (ms) is refused BUSY (0: never). */
   holdQueueWaitMs: number;
   /** Most commands, and most seats, one group-committed seat batch takes (docs/OPERATIONS.md). */
-  seatBatch: { maxCommands: number; maxSeats: number; maxInFlight: number };
+  seatBatch: { maxCommands: number; maxSeats: number };
   redisUrl?: string;
   /**
    * Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES). With them the nodes use ioredis Cluster clients and
@@ -199,9 +197,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (isSqlite && e.SEAT_BATCH_MAX_SEATS > SQLITE_MAX_BATCH_SEATS) {
     throw new ConfigError(`Invalid configuration: SEAT_BATCH_MAX_SEATS is at most ${SQLITE_MAX_BATCH_SEATS} on SQLite (one statement's bindings)`);
   }
-  if (isSqlite && (e.SEAT_BATCH_IN_FLIGHT ?? 1) > 1) {
-    throw new ConfigError('Invalid configuration: SEAT_BATCH_IN_FLIGHT is 1 on SQLite (its one connection runs one transaction at a time)');
-  }
   const embedded = isSqlite && !e.REDIS_URL && !redisClusterNodes && e.NODE_ENV !== 'production';
   if (!e.JWT_SECRET && !embedded) {
     throw new ConfigError(
@@ -219,11 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbQueueMax: e.DB_QUEUE_MAX,
     holdQueueMax: e.HOLD_QUEUE_MAX,
     holdQueueWaitMs: e.HOLD_QUEUE_WAIT_MS,
-    seatBatch: {
-      maxCommands: e.SEAT_BATCH_MAX_COMMANDS,
-      maxSeats: e.SEAT_BATCH_MAX_SEATS,
-      maxInFlight: e.SEAT_BATCH_IN_FLIGHT ?? (isSqlite ? 1 : SEAT_BATCH_DEFAULTS.maxInFlight),
-    },
+    seatBatch: { maxCommands: e.SEAT_BATCH_MAX_COMMANDS, maxSeats: e.SEAT_BATCH_MAX_SEATS },
     redisUrl: e.REDIS_URL,
     redisClusterNodes,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

@@ -1,6 +1,6 @@
 import type { AuthUser } from '../shared/auth-user';
 import { BusyError } from '../db/backpressure';
-import { isMysql, type Db } from '../db/knex';
+import type { Db } from '../db/knex';
 import { withTransaction, type RetryOptions } from '../db/transaction';
 import { HOLD_QUEUE_DEFAULTS, SEAT_BATCH_DEFAULTS } from '../config';
 import type { HoldExtras } from './hold-extras';
@@ -59,8 +59,7 @@ export class InventoryService {
   private readonly tokenEvents = new Map<string, number>();
 
   constructor(private readonly deps: InventoryDeps) {
-    const maxInFlight = isMysql(deps.db) ? SEAT_BATCH_DEFAULTS.maxInFlight : 1;
-    this.batches = new GroupCommit<CommandOutcome>({ ...DEFAULTS, maxInFlight, ...deps.groupCommit }, (eventId, batch, decided) => this.runBatch(eventId, batch, decided));
+    this.batches = new GroupCommit<CommandOutcome>({ ...DEFAULTS, ...deps.groupCommit }, (eventId, batch) => this.runBatch(eventId, batch));
   }
 
   async hold(actor: AuthUser, eventId: number, input: { seatIds: number[]; holdToken?: string; customer?: WalkInCustomer; clientIp?: string }): Promise<HoldOutcome> {
@@ -131,7 +130,7 @@ export class InventoryService {
   }
 
   /** One batch = one transaction (retried whole on a lost race or deadlock); then replies and broadcasts. */
-  private async runBatch(eventId: number, batch: Pending<CommandOutcome>[], decided: () => void): Promise<void> {
+  private async runBatch(eventId: number, batch: Pending<CommandOutcome>[]): Promise<void> {
     const commands = batch.map((p) => p.cmd);
     const started = performance.now();
     let plan: BatchPlan;
@@ -143,12 +142,9 @@ export class InventoryService {
         async (trx) => {
           const now = this.deps.clock.now();
           const state = await loadBatchState(trx, eventId, commands, now, this.deps.holdExtras, this.deps.ipHoldCap ?? 0, this.deps.freedSeatsWanted);
-          const plan = decideBatch(state, commands);
-          // Every row the writes change was locked by the reads: the event's next batch may send its reads now
-          // and will wait in the database for this one's COMMIT (GroupCommit, maxInFlight).
-          decided();
+          const decided = decideBatch(state, commands);
           // Nothing follows the plan's writes, so its last round may carry the COMMIT.
-          return { plan, cursor: await writePlan(trx, eventId, plan, now, this.deps.holdExtras, { commit: true }), freedWanted: state.freedWanted };
+          return { plan: decided, cursor: await writePlan(trx, eventId, decided, now, this.deps.holdExtras, { commit: true }), freedWanted: state.freedWanted };
         },
         this.deps.retry,
       ));

@@ -40,26 +40,14 @@ describe('configuration', () => {
   it('When the hold queue variables are set, then new holds are shed by them (2 s expected wait, 5000 queued by default)', () => {
     expect(loadConfig({})).toMatchObject({ holdQueueWaitMs: 2000, holdQueueMax: 5000, dbQueueMax: 500 });
     expect(loadConfig({ HOLD_QUEUE_WAIT_MS: '0', HOLD_QUEUE_MAX: '200' })).toMatchObject({ holdQueueWaitMs: 0, holdQueueMax: 200 });
-    expect(loadConfig({}).seatBatch).toEqual({ maxCommands: 200, maxSeats: 1000, maxInFlight: 1 });
+    expect(loadConfig({}).seatBatch).toEqual({ maxCommands: 200, maxSeats: 1000 });
     const mysql = { DATABASE_URL: 'mysql://u:p@db:3306/evently', JWT_SECRET: 'x'.repeat(32) };
-    expect(loadConfig({ ...mysql, SEAT_BATCH_MAX_COMMANDS: '1000', SEAT_BATCH_MAX_SEATS: '5000' }).seatBatch).toEqual({ maxCommands: 1000, maxSeats: 5000, maxInFlight: 2 });
+    expect(loadConfig({ ...mysql, SEAT_BATCH_MAX_COMMANDS: '1000', SEAT_BATCH_MAX_SEATS: '5000' }).seatBatch).toEqual({ maxCommands: 1000, maxSeats: 5000 });
     // SQLite's statements have a bindings limit: a batch bigger than the tested size is refused at start, not mid-sale.
     expect(() => loadConfig({ SEAT_BATCH_MAX_SEATS: '5000' })).toThrow(/SEAT_BATCH_MAX_SEATS is at most 1000 on SQLite/);
     expect(() => loadConfig({ SEAT_BATCH_MAX_COMMANDS: '0' })).toThrow(/SEAT_BATCH_MAX_COMMANDS/);
     expect(() => loadConfig({ HOLD_QUEUE_WAIT_MS: '-1' })).toThrow(/HOLD_QUEUE_WAIT_MS/);
     expect(() => loadConfig({ HOLD_QUEUE_MAX: 'many' })).toThrow(/HOLD_QUEUE_MAX/);
-  });
-
-  it('When SEAT_BATCH_IN_FLIGHT is set, then that many batches of one event may be in flight (2 on MySQL, 1 on SQLite by default)', () => {
-    const mysql = { DATABASE_URL: 'mysql://u:p@db:3306/evently', JWT_SECRET: 'x'.repeat(32) };
-    expect(loadConfig({ ...mysql, SEAT_BATCH_IN_FLIGHT: '1' }).seatBatch.maxInFlight).toBe(1);
-    expect(loadConfig({ ...mysql, SEAT_BATCH_IN_FLIGHT: '4' }).seatBatch.maxInFlight).toBe(4);
-    expect(() => loadConfig({ ...mysql, SEAT_BATCH_IN_FLIGHT: '5' })).toThrow(/SEAT_BATCH_IN_FLIGHT/);
-    expect(() => loadConfig({ ...mysql, SEAT_BATCH_IN_FLIGHT: '0' })).toThrow(/SEAT_BATCH_IN_FLIGHT/);
-    expect(() => loadConfig({ ...mysql, SEAT_BATCH_IN_FLIGHT: 'two' })).toThrow(/SEAT_BATCH_IN_FLIGHT/);
-    // One SQLite connection runs one transaction at a time: a second batch in flight could only wait for it.
-    expect(loadConfig({ SEAT_BATCH_IN_FLIGHT: '1' }).seatBatch.maxInFlight).toBe(1);
-    expect(() => loadConfig({ SEAT_BATCH_IN_FLIGHT: '2' })).toThrow(/SEAT_BATCH_IN_FLIGHT is 1 on SQLite/);
   });
 
   it('When the broadcast windows are set, then a busy node widens them up to BROADCAST_MAX_BATCH_MS (20 and 200 ms by default)', () => {
