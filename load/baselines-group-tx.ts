@@ -14,6 +14,7 @@
  * load/experiments/batches-in-flight.patch).
  */
 import type mysql from 'mysql2/promise';
+import { SEAT_BATCH_DEFAULTS } from '../server/config';
 import { baselinePool } from './baseline-pool';
 import { holdTables, type HoldTxResult } from './baselines-hold-tx';
 import { Latency, now } from './stats';
@@ -32,7 +33,7 @@ type Request = { kind: 'hold'; userId: number; seatId: number } | { kind: 'relea
 type Command = Request & { done(holdId: number | undefined): void };
 
 /** Most commands one batch decides, as Evently's default (SEAT_BATCH_MAX_COMMANDS). */
-const MAX_BATCH = 200;
+const MAX_BATCH = SEAT_BATCH_DEFAULTS.maxCommands;
 const RETRYABLE = new Set([1213, 1205]);
 
 /**

@@ -12,7 +12,7 @@ const boolish = z
  * A seat batch's caps when SEAT_BATCH_MAX_COMMANDS and SEAT_BATCH_MAX_SEATS are not set, and InventoryService's
  * when it is built without them (why these sizes: inventory/service.ts).
  */
-export const SEAT_BATCH_DEFAULTS = { maxCommands: 200, maxSeats: 1000 } as const;
+export const SEAT_BATCH_DEFAULTS = { maxCommands: 100, maxSeats: 1000 } as const;
 
 /**
  * How many holds may queue for one event's next batch, and how long one may expect to wait there before it is

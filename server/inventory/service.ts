@@ -39,10 +39,12 @@ export interface InventoryDeps {
 }
 
 /**
- * 200 commands and 1,000 seats (SEAT_BATCH_DEFAULTS, config.ts, also the defaults of SEAT_BATCH_MAX_COMMANDS and
- * SEAT_BATCH_MAX_SEATS, which a node passes in). Bigger batches (500 and 2,000) decided 20-25% more holds in the flash sale but
- * made bookings wait longer behind the batch in flight (booking ack p99 +30%): load/README.md, issue 17, batch
- * size. 1,000 seats keep every statement of a full batch within SQLite's limits (32,766 bindings; the seat
+ * 100 commands and 1,000 seats (SEAT_BATCH_DEFAULTS, config.ts, also the defaults of SEAT_BATCH_MAX_COMMANDS and
+ * SEAT_BATCH_MAX_SEATS, which a node passes in). A booking waits for the batch in flight when it arrives, and a
+ * batch's time grows with its commands: in the flash sale, batches of at most 100 (against 200) made booking ack p99
+ * about half as long with hold ack p99 unchanged; 50 made holds wait longer; bigger batches (500 and 2,000)
+ * decided 20-25% more holds but made bookings wait longer still. The price: at 256 contenders on one event a node
+ * decides fewer holds a second (about 15% on MariaDB). load/README.md, issue 17, batch size. 1,000 seats keep every statement of a full batch within SQLite's limits (32,766 bindings; the seat
  * compare-and-set binds 13 values per seat there; tests/integration/group-commit.test.ts runs a full batch).
  */
 const DEFAULTS: GroupCommitOptions = { ...SEAT_BATCH_DEFAULTS, ...HOLD_QUEUE_DEFAULTS };

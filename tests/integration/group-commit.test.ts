@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventlyNode } from '../../server/entry/node';
+import { SEAT_BATCH_DEFAULTS } from '../../server/config';
 import { AppError } from '../../server/shared/errors';
 import { describeEach, mysqlDialects, testDialects } from '../helpers/dialects';
 import { actorOf, createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
@@ -95,28 +96,30 @@ describeEach(testDialects(), 'group commit on %s', (dialect) => {
     expect(await seatsOf(together)).toEqual(await seatsOf(alone));
   });
 
-  it('When the largest batch the defaults allow arrives at once (200 holds of 5 seats), then it commits as one batch and books as one', async () => {
+  it('When the largest batch the defaults allow arrives at once (100 holds of 10 seats), then it commits as one batch and books as one', async () => {
+    const { maxCommands, maxSeats } = SEAT_BATCH_DEFAULTS;
+    const per = maxSeats / maxCommands;
     // The statements of a full batch must fit the database. SQLite refuses more than 500 rows in one knex
     // multi-row insert (a compound SELECT), an expression tree deeper than 1,000 and more than 32,766 bindings.
     const node = env.nodes[0]!;
     const [clerk] = await createUsers(env, 1, 'box_office');
     const staff = actorOf(clerk!, 'box_office');
-    const ev = await seedEvent(env, { rows: 10, seatsPerRow: 100, maxSeatsPerOrder: 5 });
-    expect(ev.seatIds).toHaveLength(1000);
+    const ev = await seedEvent(env, { rows: 10, seatsPerRow: 100, maxSeatsPerOrder: per });
+    expect(ev.seatIds).toHaveLength(maxSeats);
     const inv = node.services.inventory;
     const before = batches(node);
-    const holds = await Promise.all(Array.from({ length: 200 }, (_, i) => inv.hold(staff, ev.eventId, { seatIds: ev.seatIds.slice(5 * i, 5 * i + 5) })));
+    const holds = await Promise.all(Array.from({ length: maxCommands }, (_, i) => inv.hold(staff, ev.eventId, { seatIds: ev.seatIds.slice(per * i, per * i + per) })));
     const held = batches(node);
     expect(held.count - before.count).toBe(1);
-    expect(held.commands - before.commands).toBe(200);
-    expect(await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' })).toHaveLength(1000);
+    expect(held.commands - before.commands).toBe(maxCommands);
+    expect(await env.db('event_seats').where({ event_id: ev.eventId, status: 'held' })).toHaveLength(maxSeats);
 
     const bookings = await Promise.all(holds.map((h) => inv.book(staff, h.hold.token, randomUUID())));
     const booked = batches(node);
     expect(booked.count - held.count).toBe(1);
-    expect(new Set(bookings.map((b) => b.booking.id)).size).toBe(200);
-    expect(await env.db('booking_seats').where({ event_id: ev.eventId, active: true })).toHaveLength(1000);
-    expect(await env.db('seat_changes').where({ event_id: ev.eventId, to_status: 'booked' })).toHaveLength(1000);
+    expect(new Set(bookings.map((b) => b.booking.id)).size).toBe(maxCommands);
+    expect(await env.db('booking_seats').where({ event_id: ev.eventId, active: true })).toHaveLength(maxSeats);
+    expect(await env.db('seat_changes').where({ event_id: ev.eventId, to_status: 'booked' })).toHaveLength(maxSeats);
     expect(await invariantViolations(env.db, ev.eventId)).toEqual([]);
   });
 

@@ -40,7 +40,7 @@ describe('configuration', () => {
   it('When the hold queue variables are set, then new holds are shed by them (2 s expected wait, 5000 queued by default)', () => {
     expect(loadConfig({})).toMatchObject({ holdQueueWaitMs: 2000, holdQueueMax: 5000, dbQueueMax: 500 });
     expect(loadConfig({ HOLD_QUEUE_WAIT_MS: '0', HOLD_QUEUE_MAX: '200' })).toMatchObject({ holdQueueWaitMs: 0, holdQueueMax: 200 });
-    expect(loadConfig({}).seatBatch).toEqual({ maxCommands: 200, maxSeats: 1000 });
+    expect(loadConfig({}).seatBatch).toEqual({ maxCommands: 100, maxSeats: 1000 });
     const mysql = { DATABASE_URL: 'mysql://u:p@db:3306/evently', JWT_SECRET: 'x'.repeat(32) };
     expect(loadConfig({ ...mysql, SEAT_BATCH_MAX_COMMANDS: '1000', SEAT_BATCH_MAX_SEATS: '5000' }).seatBatch).toEqual({ maxCommands: 1000, maxSeats: 5000 });
     // SQLite's statements have a bindings limit: a batch bigger than the tested size is refused at start, not mid-sale.
