@@ -16,8 +16,7 @@
 import type mysql from 'mysql2/promise';
 import { SEAT_BATCH_DEFAULTS } from '../server/config';
 import { baselinePool } from './baseline-pool';
-import { holdTables, type HoldTxResult } from './baselines-hold-tx';
-import { Latency, now } from './stats';
+import { holdReleaseLoops, holdTables, type HoldTxResult } from './baselines-hold-tx';
 
 export type GroupTxResult = Omit<HoldTxResult, 'roundTripsPerCommand'> & {
   /** Batches that may be in flight at once (see the module comment). */
@@ -30,7 +29,8 @@ export type GroupTxResult = Omit<HoldTxResult, 'roundTripsPerCommand'> & {
 };
 
 type Request = { kind: 'hold'; userId: number; seatId: number } | { kind: 'release'; seatId: number; holdId: number };
-type Command = Request & { done(holdId: number | undefined): void };
+/** `done` answers the hold's id (undefined: the seat was taken, or a release of a hold no longer there); `fail` ends the run. */
+type Command = Request & { done(holdId: number | undefined): void; fail(err: unknown): void };
 
 /** Most commands one batch decides, as Evently's default (SEAT_BATCH_MAX_COMMANDS). */
 const MAX_BATCH = SEAT_BATCH_DEFAULTS.maxCommands;
@@ -151,7 +151,8 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
         pump();
       };
       runWithRetry(batch, sentWrites)
-        .catch((err) => batch.forEach((b) => b.done(undefined)) ?? console.error(err))
+        // Not a race lost: a broken baseline must fail the run, not count as seats taken.
+        .catch((err: unknown) => batch.forEach((b) => b.fail(err)))
         .finally(() => {
           inFlight--;
           sentWrites();
@@ -160,49 +161,29 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
     });
   };
   const submit = (cmd: Request): Promise<number | undefined> =>
-    new Promise((done) => {
-      queue.push({ ...cmd, done });
+    new Promise((done, fail) => {
+      queue.push({ ...cmd, done, fail });
       pump();
     });
 
-  const latency = new Latency();
-  let attempts = 0;
-  let successes = 0;
-  const started = now();
-  const deadline = started + o.durationMs;
   try {
-    await Promise.all(
-      Array.from({ length: o.concurrency }, async (_, worker) => {
-        while (now() < deadline) {
-          const seatId = 1 + Math.floor(Math.random() * o.rows);
-          const t0 = now();
-          const holdId = await submit({ kind: 'hold', userId: worker + 1, seatId });
-          latency.recordMs(now() - t0);
-          attempts++;
-          if (holdId === undefined) continue;
-          successes++;
-          await submit({ kind: 'release', seatId, holdId });
-        }
-      }),
+    const loops = await holdReleaseLoops(
+      o,
+      (userId, seatId) => submit({ kind: 'hold', userId, seatId }),
+      async (seatId, holdId) => void (await submit({ kind: 'release', seatId, holdId })),
     );
+    return {
+      concurrency: o.concurrency,
+      connections: o.inFlight,
+      rows: o.rows,
+      ...loops,
+      inFlight: o.inFlight,
+      batches,
+      commandsPerBatch: batches ? decided / batches : 0,
+      retries,
+    };
   } finally {
     await drop();
     await pool.end();
   }
-  const durationS = (now() - started) / 1000;
-  return {
-    concurrency: o.concurrency,
-    connections: o.inFlight,
-    rows: o.rows,
-    durationS,
-    attempts,
-    successes,
-    attemptsPerS: attempts / durationS,
-    successesPerS: successes / durationS,
-    latency: latency.summary(),
-    inFlight: o.inFlight,
-    batches,
-    commandsPerBatch: batches ? decided / batches : 0,
-    retries,
-  };
 }

@@ -13,7 +13,7 @@
 import type mysql from 'mysql2/promise';
 import { baselinePool } from './baseline-pool';
 import type { CasResult } from './baselines-cas';
-import { Latency, now } from './stats';
+import { Latency, now, type LatencySummary } from './stats';
 
 /**
  * The raw compare-and-set's result shape, where `attempts` are hold transactions (every one decided: won or seat
@@ -78,43 +78,60 @@ export async function holdTxBaseline(databaseUrl: string, o: { concurrency: numb
       c.release();
     }
   };
+  try {
+    const loops = await holdReleaseLoops(
+      o,
+      (userId, seatId) => withConnection((c) => hold(c, userId, seatId)),
+      (seatId, holdId) => withConnection((c) => release(c, seatId, holdId)),
+    );
+    return { concurrency: o.concurrency, connections: o.connections, rows: o.rows, ...loops, roundTripsPerCommand: 2 };
+  } finally {
+    await drop();
+    await pool.end();
+  }
+}
+
+/** What holdReleaseLoops measured: every hold decided (won or seat taken), and its latency (not the releases'). */
+export interface LoopsResult {
+  durationS: number;
+  attempts: number;
+  successes: number;
+  attemptsPerS: number;
+  successesPerS: number;
+  latency: LatencySummary;
+}
+
+/**
+ * hot-seat's contenders with no socket, for the raw hold baselines: `concurrency` closed loops for `durationMs`,
+ * each holding a random one of `rows` seats as its own buyer (user id = loop + 1) and, when it won, releasing it.
+ * `hold` answers the new hold's id, or undefined when the seat was taken.
+ */
+export async function holdReleaseLoops(
+  o: { concurrency: number; rows: number; durationMs: number },
+  hold: (userId: number, seatId: number) => Promise<number | undefined>,
+  release: (seatId: number, holdId: number) => Promise<void>,
+): Promise<LoopsResult> {
   const latency = new Latency();
   let attempts = 0;
   let successes = 0;
   const started = now();
   const deadline = started + o.durationMs;
-  try {
-    await Promise.all(
-      Array.from({ length: o.concurrency }, async (_, worker) => {
-        while (now() < deadline) {
-          const seatId = 1 + Math.floor(Math.random() * o.rows);
-          const t0 = now();
-          const holdId = await withConnection((c) => hold(c, worker + 1, seatId));
-          latency.recordMs(now() - t0);
-          attempts++;
-          if (holdId === undefined) continue;
-          successes++;
-          await withConnection((c) => release(c, seatId, holdId));
-        }
-      }),
-    );
-  } finally {
-    await drop();
-    await pool.end();
-  }
+  await Promise.all(
+    Array.from({ length: o.concurrency }, async (_, loop) => {
+      while (now() < deadline) {
+        const seatId = 1 + Math.floor(Math.random() * o.rows);
+        const t0 = now();
+        const holdId = await hold(loop + 1, seatId);
+        latency.recordMs(now() - t0);
+        attempts++;
+        if (holdId === undefined) continue;
+        successes++;
+        await release(seatId, holdId);
+      }
+    }),
+  );
   const durationS = (now() - started) / 1000;
-  return {
-    concurrency: o.concurrency,
-    connections: o.connections,
-    rows: o.rows,
-    durationS,
-    attempts,
-    successes,
-    attemptsPerS: attempts / durationS,
-    successesPerS: successes / durationS,
-    roundTripsPerCommand: 2,
-    latency: latency.summary(),
-  };
+  return { durationS, attempts, successes, attemptsPerS: attempts / durationS, successesPerS: successes / durationS, latency: latency.summary() };
 }
 
 /**
