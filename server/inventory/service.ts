@@ -44,8 +44,9 @@ export interface InventoryDeps {
  * batch's time grows with its commands: in the flash sale, batches of at most 100 (against 200) made booking ack p99
  * about half as long with hold ack p99 unchanged; 50 made holds wait longer; bigger batches (500 and 2,000)
  * decided 20-25% more holds but made bookings wait longer still. The price: at 256 contenders on one event a node
- * decides fewer holds a second (about 15% on MariaDB). load/README.md, issue 17, batch size. 1,000 seats keep every statement of a full batch within SQLite's limits (32,766 bindings; the seat
- * compare-and-set binds 13 values per seat there; tests/integration/group-commit.test.ts runs a full batch).
+ * decides fewer holds a second (about 15% on MariaDB). load/README.md, issue 17, batch size. 1,000 seats keep
+ * every statement of a full batch within SQLite's limits (32,766 bindings; the seat compare-and-set binds 13 values
+ * per seat there; tests/integration/group-commit.test.ts runs a full batch).
  */
 const DEFAULTS: GroupCommitOptions = { ...SEAT_BATCH_DEFAULTS, ...HOLD_QUEUE_DEFAULTS };
 /** Hold tokens whose event this node knows (a token's event never changes), so routing a command costs no read. */
