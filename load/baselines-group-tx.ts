@@ -8,10 +8,8 @@
  * A batch is the fewest round trips a batch can be: BEGIN rides with the reads (the buyers' live holds for the
  * limit, the seats and the holds released, locked in key order), the commands are decided in memory in arrival
  * order, and COMMIT rides with the writes (the new holds, one compare-and-set UPDATE over every changed seat, the
- * changes, the ended holds). `inFlight` 1 is Evently's lane (hot-seat runs it so): the next batch starts when the
- * one ahead has committed. `inFlight` 2 lets the next batch send its reads once the one ahead has sent its writes,
- * so its locks queue in the database behind that batch's instead of behind its round trip (the experiment of
- * load/experiments/batches-in-flight.patch).
+ * changes, the ended holds). One batch is in flight at a time, as in an Evently node's lane: the next starts when
+ * the one ahead has committed, one turn of the event loop later.
  */
 import type mysql from 'mysql2/promise';
 import { SEAT_BATCH_DEFAULTS } from '../server/config';
@@ -19,8 +17,6 @@ import { baselinePool } from './baseline-pool';
 import { holdReleaseLoops, holdTables, type HoldTxResult } from './baselines-hold-tx';
 
 export type GroupTxResult = Omit<HoldTxResult, 'roundTripsPerCommand'> & {
-  /** Batches that may be in flight at once (see the module comment). */
-  inFlight: number;
   batches: number;
   /** Commands (holds and releases) per batch, on average. */
   commandsPerBatch: number;
@@ -40,16 +36,16 @@ const RETRYABLE = new Set([1213, 1205]);
  * `concurrency` workers in closed loops over `rows` seats for `durationMs`, as in holdTxBaseline (hold a random
  * seat; if it was free, release it), their commands decided in batches. Scratch tables, dropped at the end.
  */
-export async function groupTxBaseline(databaseUrl: string, o: { concurrency: number; rows: number; durationMs: number; inFlight: number }): Promise<GroupTxResult> {
-  const pool = baselinePool(databaseUrl, o.inFlight, { multipleStatements: true });
+export async function groupTxBaseline(databaseUrl: string, o: { concurrency: number; rows: number; durationMs: number }): Promise<GroupTxResult> {
+  const pool = baselinePool(databaseUrl, 1, { multipleStatements: true });
   const { seats, holds, changes, drop } = await holdTables(pool, o.rows);
   let nextHoldId = 1;
   let batches = 0;
   let decided = 0;
   let retries = 0;
 
-  /** One batch, one transaction; `sentWrites` is called as its last round leaves. Returns each command's answer. */
-  const run = async (c: mysql.PoolConnection, batch: Command[], sentWrites: () => void): Promise<(number | undefined)[]> => {
+  /** One batch, one transaction. Returns each command's answer. */
+  const run = async (c: mysql.PoolConnection, batch: Command[]): Promise<(number | undefined)[]> => {
     const seatIds = [...new Set(batch.map((b) => b.seatId))].sort((a, b) => a - b);
     const userIds = [...new Set(batch.flatMap((b) => (b.kind === 'hold' ? [b.userId] : [])))];
     const released = [...new Set(batch.flatMap((b) => (b.kind === 'release' ? [b.holdId] : [])))].sort((a, b) => a - b);
@@ -83,7 +79,6 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
     });
     const changed = [...state].filter(([, s]) => s.v !== s.v0);
     if (!changed.length) {
-      sentWrites();
       await c.query('COMMIT');
       return answers;
     }
@@ -101,7 +96,6 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
       changeRows,
       ...(ended.length ? [ended] : []),
     ];
-    sentWrites();
     const [wrote] = (await c.query(sql.join(';\n'), params)) as unknown as [{ affectedRows: number }[]];
     const cas = wrote[newHolds.length ? 1 : 0]!;
     // The seats were locked since the reads, so every compare-and-set must hold; anything else is a bug here.
@@ -110,15 +104,14 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
   };
 
   const queue: Command[] = [];
-  let inFlight = 0;
-  let reading = false;
+  let running = false;
   let cutScheduled = false;
-  const runWithRetry = async (batch: Command[], sentWrites: () => void): Promise<void> => {
+  const runWithRetry = async (batch: Command[]): Promise<void> => {
     const c = await pool.getConnection();
     try {
       for (;;) {
         try {
-          const answers = await run(c, batch, sentWrites);
+          const answers = await run(c, batch);
           batches++;
           decided += batch.length;
           batch.forEach((b, i) => b.done(answers[i]));
@@ -133,29 +126,19 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
       c.release();
     }
   };
-  /** Cuts the next batch when the lane allows one, after the commands already on their way have arrived. */
+  /** Cuts the next batch once the one ahead has committed, after the commands already on their way have arrived. */
   const pump = (): void => {
-    if (cutScheduled || reading || inFlight >= o.inFlight || !queue.length) return;
+    if (cutScheduled || running || !queue.length) return;
     cutScheduled = true;
     setImmediate(() => {
       cutScheduled = false;
-      if (reading || inFlight >= o.inFlight || !queue.length) return;
       const batch = queue.splice(0, MAX_BATCH);
-      inFlight++;
-      reading = true;
-      let wrote = false;
-      const sentWrites = () => {
-        if (wrote) return;
-        wrote = true;
-        reading = false;
-        pump();
-      };
-      runWithRetry(batch, sentWrites)
+      running = true;
+      runWithRetry(batch)
         // Not a race lost: a broken baseline must fail the run, not count as seats taken.
         .catch((err: unknown) => batch.forEach((b) => b.fail(err)))
         .finally(() => {
-          inFlight--;
-          sentWrites();
+          running = false;
           pump();
         });
     });
@@ -174,10 +157,9 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
     );
     return {
       concurrency: o.concurrency,
-      connections: o.inFlight,
+      connections: 1,
       rows: o.rows,
       ...loops,
-      inFlight: o.inFlight,
       batches,
       commandsPerBatch: batches ? decided / batches : 0,
       retries,

@@ -191,7 +191,7 @@ export async function holdTxBaselineFor(ctx: Ctx, o: { concurrency: number; rows
 export async function groupTxBaselineFor(ctx: Ctx, o: { concurrency: number; rows: number; durationMs: number }): Promise<GroupTxResult | undefined> {
   const { opts, cluster } = ctx;
   if (!opts.baseline || !cluster.databaseUrl.startsWith('mysql')) return undefined;
-  return groupTxBaseline(cluster.databaseUrl, { ...o, inFlight: 1 });
+  return groupTxBaseline(cluster.databaseUrl, o);
 }
 
 /**
