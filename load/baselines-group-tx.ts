@@ -24,21 +24,38 @@ export type GroupTxResult = Omit<HoldTxResult, 'roundTripsPerCommand'> & {
   retries: number;
 };
 
-type Request = { kind: 'hold'; userId: number; seatId: number } | { kind: 'release'; seatId: number; holdId: number };
+export type GroupRequest = { kind: 'hold'; userId: number; seatId: number } | { kind: 'release'; seatId: number; holdId: number };
 /** `done` answers the hold's id (undefined: the seat was taken, or a release of a hold no longer there); `fail` ends the run. */
-type Command = Request & { done(holdId: number | undefined): void; fail(err: unknown): void };
+type Command = GroupRequest & { done(holdId: number | undefined): void; fail(err: unknown): void };
 
 /** Most commands one batch decides, as Evently's default (SEAT_BATCH_MAX_COMMANDS). */
 const MAX_BATCH = SEAT_BATCH_DEFAULTS.maxCommands;
 const RETRYABLE = new Set([1213, 1205]);
 
+/** How a batcher cuts its next batch once the one ahead has committed. */
+export interface CutPolicy {
+  /**
+   * Wait before the cut until this many commands are queued, or `maxWaitMs` have passed since the batch ahead ended
+   * (unset: cut one turn of the event loop after it, as an Evently node does). For closed-loop clients behind
+   * sockets, as many as there are clients is every command there can be: each batch is as full as it can get.
+   */
+  gather?: { commands: number; maxWaitMs: number };
+}
+
+/** A running batcher over the scratch tables: `submit` queues a command for the next batch. */
+export interface GroupBatcher {
+  /** Resolves with the hold's id (a hold won, a release done), or undefined (the seat was taken, the hold gone). */
+  submit(cmd: GroupRequest): Promise<number | undefined>;
+  counts(): { batches: number; decided: number; retries: number };
+}
+
 /**
- * `concurrency` workers in closed loops over `rows` seats for `durationMs`, as in holdTxBaseline (hold a random
- * seat; if it was free, release it), their commands decided in batches. Scratch tables, dropped at the end.
+ * The group commit of these baselines on `pool` (one connection: one batch in flight, as in an Evently node's lane)
+ * over `tables` (holdTables), which it must have to itself: it numbers the holds it inserts. A failed batch rejects its
+ * commands; the caller ends the run.
  */
-export async function groupTxBaseline(databaseUrl: string, o: { concurrency: number; rows: number; durationMs: number }): Promise<GroupTxResult> {
-  const pool = baselinePool(databaseUrl, 1, { multipleStatements: true });
-  const { seats, holds, changes, drop } = await holdTables(pool, o.rows);
+export function groupBatcher(pool: mysql.Pool, tables: { seats: string; holds: string; changes: string }, policy: CutPolicy = {}): GroupBatcher {
+  const { seats, holds, changes } = tables;
   let nextHoldId = 1;
   let batches = 0;
   let decided = 0;
@@ -106,6 +123,9 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
   const queue: Command[] = [];
   let running = false;
   let cutScheduled = false;
+  /** When the batch ahead ended (or an idle batcher got its first command): a gathering cut waits from here. */
+  let gatherFrom = 0;
+  let gatherTimer: NodeJS.Timeout | undefined;
   const runWithRetry = async (batch: Command[]): Promise<void> => {
     const c = await pool.getConnection();
     try {
@@ -126,35 +146,66 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
       c.release();
     }
   };
+  /** Cuts the next batch, unless the policy gathers and more commands are due (then a timer or `submit` cuts). */
+  const cut = (): void => {
+    const g = policy.gather;
+    if (g && queue.length < g.commands) {
+      const left = gatherFrom + g.maxWaitMs - performance.now();
+      if (left > 0) {
+        gatherTimer ??= setTimeout(() => {
+          gatherTimer = undefined;
+          cut();
+        }, left);
+        return;
+      }
+    }
+    clearTimeout(gatherTimer);
+    gatherTimer = undefined;
+    cutScheduled = false;
+    const batch = queue.splice(0, MAX_BATCH);
+    running = true;
+    runWithRetry(batch)
+      // Not a race lost: a broken baseline must fail the run, not count as seats taken.
+      .catch((err: unknown) => batch.forEach((b) => b.fail(err)))
+      .finally(() => {
+        running = false;
+        gatherFrom = performance.now();
+        pump();
+      });
+  };
   /** Cuts the next batch once the one ahead has committed, after the commands already on their way have arrived. */
   const pump = (): void => {
     if (cutScheduled || running || !queue.length) return;
     cutScheduled = true;
-    setImmediate(() => {
-      cutScheduled = false;
-      const batch = queue.splice(0, MAX_BATCH);
-      running = true;
-      runWithRetry(batch)
-        // Not a race lost: a broken baseline must fail the run, not count as seats taken.
-        .catch((err: unknown) => batch.forEach((b) => b.fail(err)))
-        .finally(() => {
-          running = false;
-          pump();
-        });
-    });
+    setImmediate(cut);
   };
-  const submit = (cmd: Request): Promise<number | undefined> =>
-    new Promise((done, fail) => {
-      queue.push({ ...cmd, done, fail });
-      pump();
-    });
+  return {
+    submit: (cmd) =>
+      new Promise((done, fail) => {
+        if (!running && !cutScheduled && !queue.length) gatherFrom = performance.now();
+        queue.push({ ...cmd, done, fail });
+        if (gatherTimer && queue.length >= policy.gather!.commands) cut();
+        else pump();
+      }),
+    counts: () => ({ batches, decided, retries }),
+  };
+}
 
+/**
+ * `concurrency` workers in closed loops over `rows` seats for `durationMs`, as in holdTxBaseline (hold a random
+ * seat; if it was free, release it), their commands decided in batches. Scratch tables, dropped at the end.
+ */
+export async function groupTxBaseline(databaseUrl: string, o: { concurrency: number; rows: number; durationMs: number }): Promise<GroupTxResult> {
+  const pool = baselinePool(databaseUrl, 1, { multipleStatements: true });
+  const tables = await holdTables(pool, o.rows);
+  const batcher = groupBatcher(pool, tables);
   try {
     const loops = await holdReleaseLoops(
       o,
-      (userId, seatId) => submit({ kind: 'hold', userId, seatId }),
-      async (seatId, holdId) => void (await submit({ kind: 'release', seatId, holdId })),
+      (userId, seatId) => batcher.submit({ kind: 'hold', userId, seatId }),
+      async (seatId, holdId) => void (await batcher.submit({ kind: 'release', seatId, holdId })),
     );
+    const { batches, decided, retries } = batcher.counts();
     return {
       concurrency: o.concurrency,
       connections: 1,
@@ -165,7 +216,7 @@ export async function groupTxBaseline(databaseUrl: string, o: { concurrency: num
       retries,
     };
   } finally {
-    await drop();
+    await tables.drop();
     await pool.end();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The clients of the bare ack-echo baseline (load/ack-echo.ts), run in a client thread or process like the buyers
- * (load/client-worker.ts): each is a closed loop (send `seat:hold`, await the ack, send again, no think time) over
+ * (load/client-worker.ts), and of the raw group commit behind a bare Socket.IO server (load/baselines-group-socket.ts,
+ * mode 'hold-release'): each is a closed loop (send `seat:hold`, await the ack, send again, no think time) over
  * the buyers' own transport (`connect` and `send` of load/clients.ts: WebSocket only, the default serializer, the
  * same ack timeout), and every change batch goes into one SeatView for the thread's clients, as the buyers' go
  * into their node's.
@@ -33,6 +34,11 @@ export interface EchoJob {
   durationMs: number;
   /** The buyers' seat-state form: compact batches are decoded against the bare layout, as buyers decode theirs. */
   format?: 'json' | 'compact';
+  /**
+   * 'hold' (default): send `seat:hold` again and again. 'hold-release': hot-seat's contenders, a hold of one random
+   * seat and, when the ack says it was won, a `seat:release` of it (load/baselines-group-socket.ts).
+   */
+  mode?: 'hold' | 'hold-release';
 }
 
 /** What an echo job reports when it finishes. */
@@ -41,6 +47,9 @@ export interface EchoDone {
   failures: number;
   /** Acks received (ack timeouts apart). */
   acks: number;
+  /** Holds answered, and those won (both are `acks` in the default mode). */
+  holds: number;
+  won: number;
   timeouts: number;
   /** Emit -> ack of every command, timeouts included (at the 60 s timeout), HDR-encoded. */
   latency: string;
@@ -80,6 +89,8 @@ export async function runEchoClients(job: EchoJob, post: (m: unknown) => void, n
   await next('start');
   const latency = new Latency();
   let acks = 0;
+  let holds = 0;
+  let won = 0;
   let timeouts = 0;
   counting = true;
   const t0 = now();
@@ -93,7 +104,19 @@ export async function runEchoClients(job: EchoJob, post: (m: unknown) => void, n
         const t = now();
         const ack = await send(socket, 'seat:hold', { seatIds });
         latency.recordMs(now() - t);
-        if (!ack.ok && ack.error.code === 'ACK_TIMEOUT') timeouts++;
+        if (!ack.ok && ack.error.code === 'ACK_TIMEOUT') {
+          timeouts++;
+          continue;
+        }
+        acks++;
+        holds++;
+        if (!ack.ok) continue;
+        won++;
+        if (job.mode !== 'hold-release') continue;
+        const t2 = now();
+        const released = await send(socket, 'seat:release', { holdToken: ack.data.holdToken });
+        latency.recordMs(now() - t2);
+        if (!released.ok && released.error.code === 'ACK_TIMEOUT') timeouts++;
         else acks++;
       }
     }),
@@ -103,6 +126,6 @@ export async function runEchoClients(job: EchoJob, post: (m: unknown) => void, n
   const machineCores = busyCores(cpu0, readProcStat());
   counting = false;
   for (const s of sockets) s.close();
-  const done: EchoDone = { clients: sockets.length, failures, acks, timeouts, latency: latency.encode(), seconds, batches, threadBusy, busyCores: machineCores };
+  const done: EchoDone = { clients: sockets.length, failures, acks, holds, won, timeouts, latency: latency.encode(), seconds, batches, threadBusy, busyCores: machineCores };
   post({ type: 'done', ...done });
 }

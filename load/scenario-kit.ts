@@ -4,6 +4,7 @@
  */
 import { casBaseline, sqliteCasBaseline, sqliteKnexCasBaseline, type CasResult } from './baselines-cas';
 import { groupTxBaseline, type GroupTxResult } from './baselines-group-tx';
+import { groupSocketBaseline, type GroupSocketCut, type GroupSocketResult } from './baselines-group-socket';
 import { holdTxBaseline, type HoldTxResult } from './baselines-hold-tx';
 import type { BuyerPlan } from './buyer';
 import { BuyerStats, COMMAND_KINDS } from './buyer-stats';
@@ -192,6 +193,20 @@ export async function groupTxBaselineFor(ctx: Ctx, o: { concurrency: number; row
   const { opts, cluster } = ctx;
   if (!opts.baseline || !cluster.databaseUrl.startsWith('mysql')) return undefined;
   return groupTxBaseline(cluster.databaseUrl, o);
+}
+
+/**
+ * The raw group commit behind a bare Socket.IO server (MySQL only, load/baselines-group-socket.ts), both ways of
+ * cutting a batch: the bound the contenders' socket round trips and the batches together set here.
+ */
+export async function groupSocketBaselinesFor(ctx: Ctx, o: { concurrency: number; rows: number; durationMs: number }): Promise<GroupSocketResult[]> {
+  const { opts, cluster } = ctx;
+  if (!opts.baseline || !cluster.databaseUrl.startsWith('mysql')) return [];
+  const results: GroupSocketResult[] = [];
+  for (const cut of ['at once', 'all contenders'] as GroupSocketCut[]) {
+    results.push(await groupSocketBaseline(cluster.databaseUrl, { ...o, cut, connectConcurrency: opts.connectConcurrency }));
+  }
+  return results;
 }
 
 /**

@@ -7,7 +7,7 @@ import { lapseFigures } from './lapse';
 import { figure } from './report';
 import { gc, now, round, sleep } from './stats';
 import { memoryComparison } from './scenarios-fan-out';
-import { buyerSummary, casBaselineFor, casFigures, groupTxBaselineFor, holdTxBaselineFor, layout, refusalFigures, runBuyers, sellOutFigures, startWatchers, type Ctx } from './scenario-kit';
+import { buyerSummary, casBaselineFor, casFigures, groupSocketBaselinesFor, groupTxBaselineFor, holdTxBaselineFor, layout, refusalFigures, runBuyers, sellOutFigures, startWatchers, type Ctx } from './scenario-kit';
 
 export async function flashSale(ctx: Ctx): Promise<void> {
   const { opts, cluster, figures, details } = ctx;
@@ -122,11 +122,14 @@ export async function hotSeat(ctx: Ctx): Promise<void> {
     // The issue's design alone (load/baselines-group-tx.ts): the same commands group-committed on bare mysql2, no
     // sockets: how far the batches themselves could take these contenders here.
     const groupTx = await groupTxBaselineFor(ctx, baseline);
+    // The same batches behind a bare Socket.IO server, these contenders' own transport (load/baselines-group-socket.ts):
+    // what group commit reaches here once every command crosses a socket, with no server code around it.
+    const groupSocket = await groupSocketBaselinesFor(ctx, baseline);
     // The socket bound: the same contenders in closed loops against a bare Socket.IO server that only acks (under
     // the broadcasts they received here). Every attempt is one command or two (a won hold is released), so the
     // bare acks/s is the most commands these clients could have had answered on this machine, whatever the store.
     const bareAck = opts.baseline ? await ackEchoLike(ctx, stats, c, batchesPerClientS(stats, users.length, seconds)) : undefined;
-    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex, holdTxBaseline: holdTx, groupTxBaseline: groupTx, bareAck });
+    phases.push({ contenders: c, ...buyerSummary(stats, seconds, queries), casBaseline: cas, casBaselineKnex: viaKnex, holdTxBaseline: holdTx, groupTxBaseline: groupTx, groupSocketBaselines: groupSocket, bareAck });
     // Issue 17: group commit should beat one transaction per attempt on MariaDB at 256 contenders (>= 1.0x);
     // everywhere else (8 contenders, SQLite) >= 0.5x.
     casFigures(figures, `[${c}] `, stats, seconds, queries, cas, { attemptsRatio: c >= 256 && cluster.databaseUrl.startsWith('mysql') ? 1 : 0.5 });
@@ -140,6 +143,11 @@ export async function hotSeat(ctx: Ctx): Promise<void> {
       figures.push(figure(`[${c}] hold attempts/s (baseline: raw group commit, the same batches with no server)`, stats.holdAttempts / seconds, '1/s', groupTx.attemptsPerS));
       if (cas) figures.push(figure(`[${c}] raw group commit: attempts/s (baseline: raw compare-and-set)`, groupTx.attemptsPerS, '1/s', cas.attemptsPerS));
       figures.push(figure(`[${c}] raw group commit: commands per batch`, groupTx.commandsPerBatch, 'commands'));
+    }
+    for (const g of groupSocket) {
+      const name = `[${c}] raw group commit behind a bare Socket.IO server, cut ${g.cut}`;
+      if (cas) figures.push(figure(`${name}: attempts/s (baseline: raw compare-and-set)`, g.attemptsPerS, '1/s', cas.attemptsPerS));
+      figures.push(figure(`${name}: commands per batch`, g.commandsPerBatch, 'commands'));
     }
     refusalFigures(figures, `[${c}] `, stats);
     rates.push({ c, attempts: stats.holdAttempts / seconds, cas: cas?.attemptsPerS });
