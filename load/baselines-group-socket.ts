@@ -30,7 +30,7 @@ const GATHER_MAX_MS = 5;
 
 export type GroupSocketCut = 'at once' | 'all contenders';
 
-/** What one arm measured (`details.phases[].groupSocketBaseline`). */
+/** What one arm measured (`details.phases[].groupSocketBaselines`). */
 export interface GroupSocketResult {
   cut: GroupSocketCut;
   contenders: number;
