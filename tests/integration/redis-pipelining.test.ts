@@ -6,8 +6,9 @@ import { createLogger } from '../../server/shared/logger';
 
 /**
  * A node's command connection to one Redis sends the commands issued in one turn of the event loop together
- * (ioredis auto-pipelining): in a rush every socket command takes its rate-limit points there, and one write per
- * command was a tenth of the nodes' thread (load/README.md, issue 17). Real Redis.
+ * (ioredis auto-pipelining): in a rush every socket command takes its rate-limit points there, and with one write
+ * per command the nodes' single-buffer writes were 11% of their thread, 5% pipelined (load/README.md, issue 17).
+ * Real Redis.
  */
 describe('one Redis: the command connection pipelines a turn of the event loop', () => {
   let conns: RedisConnections;
