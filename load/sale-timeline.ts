@@ -138,6 +138,17 @@ export class SaleTimeline {
   }
 }
 
+/**
+ * The acks against the bare ack-echo run again at the busiest second's broadcast rate (`echo`): the machine's own
+ * bound for these clients in the rush, with no server work. Bookings are read against it as holds are, since most
+ * follow a hold won in the rush. Beside them, the broadcast rate the echo's clients received against the one asked.
+ */
+export function rushAckFigures(f: Figure[], acks: { hold: Latency; booking: Latency }, echo: { latency: { p99: number }; batchesPerClientPerS: number }, rushRate: number): void {
+  f.push(figure("hold ack p99 (baseline: bare ack-echo at the busiest second's broadcast rate)", acks.hold.summary().p99, 'ms', echo.latency.p99));
+  if (acks.booking.count) f.push(figure("booking ack p99 (baseline: bare ack-echo at the busiest second's broadcast rate)", acks.booking.summary().p99, 'ms', echo.latency.p99));
+  f.push(figure('seats:changed batches per client per second, bare ack-echo at the rush rate', echo.batchesPerClientPerS, '1/s', rushRate));
+}
+
 const secondOf = (atS: number) => Math.max(0, Math.floor(atS));
 /** Adds one second's probe readings into another's. */
 const addLoad = (into: Load, l: Load) => l.forEach((x, i) => (into[i] += x));

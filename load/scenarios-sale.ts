@@ -4,6 +4,7 @@ import { bareBroadcastBaseline } from './baselines';
 import { COMMAND_KINDS, type BuyerStats } from './buyer-stats';
 import type { BuyerPlan } from './buyer';
 import { lapseFigures } from './lapse';
+import { rushAckFigures } from './sale-timeline';
 import { figure } from './report';
 import { gc, now, round, sleep } from './stats';
 import { memoryComparison } from './scenarios-fan-out';
@@ -52,8 +53,7 @@ export async function flashSale(ctx: Ctx): Promise<void> {
   details.saleSeconds = stats.timeline.seconds(buyersConnected);
   if (bareAckRush) {
     details.bareAckRush = bareAckRush;
-    figures.push(figure('hold ack p99 (baseline: bare ack-echo at the busiest second\'s broadcast rate)', stats.holdAck.summary().p99, 'ms', bareAckRush.latency.p99));
-    figures.push(figure('seats:changed batches per client per second, bare ack-echo at the rush rate', bareAckRush.batchesPerClientPerS, '1/s', rushRate));
+    rushAckFigures(figures, { hold: stats.holdAck, booking: stats.bookAck }, bareAckRush, rushRate);
   }
   refusalFigures(figures, '', stats);
   const answered = COMMAND_KINDS.reduce((n, k) => n + stats.commands[k].sent - stats.commands[k].timeouts, 0);

@@ -1,7 +1,8 @@
 import { BuyerStats } from '../../load/buyer-stats';
 import { deserializeStats, serializeStats } from '../../load/client-worker';
 import type { Figure } from '../../load/report';
-import { SaleTimeline } from '../../load/sale-timeline';
+import { rushAckFigures, SaleTimeline } from '../../load/sale-timeline';
+import { Latency } from '../../load/stats';
 
 /** The flash sale second by second (load/sale-timeline.ts): which second a hold ack belongs to, and the figures. */
 describe('load generator: the sale second by second', () => {
@@ -79,5 +80,27 @@ describe('load generator: the sale second by second', () => {
     t.figures(f, 1);
     expect(t.seconds(1)[0]).not.toHaveProperty('busyCores');
     expect(f.some((x) => x.name.startsWith('machine cores busy') || x.name.startsWith("buyers' thread"))).toBe(false);
+  });
+
+  it('When the echo ran at the rush rate, then holds and bookings are each read against its p99', () => {
+    const [hold, booking] = [new Latency(), new Latency()];
+    for (let i = 1; i <= 100; i++) hold.recordMs(10 * i); // p99 990 ms
+    for (let i = 1; i <= 100; i++) booking.recordMs(5 * i); // p99 495 ms
+    const f: Figure[] = [];
+    rushAckFigures(f, { hold, booking }, { latency: { p99: 450 }, batchesPerClientPerS: 5 }, 5.5);
+    const rush = (kind: string) => f.find((x) => x.name === `${kind} ack p99 (baseline: bare ack-echo at the busiest second's broadcast rate)`);
+    expect(rush('hold')).toMatchObject({ baseline: 450, ratio: 2.2 });
+    expect(rush('hold')!.value).toBeCloseTo(990, -1);
+    expect(rush('booking')).toMatchObject({ baseline: 450, ratio: 1.1 });
+    expect(rush('booking')!.value).toBeCloseTo(495, -1);
+    expect(f.find((x) => x.name.startsWith('seats:changed batches per client per second, bare ack-echo'))).toMatchObject({ value: 5, baseline: 5.5 });
+  });
+
+  it('When no booking was answered, then there is no booking row to read against the echo', () => {
+    const hold = new Latency();
+    hold.recordMs(100);
+    const f: Figure[] = [];
+    rushAckFigures(f, { hold, booking: new Latency() }, { latency: { p99: 50 }, batchesPerClientPerS: 1 }, 1);
+    expect(f.map((x) => x.name.split(' ')[0])).toEqual(['hold', 'seats:changed']);
   });
 });
