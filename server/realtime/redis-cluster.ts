@@ -35,7 +35,11 @@ export function createRedisClusterConnections(nodes: RedisNode[], keyPrefix: str
   };
   // Commands time out instead of waiting out a failover: a rate-limit call falls back to the per-node
   // insurance limiter and a lost publish is caught up by clients from their cursor (delivery is at most once).
-  const pub = new Cluster(nodes, { ...base, redisOptions: { connectTimeout: 2000, commandTimeout: 2000, maxRetriesPerRequest: 2 } });
+  // Auto-pipelined as on one Redis (redis.ts): ioredis keeps one pipeline per master, so a turn's rate-limit
+  // counters and publishes go out in one write per master instead of one each. In a slot move or failover a whole
+  // pipeline can fail where single commands would have been redirected (ioredis #2075): the same two fallbacks
+  // as a timeout cover it.
+  const pub = new Cluster(nodes, { ...base, enableAutoPipelining: true, redisOptions: { connectTimeout: 2000, commandTimeout: 2000, maxRetriesPerRequest: 2 } });
   // One subscriber connection per master, each holding the SSUBSCRIBEs of the slots it serves; ioredis
   // moves them to the new master after a failover.
   const sub = new Cluster(nodes, { ...base, shardedSubscribers: true, redisOptions: { connectTimeout: 2000 } });

@@ -1,3 +1,5 @@
+import type { Cluster } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { startRedisCluster, type LocalRedisCluster } from '../../scripts/redis-cluster';
 import { describeEach, mysqlDialects } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
@@ -126,6 +128,20 @@ describeEach(mysqlDialects(), 'Redis Cluster (%s, 3 nodes, sharded adapter)', (d
     // Well inside AUTH_CACHE_SECONDS (30 s): only the notice can do it.
     const reason = await Promise.race([gone, new Promise<string>((resolve) => setTimeout(() => resolve('still connected after 10 s'), 10_000).unref())]);
     expect(reason).toBe('io server disconnect');
+  });
+
+  it('When rate-limit points for many clients are taken in one turn, then they wait in the pipelines and each gets its own answer', async () => {
+    // The limiter's Lua script (EVALSHA) on keys of every master: auto-pipelining groups them per master, and
+    // a script's slot must come from its key, not from its SHA (a known ioredis pitfall in cluster mode).
+    const client = node(0).redis!.redis as Cluster;
+    await until(async () => client.status === 'ready', 10_000, 'cluster client ready');
+    const limiter = new RateLimiterRedis({ storeClient: client, keyPrefix: `pipe-${Date.now()}`, points: 5, duration: 60 });
+    await limiter.consume('warm-up'); // loads the script once
+    const answers = Array.from({ length: 60 }, (_, i) => limiter.consume(`client-${i}`, 1 + (i % 3)));
+    expect(client.autoPipelineQueueSize).toBeGreaterThan(0);
+    const results = await Promise.all(answers);
+    expect(results.map((r) => r.remainingPoints)).toEqual(Array.from({ length: 60 }, (_, i) => 5 - (1 + (i % 3))));
+    expect(client.autoPipelineQueueSize).toBe(0);
   });
 
   it('When a client calls three nodes in turn, then they share one rate-limit budget', async () => {
