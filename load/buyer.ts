@@ -101,6 +101,7 @@ export class Buyer {
     }
     hist.recordMs(ms);
     if (kind === 'hold') this.stats.timeline.recordHoldAck((t0 - this.stats.marks.firstHoldAt!) / 1000, ms);
+    else if (kind === 'booking' && this.stats.marks.firstHoldAt !== undefined) this.stats.timeline.recordBookingAck((t0 - this.stats.marks.firstHoldAt) / 1000, ms);
     if (!ack.ok && ack.error.code === 'ACK_TIMEOUT') {
       c.timeouts++;
       return { outcome: 'timeout', ack };

@@ -17,6 +17,9 @@ export interface SaleSecond {
   holdAcks: number;
   p50: number;
   p99: number;
+  /** Booking acks of bookings sent in this second, and their p99 (ms); absent in a second with no booking. */
+  bookingAcks?: number;
+  bookingP99?: number;
   batchesPerBuyer: number;
   busyCores?: number;
   buyersThreadBusy?: number;
@@ -25,6 +28,7 @@ export interface SaleSecond {
 /** What crosses the thread boundary: encoded histograms (null for a second with no hold), batch counts, probes. */
 export interface EncodedTimeline {
   holdAck: (string | null)[];
+  bookingAck?: (string | null)[];
   batches: number[];
   /** Per second: busy core-seconds and the seconds they were sampled over; busy thread-seconds and theirs. */
   load?: Load[];
@@ -39,6 +43,7 @@ export const RUSH_SECONDS = 5;
 
 export class SaleTimeline {
   private readonly holdAck: Latency[] = [];
+  private readonly bookingAck: Latency[] = [];
   private readonly batches: number[] = [];
   private readonly load: Load[] = [];
   /** The machine's cores, once a CPU reading arrived. */
@@ -47,6 +52,11 @@ export class SaleTimeline {
   /** A hold's ack latency (`ms`), for a hold sent `sentAtS` seconds after the sale's first hold. */
   recordHoldAck(sentAtS: number, ms: number): void {
     (this.holdAck[secondOf(sentAtS)] ??= new Latency()).recordMs(ms);
+  }
+
+  /** A booking's ack latency (`ms`), for a booking sent `sentAtS` seconds after the sale's first hold. */
+  recordBookingAck(sentAtS: number, ms: number): void {
+    (this.bookingAck[secondOf(sentAtS)] ??= new Latency()).recordMs(ms);
   }
 
   /** One change batch received by one buyer, `atS` seconds after the sale's first hold. */
@@ -78,6 +88,7 @@ export class SaleTimeline {
   encode(): EncodedTimeline {
     return {
       holdAck: Array.from(this.holdAck, (h) => h?.encode() ?? null),
+      bookingAck: Array.from(this.bookingAck, (h) => h?.encode() ?? null),
       batches: Array.from(this.batches, (n) => n ?? 0),
       load: Array.from(this.load, (l) => l ?? [0, 0, 0, 0]),
       cores: this.cores,
@@ -86,22 +97,25 @@ export class SaleTimeline {
 
   merge(e: EncodedTimeline): void {
     e.holdAck.forEach((h, s) => h && (this.holdAck[s] ??= new Latency()).merge(h));
+    e.bookingAck?.forEach((h, s) => h && (this.bookingAck[s] ??= new Latency()).merge(h));
     e.batches.forEach((n, s) => (this.batches[s] = (this.batches[s] ?? 0) + n));
     e.load?.forEach((l, s) => addLoad((this.load[s] ??= [0, 0, 0, 0]), l));
     this.cores ??= e.cores;
   }
 
-  /** Every second with a hold sent or a batch received, in order. */
+  /** Every second with a hold or booking sent or a batch received, in order. */
   seconds(buyers: number): SaleSecond[] {
     const out: SaleSecond[] = [];
-    for (let s = 0; s < Math.max(this.holdAck.length, this.batches.length); s++) {
+    for (let s = 0; s < Math.max(this.holdAck.length, this.batches.length, this.bookingAck.length); s++) {
       const h = this.holdAck[s]?.summary();
       const b = this.batches[s] ?? 0;
-      if (!h && !b) continue;
+      if (!h && !b && !this.bookingAck[s]) continue;
       const second: SaleSecond = { second: s, holdAcks: h?.count ?? 0, p50: h?.p50 ?? 0, p99: h?.p99 ?? 0, batchesPerBuyer: round(b / Math.max(1, buyers)) };
       const l = this.load[s];
       if (l && l[1] > 0) second.busyCores = round(l[0] / l[1]);
       if (l && l[3] > 0) second.buyersThreadBusy = round(l[2] / l[3]);
+      const booked = this.bookingAck[s]?.summary();
+      if (booked) Object.assign(second, { bookingAcks: booked.count, bookingP99: booked.p99 });
       out.push(second);
     }
     return out;
@@ -109,13 +123,11 @@ export class SaleTimeline {
 
   /** Hold acks of holds sent in seconds >= `from`, together. */
   holdAcksFrom(from: number): Latency {
-    const all = new Latency();
-    this.holdAck.forEach((h, s) => s >= from && h && all.merge(h.encode()));
-    return all;
+    return mergedFrom(this.holdAck, from);
   }
 
   /**
-   * Figures: hold ack p99 of the sale's first second (the opening burst) and of the rest, the most change
+   * Figures: hold and booking ack p99 of the sale's first second (the opening burst) and of the rest, the most change
    * batches a buyer received in one second (the broadcast rate at the rush, beside the run's average), and, where
    * the probe ran, the machine's busy cores and the buyers' thread's busy share over the rush (the first 5 s),
    * beside `rushBaseline`'s (the bare ack-echo at the rush rate, when it ran).
@@ -125,6 +137,11 @@ export class SaleTimeline {
     if (first) f.push(figure('hold ack p99, holds sent in the first second of the sale', first.p99, 'ms'));
     const rest = this.holdAcksFrom(1);
     if (rest.count) f.push(figure('hold ack p99, holds sent after the first second', rest.summary().p99, 'ms'));
+    // Bookings the same way: the sale's first batches run on a cold process, and a booking waits for two of them.
+    const firstBookings = this.bookingAck[0]?.summary();
+    if (firstBookings) f.push(figure('booking ack p99, bookings sent in the first second of the sale', firstBookings.p99, 'ms'));
+    const laterBookings = mergedFrom(this.bookingAck, 1);
+    if (laterBookings.count) f.push(figure('booking ack p99, bookings sent after the first second', laterBookings.summary().p99, 'ms'));
     f.push(figure('seats:changed batches received per buyer, busiest second', this.peakBatchesPerBuyer(buyers), '1/s'));
     const rush: Load = [0, 0, 0, 0];
     for (const l of this.load.slice(0, RUSH_SECONDS)) if (l) addLoad(rush, l);
@@ -147,6 +164,13 @@ export function rushAckFigures(f: Figure[], acks: { hold: Latency; booking: Late
   f.push(figure("hold ack p99 (baseline: bare ack-echo at the busiest second's broadcast rate)", acks.hold.summary().p99, 'ms', echo.latency.p99));
   if (acks.booking.count) f.push(figure("booking ack p99 (baseline: bare ack-echo at the busiest second's broadcast rate)", acks.booking.summary().p99, 'ms', echo.latency.p99));
   f.push(figure('seats:changed batches per client per second, bare ack-echo at the rush rate', echo.batchesPerClientPerS, '1/s', rushRate));
+}
+
+/** The latencies of seconds >= `from`, together. */
+function mergedFrom(bySecond: Latency[], from: number): Latency {
+  const all = new Latency();
+  bySecond.forEach((h, s) => s >= from && h && all.merge(h.encode()));
+  return all;
 }
 
 const secondOf = (atS: number) => Math.max(0, Math.floor(atS));

@@ -83,6 +83,8 @@ describeEach(testDialects(), 'load generator smoke run (%s)', (dialect) => {
       expect(rt?.baseline).toBeGreaterThanOrEqual(3);
       expect(report.figures.find((f) => f.name === 'holds/s (successful)')?.ratio).toBeGreaterThan(0);
     }
+    // Bookings are timed by the second they were sent in, as holds are (the buyers' side of the timeline).
+    expect(names.some((n) => n.startsWith('booking ack p99, bookings sent'))).toBe(true);
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.command).toBe('smoke');
   });

@@ -82,6 +82,40 @@ describe('load generator: the sale second by second', () => {
     expect(f.some((x) => x.name.startsWith('machine cores busy') || x.name.startsWith("buyers' thread"))).toBe(false);
   });
 
+  it('When bookings are sent in different seconds, then each second and the figures split the opening from the rest, across threads too', () => {
+    const t = new SaleTimeline();
+    for (let i = 0; i < 50; i++) t.recordBookingAck(0.7, 600 + i); // booked in the opening second: slow
+    for (let i = 0; i < 50; i++) t.recordBookingAck(2.4, 100 + i); // later: fast
+    t.recordHoldAck(0.1, 300);
+    const back = new SaleTimeline();
+    back.merge(t.encode());
+
+    const seconds = back.seconds(1);
+    expect(seconds.map((s) => [s.second, s.holdAcks, s.bookingAcks])).toEqual([
+      [0, 1, 50],
+      [2, 0, 50],
+    ]);
+    expect(seconds[0]!.bookingP99).toBeGreaterThanOrEqual(640);
+    expect(seconds[1]!.bookingP99).toBeLessThan(160);
+    const f: Figure[] = [];
+    back.figures(f, 1);
+    const value = (name: string) => f.find((x) => x.name === name)?.value;
+    expect(value('booking ack p99, bookings sent in the first second of the sale')).toBeGreaterThanOrEqual(640);
+    expect(value('booking ack p99, bookings sent after the first second')).toBeLessThan(160);
+  });
+
+  it('When a client thread sends no booking timeline (an older client), then the seconds have no booking fields', () => {
+    const t = new SaleTimeline();
+    t.recordHoldAck(0.2, 900);
+    const { bookingAck: _dropped, ...older } = t.encode();
+    const back = new SaleTimeline();
+    back.merge(older);
+    expect(back.seconds(1)[0]).not.toHaveProperty('bookingAcks');
+    const f: Figure[] = [];
+    back.figures(f, 1);
+    expect(f.some((x) => x.name.startsWith('booking ack p99'))).toBe(false);
+  });
+
   it('When the echo ran at the rush rate, then holds and bookings are each read against its p99', () => {
     const [hold, booking] = [new Latency(), new Latency()];
     for (let i = 1; i <= 100; i++) hold.recordMs(10 * i); // p99 990 ms
