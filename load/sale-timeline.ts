@@ -137,7 +137,7 @@ export class SaleTimeline {
     if (first) f.push(figure('hold ack p99, holds sent in the first second of the sale', first.p99, 'ms'));
     const rest = this.holdAcksFrom(1);
     if (rest.count) f.push(figure('hold ack p99, holds sent after the first second', rest.summary().p99, 'ms'));
-    // Bookings the same way: the sale's first batches run on a cold process, and a booking waits for two of them.
+    // Bookings the same way: a tail set by the cold opening (a booking waits for two batches) shows apart from the rush's.
     const firstBookings = this.bookingAck[0]?.summary();
     if (firstBookings) f.push(figure('booking ack p99, bookings sent in the first second of the sale', firstBookings.p99, 'ms'));
     const laterBookings = mergedFrom(this.bookingAck, 1);
