@@ -121,11 +121,6 @@ export class SaleTimeline {
     return out;
   }
 
-  /** Hold acks of holds sent in seconds >= `from`, together. */
-  holdAcksFrom(from: number): Latency {
-    return mergedFrom(this.holdAck, from);
-  }
-
   /**
    * Figures: hold and booking ack p99 of the sale's first second (the opening burst) and of the rest, the most change
    * batches a buyer received in one second (the broadcast rate at the rush, beside the run's average), and, where
@@ -133,15 +128,9 @@ export class SaleTimeline {
    * beside `rushBaseline`'s (the bare ack-echo at the rush rate, when it ran).
    */
   figures(f: Figure[], buyers: number, rushBaseline: { busyCores?: number; threadBusyPct?: number } = {}): void {
-    const first = this.holdAck[0]?.summary();
-    if (first) f.push(figure('hold ack p99, holds sent in the first second of the sale', first.p99, 'ms'));
-    const rest = this.holdAcksFrom(1);
-    if (rest.count) f.push(figure('hold ack p99, holds sent after the first second', rest.summary().p99, 'ms'));
+    openingAndRest(f, 'hold', this.holdAck);
     // Bookings the same way: a tail set by the cold opening (a booking waits for two batches) shows apart from the rush's.
-    const firstBookings = this.bookingAck[0]?.summary();
-    if (firstBookings) f.push(figure('booking ack p99, bookings sent in the first second of the sale', firstBookings.p99, 'ms'));
-    const laterBookings = mergedFrom(this.bookingAck, 1);
-    if (laterBookings.count) f.push(figure('booking ack p99, bookings sent after the first second', laterBookings.summary().p99, 'ms'));
+    openingAndRest(f, 'booking', this.bookingAck);
     f.push(figure('seats:changed batches received per buyer, busiest second', this.peakBatchesPerBuyer(buyers), '1/s'));
     const rush: Load = [0, 0, 0, 0];
     for (const l of this.load.slice(0, RUSH_SECONDS)) if (l) addLoad(rush, l);
@@ -166,11 +155,13 @@ export function rushAckFigures(f: Figure[], acks: { hold: Latency; booking: Late
   f.push(figure('seats:changed batches per client per second, bare ack-echo at the rush rate', echo.batchesPerClientPerS, '1/s', rushRate));
 }
 
-/** The latencies of seconds >= `from`, together. */
-function mergedFrom(bySecond: Latency[], from: number): Latency {
-  const all = new Latency();
-  bySecond.forEach((h, s) => s >= from && h && all.merge(h.encode()));
-  return all;
+/** Ack p99 of the commands of one kind sent in the sale's first second, and of those sent after it (each if any). */
+function openingAndRest(f: Figure[], kind: 'hold' | 'booking', bySecond: Latency[]): void {
+  const first = bySecond[0]?.summary();
+  if (first) f.push(figure(`${kind} ack p99, ${kind}s sent in the first second of the sale`, first.p99, 'ms'));
+  const rest = new Latency();
+  bySecond.forEach((h, s) => s >= 1 && h && rest.merge(h.encode()));
+  if (rest.count) f.push(figure(`${kind} ack p99, ${kind}s sent after the first second`, rest.summary().p99, 'ms'));
 }
 
 const secondOf = (atS: number) => Math.max(0, Math.floor(atS));
