@@ -83,6 +83,7 @@ export class Cluster {
   /** Commit time (wall ms) of each seat state `seatId:version`, recorded where the server hands it to the broadcaster. */
   readonly commitTimes = new Map<string, number>();
   private cleanup: (() => Promise<void>)[] = [];
+  private closing?: Promise<void>;
   private passwordHash?: string;
 
   constructor(readonly opts: ClusterOptions) {}
@@ -273,9 +274,16 @@ export class Cluster {
     return { eventId: event.id, seats: rows.map((r) => ({ id: r.id, row: Number(r.y), offCentre: Math.abs(Number(r.x) - centre) })) };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.nodes.map((n) => n.close().catch(() => undefined)), ...this.procs.map((p) => p.stop().catch(() => undefined))]);
-    await this.db?.destroy();
-    for (const c of this.cleanup) await c().catch(() => undefined);
+  /**
+   * Stops the nodes and drops what the run created. Idempotent: a second call (a signal handler and the run's own
+   * `finally` both close) waits for the first close rather than racing it to the drop.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.nodes.map((n) => n.close().catch(() => undefined)), ...this.procs.map((p) => p.stop().catch(() => undefined))]);
+      await this.db?.destroy();
+      for (const c of this.cleanup) await c().catch(() => undefined);
+    })();
+    return this.closing;
   }
 }
