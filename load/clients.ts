@@ -4,6 +4,7 @@ import { decodeChanges, decodeSnapshot, layoutOrder, type LayoutOrder } from '..
 import { eventNamespace } from '../packages/client/src';
 import { SeatMap } from '../packages/client/src';
 import type { SeatInfo } from './harness';
+import { sharedFrameParser } from './shared-frames';
 import { wallNow } from './stats';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -33,6 +34,8 @@ export function connect(baseUrl: string, eventId: number, token?: string, order?
     reconnection: false,
     forceNew: true,
     timeout: 60_000,
+    // A broadcast's frame is parsed once per process, not once per simulated client (shared-frames.ts).
+    parser: sharedFrameParser,
   }) as ClientSocket;
 }
 
