@@ -41,6 +41,23 @@ export interface GroupCommitOptions {
 const BATCH_TIME_WEIGHT = 0.2;
 
 /**
+ * A node's first batches, its warm-up. A fresh process's first batches run 1.5-3x slower than those a moment later
+ * (code still being compiled, the opening burst on the event loop). With one of them as the whole estimate a node
+ * refused, during its second batch, hundreds of holds that the batches after it decided in about half the limit,
+ * and an average seeded with it stayed high for several batches more (load/README.md, issue 17, "the shedding
+ * estimate's first batches"). So until this many batches are timed, the estimate is the median of those timed and
+ * a hold is refused only past twice the limit; the average then starts from their median. A node that is really
+ * that slow is still protected: twice the limit, and the count backstop, hold.
+ */
+const WARM_UP_BATCHES = 3;
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
  * Group commit per event. While a batch of one event is in flight on this node, newcomers for that event
  * queue; when it finishes, the next batch takes everything queued (bounded by `maxCommands` and `maxSeats`),
  * books/releases/extends/expiries first, then new holds, and decides them in arrival order. Round trips are paid per
@@ -51,6 +68,8 @@ export class GroupCommit<R> {
   private seq = 0;
   /** Moving average of one batch's time on this node (all events), ms; unknown until a batch has run. */
   private batchMs: number | undefined;
+  /** The times of the node's first batches, up to WARM_UP_BATCHES of them. */
+  private readonly warmUp: number[] = [];
   private readonly now: () => number;
 
   constructor(
@@ -85,7 +104,8 @@ export class GroupCommit<R> {
     if (!lane.running && lane.first.length + lane.holds.length === 0) return false;
     // The batch in flight, every full batch queued ahead (finishing work first), then the hold's own batch.
     const ahead = (lane.running ? 1 : 0) + Math.floor((lane.first.length + lane.holds.length) / this.opts.maxCommands) + 1;
-    return ahead * this.batchMs > this.opts.maxQueueWaitMs;
+    const limit = this.warmUp.length < WARM_UP_BATCHES ? 2 * this.opts.maxQueueWaitMs : this.opts.maxQueueWaitMs;
+    return ahead * this.batchMs > limit;
   }
 
   /** The recent batch time this node sheds by (ms), if a batch has run: metrics and tests. */
@@ -114,12 +134,21 @@ export class GroupCommit<R> {
         await new Promise<void>((resolve) => setImmediate(resolve));
         const started = this.now();
         await this.runBatch(eventId, this.take(lane));
-        const ms = this.now() - started;
-        this.batchMs = this.batchMs === undefined ? ms : this.batchMs + BATCH_TIME_WEIGHT * (ms - this.batchMs);
+        this.timeBatch(this.now() - started);
       }
     } finally {
       lane.running = false;
       if (lane.first.length === 0 && lane.holds.length === 0) this.lanes.delete(eventId);
+    }
+  }
+
+  /** Folds one batch's time into the estimate: the warm-up's median, then the moving average from it. */
+  private timeBatch(ms: number): void {
+    if (this.warmUp.length < WARM_UP_BATCHES) {
+      this.warmUp.push(ms);
+      this.batchMs = median(this.warmUp);
+    } else {
+      this.batchMs = this.batchMs! + BATCH_TIME_WEIGHT * (ms - this.batchMs!);
     }
   }
 
