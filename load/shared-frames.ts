@@ -4,11 +4,11 @@
  *
  * A broadcast reaches every client of an event as the same text frame. A browser parses its copy on its own
  * machine; here 2,000 simulated buyers share one thread on the machine that also runs the nodes, so parsing the
- * same frame 2,000 times (JSON.parse alone was 5.5% of the buyers' thread in a profiled flash sale's rush, and its
- * garbage part of the 13% spent collecting) is the generator's own work, and it delays every ack the buyers
- * measure. Like
- * `decodeShared` (clients.ts), which decodes a compact batch once per process, this keeps the parsed frame and
- * hands each client its own packet and argument list over the same, read-only, batch object.
+ * same frame 2,000 times is the generator's own work, and it delays every ack the buyers measure (JSON.parse alone
+ * was 6.5% of the buyers' thread in a profiled flash sale's rush, and its garbage part of the 12.9% spent
+ * collecting: load/README.md, issue 17, "a broadcast frame parsed once per client process"). Like `decodeShared`
+ * (clients.ts), which decodes a compact batch once per process, this keeps the parsed frame and hands each client
+ * its own packet and argument list over the same, read-only, batch object.
  *
  * Only `seats:changed:compact` event frames without an ack id are shared: their one listener (`onChanges`)
  * reads the batch and never changes it. Every other frame (acks, snapshots, JSON batches, which box-office
