@@ -15,7 +15,7 @@ import type { EncodedTimeline } from './sale-timeline';
 import { connect, fetchLayoutOrder, firstSnapshot, onChanges, SeatChooser, SeatView, watcher, type ClientSocket, type Strategy } from './clients';
 import type { LoadUser, SeatInfo } from './harness';
 import { Latency, now, pool, sleep } from './stats';
-import { MachineProbe } from './machine-probe';
+import { probeSale } from './machine-probe';
 import { runQueueClients, type QueueJob } from './queue-client';
 import { runEchoClients, type EchoJob } from './echo-client';
 
@@ -35,6 +35,8 @@ export type ClientJob =
       stopAtSeatsBooked?: number;
       /** After the run, wait up to this long for holds left to lapse to come back (expiry delay measurement). */
       lingerMs: number;
+      /** The nodes run on the generator's main thread (in-process), so the probe reads that thread as theirs. */
+      nodesOnMainThread?: boolean;
     }
   | { kind: 'watchers'; urls: string[]; eventId: number; tokens: (string | null)[]; connectConcurrency: number; waitFor: 'snapshot' | 'connect'; format?: Format }
   | { kind: 'join'; url: string; eventId: number; tokens: (string | null)[]; windowMs: number; timeoutMs: number; format?: Format; layoutUrl?: string }
@@ -118,16 +120,6 @@ function nextMessage<T extends { type: string }>(type: T['type']): Promise<T> {
   return new Promise((resolve) => waiting.set(type, resolve as (m: { type: string }) => void));
 }
 
-/** The machine's busy cores and this thread's busy share, by second of the sale (from its first hold), into the timeline. */
-function saleProbe(stats: BuyerStats): MachineProbe {
-  const probe: MachineProbe = new MachineProbe((from, to, busyCores, threadBusy) => {
-    const first = stats.marks.firstHoldAt;
-    if (first !== undefined) stats.timeline.recordLoad((from - first) / 1000, (to - first) / 1000, busyCores, threadBusy, probe.cores);
-  }, now);
-  probe.start();
-  return probe;
-}
-
 async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<void> {
   const stats = new BuyerStats();
   stats.totalSeats = job.seats.length;
@@ -144,7 +136,7 @@ async function runBuyers(job: Extract<ClientJob, { kind: 'buyers' }>): Promise<v
   await nextMessage('start');
   const progress = setInterval(() => post({ type: 'progress', counters: { ...countersOf(stats), busy: stats.commands.hold.busy + stats.commands.booking.busy + stats.commands.release.busy }, p99: stats.holdAck.summary().p99 }), 500);
   const t0 = now();
-  const probe = saleProbe(stats);
+  const probe = probeSale(stats.timeline, () => stats.marks.firstHoldAt, job.nodesOnMainThread === true && !isMainThread);
   const stop = () => now() - t0 > job.durationMs || (job.stopAtSeatsBooked !== undefined && stats.seatsBooked >= job.stopAtSeatsBooked);
   // Batches are counted over the buying phase only: the linger below sees only lapses come back.
   stats.countingBatches = true;

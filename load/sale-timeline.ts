@@ -6,6 +6,7 @@
  */
 import { figure, type Figure } from './report';
 import { Latency, round } from './stats';
+import { SCHED_GROUPS, type SchedGroup, type SchedGroups } from './thread-sched';
 
 /**
  * One second of the sale: hold acks sent in it (count, p50, p99, ms), change batches received per buyer, and what
@@ -23,6 +24,8 @@ export interface SaleSecond {
   batchesPerBuyer: number;
   busyCores?: number;
   buyersThreadBusy?: number;
+  /** Each thread group's share of the second on a core and waiting for one (load/thread-sched.ts), where read. */
+  sched?: Partial<Record<SchedGroup, { run: number; wait: number }>>;
 }
 
 /** What crosses the thread boundary: encoded histograms (null for a second with no hold), batch counts, probes. */
@@ -33,10 +36,17 @@ export interface EncodedTimeline {
   /** Per second: busy core-seconds and the seconds they were sampled over; busy thread-seconds and theirs. */
   load?: Load[];
   cores?: number;
+  /** Per second: each group's seconds on a core and waiting for one, and the seconds they were read over. */
+  sched?: Sched[];
 }
 
 /** A second's probe readings: busy core-seconds, seconds read; busy thread-seconds, seconds read. */
 type Load = [number, number, number, number];
+/** A second's thread readings: per group [seconds on a core, seconds waiting for one], and the seconds read. */
+interface Sched {
+  groups: Partial<Record<SchedGroup, [number, number]>>;
+  read: number;
+}
 
 /** The opening rush the probe figures summarise: the sale's first seconds, where the ack p99 figures are set. */
 export const RUSH_SECONDS = 5;
@@ -46,6 +56,7 @@ export class SaleTimeline {
   private readonly bookingAck: Latency[] = [];
   private readonly batches: number[] = [];
   private readonly load: Load[] = [];
+  private readonly sched: Sched[] = [];
   /** The machine's cores, once a CPU reading arrived. */
   private cores: number | undefined;
 
@@ -70,10 +81,11 @@ export class SaleTimeline {
    * not known here) of its `cores`, and the buyers' thread's busy share. A reading that spans seconds (a busy
    * thread reads late) counts in each second by its overlap; time before the sale is left out.
    */
-  recordLoad(fromS: number, toS: number, busyCores: number | undefined, threadBusy: number, cores: number): void {
+  recordLoad(fromS: number, toS: number, busyCores: number | undefined, threadBusy: number, cores: number, sched?: SchedGroups): void {
     for (let s = Math.max(0, Math.floor(fromS)); s < toS; s++) {
       const overlap = Math.min(toS, s + 1) - Math.max(fromS, s);
       if (overlap <= 0) continue;
+      if (sched) this.recordSched(s, sched, overlap, overlap / (toS - fromS));
       const l = (this.load[s] ??= [0, 0, 0, 0]);
       if (busyCores !== undefined) {
         l[0] += busyCores * overlap;
@@ -85,6 +97,19 @@ export class SaleTimeline {
     }
   }
 
+  /** `share` of a reading's nanoseconds per group into second `s`, which the reading covered for `overlap` s. */
+  private recordSched(s: number, sched: SchedGroups, overlap: number, share: number): void {
+    const into = (this.sched[s] ??= { groups: {}, read: 0 });
+    into.read += overlap;
+    for (const g of SCHED_GROUPS) {
+      const t = sched[g];
+      if (!t) continue;
+      const e = (into.groups[g] ??= [0, 0]);
+      e[0] += (t.runNs / 1e9) * share;
+      e[1] += (t.waitNs / 1e9) * share;
+    }
+  }
+
   encode(): EncodedTimeline {
     return {
       holdAck: Array.from(this.holdAck, (h) => h?.encode() ?? null),
@@ -92,6 +117,7 @@ export class SaleTimeline {
       batches: Array.from(this.batches, (n) => n ?? 0),
       load: Array.from(this.load, (l) => l ?? [0, 0, 0, 0]),
       cores: this.cores,
+      sched: Array.from(this.sched, (x) => x ?? { groups: {}, read: 0 }),
     };
   }
 
@@ -100,6 +126,7 @@ export class SaleTimeline {
     e.bookingAck?.forEach((h, s) => h && (this.bookingAck[s] ??= new Latency()).merge(h));
     e.batches.forEach((n, s) => (this.batches[s] = (this.batches[s] ?? 0) + n));
     e.load?.forEach((l, s) => addLoad((this.load[s] ??= [0, 0, 0, 0]), l));
+    e.sched?.forEach((x, s) => addSched((this.sched[s] ??= { groups: {}, read: 0 }), x));
     this.cores ??= e.cores;
   }
 
@@ -116,6 +143,8 @@ export class SaleTimeline {
       if (l && l[3] > 0) second.buyersThreadBusy = round(l[2] / l[3]);
       const booked = this.bookingAck[s]?.summary();
       if (booked) Object.assign(second, { bookingAcks: booked.count, bookingP99: booked.p99 });
+      const x = this.sched[s];
+      if (x && x.read > 0) second.sched = Object.fromEntries(Object.entries(x.groups).map(([g, [run, wait]]) => [g, { run: round(run / x.read), wait: round(wait / x.read) }]));
       out.push(second);
     }
     return out;
@@ -125,7 +154,7 @@ export class SaleTimeline {
    * Figures: hold and booking ack p99 of the sale's first second (the opening burst) and of the rest, the most change
    * batches a buyer received in one second (the broadcast rate at the rush, beside the run's average), and, where
    * the probe ran, the machine's busy cores and the buyers' thread's busy share over the rush (the first 5 s),
-   * beside `rushBaseline`'s (the bare ack-echo at the rush rate, when it ran).
+   * beside `rushBaseline`'s (the bare ack-echo at the rush rate, when it ran), and the threads' waits for a core.
    */
   figures(f: Figure[], buyers: number, rushBaseline: { busyCores?: number; threadBusyPct?: number } = {}): void {
     openingAndRest(f, 'hold', this.holdAck);
@@ -136,6 +165,25 @@ export class SaleTimeline {
     for (const l of this.load.slice(0, RUSH_SECONDS)) if (l) addLoad(rush, l);
     if (rush[1]! > 0 && this.cores) f.push(figure(`machine cores busy, first ${RUSH_SECONDS} s of the sale (mean, of ${this.cores})`, round(rush[0]! / rush[1]!), 'cores', rushBaseline.busyCores));
     if (rush[3]! > 0) f.push(figure(`buyers' thread busy, first ${RUSH_SECONDS} s of the sale`, Math.round((100 * rush[2]!) / rush[3]!), '%', rushBaseline.threadBusyPct));
+    this.schedFigures(f);
+  }
+
+  /**
+   * Over the rush: the share of the time the nodes' thread and the buyers' thread were runnable but waiting for a
+   * core, and the cores the run's threads wanted (on a core or waiting for one), beside the machine's cores. A wait
+   * is time an ack spent in the machine's run queue, not in anyone's code.
+   */
+  private schedFigures(f: Figure[]): void {
+    const rush: Sched = { groups: {}, read: 0 };
+    for (const x of this.sched.slice(0, RUSH_SECONDS)) if (x) addSched(rush, x);
+    if (rush.read <= 0) return;
+    const pct = (s: number) => Math.round((100 * s) / rush.read);
+    const { nodes, buyers } = rush.groups;
+    if (nodes) f.push(figure(`nodes' thread waiting for a core, first ${RUSH_SECONDS} s of the sale (on a core ${pct(nodes[0])}%)`, pct(nodes[1]), '%'));
+    if (buyers) f.push(figure(`buyers' thread waiting for a core, first ${RUSH_SECONDS} s of the sale (on a core ${pct(buyers[0])}%)`, pct(buyers[1]), '%'));
+    const wanted = Object.values(rush.groups).reduce((n, [run, wait]) => n + run + wait, 0);
+    // Beside the machine's cores: a ratio over 1 is work that had to queue for a core.
+    f.push(figure(`cores wanted, first ${RUSH_SECONDS} s of the sale (the generator's threads, the database, Redis: on a core or waiting; baseline: the machine's cores)`, round(wanted / rush.read), 'cores', this.cores));
   }
 
   /** The most change batches one buyer received in one second of the sale, on average over the buyers. */
@@ -167,3 +215,12 @@ function openingAndRest(f: Figure[], kind: 'hold' | 'booking', bySecond: Latency
 const secondOf = (atS: number) => Math.max(0, Math.floor(atS));
 /** Adds one second's probe readings into another's. */
 const addLoad = (into: Load, l: Load) => l.forEach((x, i) => (into[i] += x));
+/** Adds one second's thread readings into another's. */
+function addSched(into: Sched, x: Sched): void {
+  into.read += x.read;
+  for (const [g, [run, wait]] of Object.entries(x.groups) as [SchedGroup, [number, number]][]) {
+    const e = (into.groups[g] ??= [0, 0]);
+    e[0] += run;
+    e[1] += wait;
+  }
+}

@@ -97,6 +97,7 @@ export async function runBuyers(
     durationMs: o.durationMs,
     stopAtSeatsBooked: o.stopAtSeatsBooked,
     lingerMs: o.lingerMs,
+    nodesOnMainThread: ctx.cluster.nodes.length > 0,
   });
   try {
     await thread.next('connected');

@@ -29,7 +29,7 @@ describe('load generator: machine probe', () => {
       ];
       const readings: [number, number, number | undefined, number][] = [];
       const elu = (since?: EventLoopUtilization) => ({ idle: 0, active: clock, utilization: since ? 0.8 : 0 });
-      const probe = new MachineProbe((...r) => readings.push(r), () => clock, elu, () => stats.shift());
+      const probe = new MachineProbe((from, to, cores, thread) => readings.push([from, to, cores, thread]), () => clock, elu, () => stats.shift());
       probe.start();
       clock = 250;
       jest.advanceTimersByTime(250);
@@ -54,7 +54,33 @@ describe('load generator: machine probe', () => {
       probe.start();
       jest.advanceTimersByTime(250);
       probe.stop();
-      expect(readings).toEqual([[0, 0, undefined, 0.5]]);
+      expect(readings).toEqual([[0, 0, undefined, 0.5, undefined]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('When the probe reads threads, then each reading carries what each group ran and waited since the last', () => {
+    jest.useFakeTimers();
+    try {
+      let clock = 0;
+      const threads = [
+        { nodes: { runNs: 1e9, waitNs: 2e8 }, buyers: { runNs: 5e8, waitNs: 0 } },
+        { nodes: { runNs: 1.2e9, waitNs: 2.5e8 }, buyers: { runNs: 6e8, waitNs: 1e8 }, database: { runNs: 7, waitNs: 0 } },
+        { nodes: { runNs: 1.3e9, waitNs: 3e8 }, buyers: { runNs: 6e8, waitNs: 1e8 }, database: { runNs: 9, waitNs: 1 } },
+      ];
+      const readings: unknown[] = [];
+      const elu = () => ({ idle: 0, active: 0, utilization: 0 });
+      const probe = new MachineProbe((...r) => readings.push(r[4]), () => clock, elu, () => undefined, () => threads.shift()!);
+      probe.start();
+      clock = 250;
+      jest.advanceTimersByTime(500);
+      probe.stop();
+      expect(readings).toEqual([
+        // The database appeared in the second reading only: it has no change until both readings have it.
+        { nodes: { runNs: 2e8, waitNs: 5e7 }, buyers: { runNs: 1e8, waitNs: 1e8 } },
+        { nodes: { runNs: 1e8, waitNs: 5e7 }, buyers: { runNs: 0, waitNs: 0 }, database: { runNs: 2, waitNs: 1 } },
+      ]);
     } finally {
       jest.useRealTimers();
     }

@@ -73,13 +73,44 @@ describe('load generator: the sale second by second', () => {
     expect(f.find((x) => x.name.startsWith("buyers' thread busy, first 5 s"))).toMatchObject({ value: 94, unit: '%', baseline: 80 });
   });
 
+  it('When the probe read the threads, then each second and the rush figures carry their time on and waiting for a core', () => {
+    const t = new SaleTimeline();
+    t.recordHoldAck(0.2, 900);
+    const ms = (run: number, wait: number) => ({ runNs: run * 1e6, waitNs: wait * 1e6 });
+    // Over [0, 1]: the nodes ran 600 ms and waited 300, the buyers ran 500 and waited 400, MariaDB ran 300.
+    t.recordLoad(0, 1, 2, 1, 2, { nodes: ms(600, 300), buyers: ms(500, 400), database: ms(300, 0) });
+    // One reading over [1, 3], split by overlap: each second gets half of it.
+    t.recordLoad(1, 3, 2, 1, 2, { nodes: ms(1600, 800), buyers: ms(1000, 600), helpers: ms(400, 400) });
+    t.recordLoad(7, 8, 1, 0.1, 2, { nodes: ms(50, 0) }); // after the rush: in its second, not in the figures
+
+    const back = new SaleTimeline();
+    back.merge(JSON.parse(JSON.stringify(t.encode())));
+    for (const at of [1.5, 2.5, 7.5]) back.recordBatch(at); // seconds with something received are reported
+    const seconds = back.seconds(1);
+    expect(seconds.map((s) => s.second)).toEqual([0, 1, 2, 7]);
+    expect(seconds[0]!.sched).toEqual({ nodes: { run: 0.6, wait: 0.3 }, buyers: { run: 0.5, wait: 0.4 }, database: { run: 0.3, wait: 0 } });
+    expect(seconds[1]!.sched).toEqual({ nodes: { run: 0.8, wait: 0.4 }, buyers: { run: 0.5, wait: 0.3 }, helpers: { run: 0.2, wait: 0.2 } });
+    expect(seconds[3]!.sched).toEqual({ nodes: { run: 0.05, wait: 0 } });
+
+    const f: Figure[] = [];
+    back.figures(f, 1);
+    const named = (start: string) => f.find((x) => x.name.startsWith(start));
+    // Seconds 0-2: the nodes waited 300 + 400 + 400 ms of 3 s, on a core 600 + 800 + 800.
+    expect(named("nodes' thread waiting for a core, first 5 s")).toMatchObject({ value: 37, unit: '%' });
+    expect(named("nodes' thread waiting")!.name).toContain('on a core 73%');
+    expect(named("buyers' thread waiting for a core, first 5 s")).toMatchObject({ value: 33, unit: '%' });
+    // Everything on a core or waiting, over the 3 s read: (900 + 900 + 300 + 2400 + 1600 + 800) / 3000 ms.
+    expect(named('cores wanted, first 5 s')).toMatchObject({ value: 2.3, unit: 'cores', baseline: 2, ratio: 1.15 });
+  });
+
   it('When no probe ran (an older client), then the seconds and figures leave the machine out', () => {
     const t = new SaleTimeline();
     t.recordHoldAck(0.2, 900);
     const f: Figure[] = [];
     t.figures(f, 1);
     expect(t.seconds(1)[0]).not.toHaveProperty('busyCores');
-    expect(f.some((x) => x.name.startsWith('machine cores busy') || x.name.startsWith("buyers' thread"))).toBe(false);
+    expect(t.seconds(1)[0]).not.toHaveProperty('sched');
+    expect(f.some((x) => x.name.startsWith('machine cores busy') || x.name.startsWith("buyers' thread") || x.name.startsWith('cores wanted'))).toBe(false);
   });
 
   it('When bookings are sent in different seconds, then each second and the figures split the opening from the rest, across threads too', () => {
