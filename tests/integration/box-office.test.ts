@@ -1,10 +1,9 @@
 import type { BookingCancelledNotice, SeatsChanged, SeatsSnapshot } from '../../packages/client/src';
 import { testDialects, describeEach } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
+import { seedEvent, type TestEnv } from '../helpers/env';
+import { castOn, type Account } from '../helpers/cast';
 import { http } from '../helpers/http';
-import { until, watch, type Watcher } from '../helpers/sockets';
-
-type Account = { id: number; token: string; email: string };
+import { until } from '../helpers/sockets';
 
 async function seatRows(env: TestEnv, eventId: number) {
   return env.db('event_seats').where({ event_id: eventId }).orderBy('seat_id').select('seat_id', 'status', 'version', 'hold_id', 'booking_id');
@@ -15,32 +14,10 @@ async function changeCount(env: TestEnv, eventId: number): Promise<number> {
 }
 
 describeEach(testDialects(), 'box office on %s', (dialect) => {
-  let env: TestEnv;
-  let url: string;
-  let admin: Account;
-  let clerk: Account;
-  let alice: Account;
-  let bob: Account;
-  const open: Watcher[] = [];
-  beforeAll(async () => {
-    env = await startTestEnv({ dialect });
-    url = env.nodes[0]!.url;
-    [admin] = await createUsers(env, 1, 'admin');
-    [clerk] = await createUsers(env, 1, 'box_office');
-    [alice, bob] = await createUsers(env, 2, 'user');
-  });
-  afterEach(() => {
-    while (open.length) open.pop()!.close();
-  });
-  afterAll(() => env.stop());
-
-  const w = (eventId: number, token?: string): Watcher => {
-    const watcher = watch(url, eventId, token ? { token } : {});
-    open.push(watcher);
-    return watcher;
-  };
-  const holdAs = (who: Account, ev: SeededEvent, seatIds: number[]) => http(url, 'POST', `/api/events/${ev.eventId}/holds`, { token: who.token, body: { seatIds } });
-  const book = (who: Account, holdToken: string, key: string) => http(url, 'POST', '/api/bookings', { token: who.token, body: { holdToken }, headers: { 'Idempotency-Key': key } });
+  const cast = castOn(dialect);
+  const { watch: w, holdAs, book } = cast;
+  let env: TestEnv, url: string, admin: Account, clerk: Account, alice: Account, bob: Account;
+  beforeAll(() => ({ env, url, admin, clerk, alice, bob } = cast));
 
   it('shows holders to box office only: staff snapshot and broadcasts carry them, buyers never do', async () => {
     const ev = await seedEvent(env, { rows: 1, seatsPerRow: 4 });

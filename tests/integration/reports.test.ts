@@ -1,32 +1,13 @@
 import { testDialects, describeEach } from '../helpers/dialects';
-import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
+import { seedEvent, type TestEnv } from '../helpers/env';
+import { castOn, type Account } from '../helpers/cast';
 import { http } from '../helpers/http';
-import type { Watcher } from '../helpers/sockets';
-
-type Account = { id: number; token: string; email: string };
 
 describeEach(testDialects(), 'reports on %s', (dialect) => {
-  let env: TestEnv;
-  let url: string;
-  let admin: Account;
-  let clerk: Account;
-  let alice: Account;
-  let bob: Account;
-  const open: Watcher[] = [];
-  beforeAll(async () => {
-    env = await startTestEnv({ dialect });
-    url = env.nodes[0]!.url;
-    [admin] = await createUsers(env, 1, 'admin');
-    [clerk] = await createUsers(env, 1, 'box_office');
-    [alice, bob] = await createUsers(env, 2, 'user');
-  });
-  afterEach(() => {
-    while (open.length) open.pop()!.close();
-  });
-  afterAll(() => env.stop());
-
-  const holdAs = (who: Account, ev: SeededEvent, seatIds: number[]) => http(url, 'POST', `/api/events/${ev.eventId}/holds`, { token: who.token, body: { seatIds } });
-  const book = (who: Account, holdToken: string, key: string) => http(url, 'POST', '/api/bookings', { token: who.token, body: { holdToken }, headers: { 'Idempotency-Key': key } });
+  const cast = castOn(dialect);
+  const { holdAs, book } = cast;
+  let env: TestEnv, url: string, admin: Account, clerk: Account, alice: Account, bob: Account;
+  beforeAll(() => ({ env, url, admin, clerk, alice, bob } = cast));
 
   it('reports seats by status, category and section with revenue, and exports CSV', async () => {
     const ev = await seedEvent(env, { rows: 2, seatsPerRow: 2 }); // A: front 5000, B: standard 3000

@@ -1,23 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { mysqlDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
+import { book, settle } from '../helpers/waitlist';
 import { until, watch } from '../helpers/sockets';
 import type { WaitlistOffer } from '../../packages/client/src';
-
-type User = { id: number; token: string };
-
-/** Every node's matching runs have finished (they run after the commit that freed the seats). */
-const settle = (env: TestEnv) => Promise.all(env.nodes.map((n) => n.services.waitlist.idle()));
-
-/** Holds and books `seatIds` for `user`; returns the booking id. */
-async function book(url: string, eventId: number, user: User, seatIds: number[]): Promise<number> {
-  const held = await http(url, 'POST', `/api/events/${eventId}/holds`, { token: user.token, body: { seatIds } });
-  expect(held.status).toBe(201);
-  const booked = await http(url, 'POST', '/api/bookings', { token: user.token, body: { holdToken: held.body.holdToken }, headers: { 'Idempotency-Key': randomUUID() } });
-  expect(booked.status).toBe(201);
-  return booked.body.id;
-}
 
 describeEach(mysqlDialects(), 'waitlist across two nodes on %s', (dialect) => {
   let env: TestEnv;

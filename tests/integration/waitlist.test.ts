@@ -2,22 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { testDialects, describeEach } from '../helpers/dialects';
 import { createUsers, seedEvent, startTestEnv, type SeededEvent, type TestEnv } from '../helpers/env';
 import { http } from '../helpers/http';
+import { book, settle, type User } from '../helpers/waitlist';
 import { send, until, watch } from '../helpers/sockets';
 import type { WaitlistOffer } from '../../packages/client/src';
-
-type User = { id: number; token: string };
-
-/** Every node's matching runs have finished (they run after the commit that freed the seats). */
-const settle = (env: TestEnv) => Promise.all(env.nodes.map((n) => n.services.waitlist.idle()));
-
-/** Holds and books `seatIds` for `user`; returns the booking id. */
-async function book(url: string, eventId: number, user: User, seatIds: number[]): Promise<number> {
-  const held = await http(url, 'POST', `/api/events/${eventId}/holds`, { token: user.token, body: { seatIds } });
-  expect(held.status).toBe(201);
-  const booked = await http(url, 'POST', '/api/bookings', { token: user.token, body: { holdToken: held.body.holdToken }, headers: { 'Idempotency-Key': randomUUID() } });
-  expect(booked.status).toBe(201);
-  return booked.body.id;
-}
 
 describeEach(testDialects(), 'waitlist on %s', (dialect) => {
   let env: TestEnv;
