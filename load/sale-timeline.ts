@@ -169,18 +169,21 @@ export class SaleTimeline {
   }
 
   /**
-   * Over the rush: the share of the time the nodes' thread and the buyers' thread were runnable but waiting for a
-   * core, and the cores the run's threads wanted (on a core or waiting for one), beside the machine's cores. A wait
-   * is time an ack spent in the machine's run queue, not in anyone's code.
+   * Over the rush: the share of the time the nodes' thread and the buyers' thread were on a core and runnable but
+   * waiting for one, and the cores the run's threads wanted (on a core or waiting), beside the machine's cores. A
+   * wait is time an ack spent in the machine's run queue, not in anyone's code.
    */
   private schedFigures(f: Figure[]): void {
     const rush: Sched = { groups: {}, read: 0 };
     for (const x of this.sched.slice(0, RUSH_SECONDS)) if (x) addSched(rush, x);
     if (rush.read <= 0) return;
     const pct = (s: number) => Math.round((100 * s) / rush.read);
-    const { nodes, buyers } = rush.groups;
-    if (nodes) f.push(figure(`nodes' thread waiting for a core, first ${RUSH_SECONDS} s of the sale (on a core ${pct(nodes[0])}%)`, pct(nodes[1]), '%'));
-    if (buyers) f.push(figure(`buyers' thread waiting for a core, first ${RUSH_SECONDS} s of the sale (on a core ${pct(buyers[0])}%)`, pct(buyers[1]), '%'));
+    for (const [group, who] of [['nodes', "nodes' thread"], ['buyers', "buyers' thread"]] as const) {
+      const t = rush.groups[group];
+      if (!t) continue;
+      f.push(figure(`${who} on a core, first ${RUSH_SECONDS} s of the sale`, pct(t[0]), '%'));
+      f.push(figure(`${who} waiting for a core, first ${RUSH_SECONDS} s of the sale`, pct(t[1]), '%'));
+    }
     const wanted = Object.values(rush.groups).reduce((n, [run, wait]) => n + run + wait, 0);
     // Beside the machine's cores: a ratio over 1 is work that had to queue for a core.
     f.push(figure(`cores wanted, first ${RUSH_SECONDS} s of the sale (the generator's threads, the database, Redis: on a core or waiting; baseline: the machine's cores)`, round(wanted / rush.read), 'cores', this.cores));
