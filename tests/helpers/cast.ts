@@ -28,7 +28,8 @@ export interface Cast {
 /**
  * Registers the hooks that start the node and create the people (beforeAll), close the test's watchers
  * (afterEach) and stop the node (afterAll). Call it in a describe block; read the fields in tests and hooks, where
- * they are set.
+ * they are set. A suite that keeps short names copies them in a beforeAll of its own, registered after this call
+ * (Jest runs a block's beforeAll hooks in the order they were registered): `beforeAll(() => ({ env, url } = cast))`.
  */
 export function castOn(dialect: Dialect): Cast {
   const open: Watcher[] = [];
