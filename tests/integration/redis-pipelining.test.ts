@@ -7,7 +7,8 @@ import { createLogger } from '../../server/shared/logger';
 /**
  * A node's command connection to one Redis sends the commands issued in one turn of the event loop together
  * (ioredis auto-pipelining): in a rush every socket command takes its rate-limit points there, and with one write
- * per command the nodes' single-buffer writes were 11% of their thread, 5% pipelined (load/README.md, issue 17).
+ * per command V8's profile charged the nodes' single-buffer writes 11% of their thread, 5% pipelined. That profile
+ * samples wall time, so those shares include waits for a core; perf put the writes lower (load/README.md, issue 17).
  * Real Redis.
  */
 describe('one Redis: the command connection pipelines a turn of the event loop', () => {
